@@ -1,0 +1,175 @@
+//! Channels: the private or public route a share travels by.
+
+use std::fmt;
+
+/// The channels sharetrail knows without being told. Order is the order buttons are offered in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BuiltinChannel {
+    Whatsapp,
+    Telegram,
+    Messenger,
+    Signal,
+    Sms,
+    Email,
+    Slack,
+    Teams,
+    Discord,
+    Linkedin,
+    X,
+    Facebook,
+    Reddit,
+    Copy,
+    AddressBar,
+    Native,
+    Qr,
+    Direct,
+}
+
+impl BuiltinChannel {
+    pub const ALL: [BuiltinChannel; 18] = [
+        Self::Whatsapp,
+        Self::Telegram,
+        Self::Messenger,
+        Self::Signal,
+        Self::Sms,
+        Self::Email,
+        Self::Slack,
+        Self::Teams,
+        Self::Discord,
+        Self::Linkedin,
+        Self::X,
+        Self::Facebook,
+        Self::Reddit,
+        Self::Copy,
+        Self::AddressBar,
+        Self::Native,
+        Self::Qr,
+        Self::Direct,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Whatsapp => "whatsapp",
+            Self::Telegram => "telegram",
+            Self::Messenger => "messenger",
+            Self::Signal => "signal",
+            Self::Sms => "sms",
+            Self::Email => "email",
+            Self::Slack => "slack",
+            Self::Teams => "teams",
+            Self::Discord => "discord",
+            Self::Linkedin => "linkedin",
+            Self::X => "x",
+            Self::Facebook => "facebook",
+            Self::Reddit => "reddit",
+            Self::Copy => "copy",
+            Self::AddressBar => "address_bar",
+            Self::Native => "native",
+            Self::Qr => "qr",
+            Self::Direct => "direct",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChannelError {
+    #[error("a channel is a lower-case slug of 2 to 32 characters: a-z, 0-9, '_' or '-', starting with a letter")]
+    Malformed,
+}
+
+/// A channel: one of the built-ins, or a custom slug a marketer defined (`newsletter`).
+///
+/// Whether a custom slug has actually been defined is the store's question; this type only
+/// guarantees the name is well-formed and never collides with a built-in.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Channel {
+    Builtin(BuiltinChannel),
+    Custom(String),
+}
+
+impl Channel {
+    pub fn parse(raw: &str) -> Result<Channel, ChannelError> {
+        if let Some(builtin) = BuiltinChannel::parse(raw) {
+            return Ok(Channel::Builtin(builtin));
+        }
+        let well_formed = (2..=32).contains(&raw.len())
+            && raw.starts_with(|c: char| c.is_ascii_lowercase())
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+        if well_formed {
+            Ok(Channel::Custom(raw.to_owned()))
+        } else {
+            Err(ChannelError::Malformed)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            Channel::Builtin(b) => b.as_str(),
+            Channel::Custom(name) => name,
+        }
+    }
+
+    /// Channels whose real app is unknown when the share is minted; an unfurl later tells.
+    pub fn is_inferable(&self) -> bool {
+        matches!(
+            self,
+            Channel::Builtin(BuiltinChannel::Copy | BuiltinChannel::AddressBar | BuiltinChannel::Native)
+        )
+    }
+}
+
+impl fmt::Display for Channel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn every_builtin_round_trips_through_its_name() {
+        for builtin in BuiltinChannel::ALL {
+            assert_eq!(Channel::parse(builtin.as_str()), Ok(Channel::Builtin(builtin)));
+        }
+    }
+
+    #[test]
+    fn custom_channels_are_lower_case_slugs() {
+        assert_eq!(Channel::parse("newsletter"), Ok(Channel::Custom("newsletter".into())));
+        for bad in ["Newsletter", "a", "1abc", "news letter", "", "ü-news", &"a".repeat(33)] {
+            assert_eq!(Channel::parse(bad), Err(ChannelError::Malformed), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn only_copy_address_bar_and_native_are_inferable() {
+        let inferable: Vec<_> = BuiltinChannel::ALL
+            .into_iter()
+            .filter(|b| Channel::Builtin(*b).is_inferable())
+            .map(BuiltinChannel::as_str)
+            .collect();
+        assert_eq!(inferable, ["copy", "address_bar", "native"]);
+    }
+
+    proptest! {
+        #[test]
+        fn a_parsed_channel_prints_as_what_was_parsed(raw in "[a-z][a-z0-9_-]{1,31}") {
+            let channel = Channel::parse(&raw).unwrap();
+            prop_assert_eq!(channel.as_str(), raw.as_str());
+        }
+
+        #[test]
+        fn channel_parsing_never_panics(raw in ".{0,40}") {
+            let _ = Channel::parse(&raw);
+        }
+    }
+}

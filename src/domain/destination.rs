@@ -1,0 +1,122 @@
+//! Destinations: the only URLs sharetrail will ever redirect to.
+
+use std::fmt;
+use url::Url;
+
+pub const MAX_DESTINATION_LEN: usize = 2048;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DestinationError {
+    #[error("the URL is longer than {MAX_DESTINATION_LEN} characters")]
+    TooLong,
+    #[error("the URL is not a valid absolute URL")]
+    Malformed,
+    #[error("only http and https URLs can be shortened")]
+    Scheme,
+    #[error("the URL needs a host name")]
+    NoHost,
+    #[error("URLs with a user name or password are refused")]
+    Credentials,
+}
+
+/// An absolute http(s) URL with a host, no credentials, at most 2,048 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Destination(Url);
+
+impl Destination {
+    pub fn parse(raw: &str) -> Result<Destination, DestinationError> {
+        let raw = raw.trim();
+        if raw.len() > MAX_DESTINATION_LEN {
+            return Err(DestinationError::TooLong);
+        }
+        let url = Url::parse(raw).map_err(|_| DestinationError::Malformed)?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(DestinationError::Scheme);
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(DestinationError::NoHost);
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(DestinationError::Credentials);
+        }
+        // Normalisation may lengthen it (punycode, percent-encoding): the limit holds for what we store.
+        if url.as_str().len() > MAX_DESTINATION_LEN {
+            return Err(DestinationError::TooLong);
+        }
+        Ok(Destination(url))
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+
+    pub fn url(&self) -> &Url {
+        &self.0
+    }
+
+    pub fn host(&self) -> &str {
+        self.0.host_str().unwrap_or_default()
+    }
+}
+
+impl fmt::Display for Destination {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn plain_web_pages_are_destinations() {
+        let dest = Destination::parse("https://example.com/post?id=7#top").unwrap();
+        assert_eq!(dest.as_str(), "https://example.com/post?id=7#top");
+        assert_eq!(dest.host(), "example.com");
+    }
+
+    #[test]
+    fn each_bad_shape_gets_its_own_reason() {
+        let cases = [
+            ("javascript:alert(1)", DestinationError::Scheme),
+            ("ftp://example.com/file", DestinationError::Scheme),
+            ("data:text/html,hi", DestinationError::Scheme),
+            ("https://user:pw@example.com/", DestinationError::Credentials),
+            ("https://user@example.com/", DestinationError::Credentials),
+            ("example.com/no-scheme", DestinationError::Malformed),
+            ("https://", DestinationError::Malformed),
+            ("", DestinationError::Malformed),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(Destination::parse(raw), Err(want), "{raw}");
+        }
+        let long = format!("https://example.com/{}", "a".repeat(2048));
+        assert_eq!(Destination::parse(&long), Err(DestinationError::TooLong));
+    }
+
+    #[test]
+    fn a_url_of_exactly_the_limit_is_accepted() {
+        let prefix = "https://example.com/";
+        let raw = format!("{prefix}{}", "a".repeat(MAX_DESTINATION_LEN - prefix.len()));
+        assert!(Destination::parse(&raw).is_ok());
+    }
+
+    proptest! {
+        #[test]
+        fn parsed_destinations_are_always_http_with_a_host(raw in "(https?|ftp|javascript)://[a-z@:.]{0,20}/[ -~]{0,40}") {
+            if let Ok(dest) = Destination::parse(&raw) {
+                prop_assert!(matches!(dest.url().scheme(), "http" | "https"));
+                prop_assert!(!dest.host().is_empty());
+                prop_assert!(dest.url().username().is_empty());
+                prop_assert!(dest.as_str().len() <= MAX_DESTINATION_LEN);
+            }
+        }
+
+        #[test]
+        fn destination_parsing_never_panics(raw in ".{0,300}") {
+            let _ = Destination::parse(&raw);
+        }
+    }
+}

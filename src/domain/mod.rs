@@ -1,0 +1,10 @@
+//! Pure domain logic: no HTTP, no SQL, no I/O.
+
+pub mod api_key;
+pub mod app;
+pub mod cascade;
+pub mod channel;
+pub mod code;
+pub mod destination;
+pub mod utm;
+pub mod visit;

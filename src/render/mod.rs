@@ -1,0 +1,2 @@
+//! Rendering of short links into other media.
+pub mod qr;
