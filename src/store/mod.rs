@@ -1,0 +1,90 @@
+//! Storage: one interface, a SQLite side and a PostgreSQL side.
+//!
+//! The backend is chosen from the database URL's scheme. Both sides share their SQL (written once
+//! in `shared.rs`) except where the dialects differ: bulk visit inserts and change notification.
+
+mod models;
+mod postgres;
+mod shared;
+mod sqlite;
+
+pub use models::*;
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+use crate::domain::api_key::{KeyHash, NewApiKey};
+use crate::domain::code::Code;
+use crate::ingest::VisitBatch;
+use async_trait::async_trait;
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("that code or slug is already taken")]
+    CodeTaken,
+    #[error("that custom channel already exists")]
+    ChannelExists,
+    #[error("no link has that id")]
+    LinkNotFound,
+    #[error("no share has that parent code")]
+    ParentNotFound,
+    #[error("the parent share belongs to another link")]
+    ParentOnOtherLink,
+    #[error("unknown channel")]
+    UnknownChannel,
+    #[error("database error")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    fn backend(&self) -> &'static str;
+    async fn migrate(&self) -> StoreResult<()>;
+    async fn ping(&self) -> StoreResult<()>;
+
+    async fn create_api_key(&self, name: &str, key: &NewApiKey, now: i64) -> StoreResult<i64>;
+    async fn api_key_is_active(&self, hash: &KeyHash) -> StoreResult<bool>;
+
+    async fn create_custom_channel(&self, name: &str, utm_medium: &str, now: i64) -> StoreResult<()>;
+    async fn custom_channel_exists(&self, name: &str) -> StoreResult<bool>;
+
+    async fn create_link(&self, link: &NewLink, now: i64) -> StoreResult<LinkRecord>;
+    async fn get_link(&self, id: i64) -> StoreResult<Option<LinkRecord>>;
+    /// Returns false when no link has that id.
+    async fn set_link_disabled(&self, id: i64, disabled_at: Option<i64>) -> StoreResult<bool>;
+
+    async fn create_share(&self, share: &NewShare, now: i64) -> StoreResult<ShareRecord>;
+    async fn get_share(&self, code: &Code) -> StoreResult<Option<ShareRecord>>;
+    async fn share_children(&self, share_id: i64, limit: i64) -> StoreResult<Vec<ShareRecord>>;
+    /// Everything the redirect needs for one code, exact code first, then a custom slug in any case.
+    async fn redirect_target(&self, code: &Code) -> StoreResult<Option<RedirectTarget>>;
+    /// Every code and slug key, for the filter that keeps random-code scans off the database.
+    async fn all_code_keys(&self) -> StoreResult<Vec<String>>;
+
+    /// Writes one batch of visits and their rollups in a single transaction.
+    async fn write_visits(&self, batch: &VisitBatch) -> StoreResult<WriteOutcome>;
+    async fn link_stats(&self, link_id: i64) -> StoreResult<Option<LinkStatsRows>>;
+    /// The visitor-hash salt of `day`, creating it from `candidate` if none exists yet; salts of
+    /// earlier days are deleted, so yesterday's hashes can never be recomputed.
+    async fn salt_for_day(&self, day: &str, candidate: &str) -> StoreResult<String>;
+
+    /// Tells every instance sharing this database to forget cached lookups of these codes
+    /// (`None`: everything). A no-op on SQLite, which has a single instance.
+    async fn announce_invalidation(&self, codes: Option<&[String]>) -> StoreResult<()>;
+    /// Starts forwarding other instances' invalidations to `sink`, where the backend has them.
+    async fn listen_for_invalidations(&self, sink: Arc<dyn Fn(Invalidation) + Send + Sync>) -> StoreResult<()>;
+}
+
+/// Opens the store the URL names: `postgres://` or `postgresql://` for PostgreSQL, anything else
+/// (`sqlite://file.db`, `sqlite::memory:`, or a bare path) for SQLite.
+pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Arc<dyn Store>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PgStore::connect(url, max_connections).await?))
+    } else {
+        Ok(Arc::new(SqliteStore::connect(url, max_connections).await?))
+    }
+}

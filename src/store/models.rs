@@ -1,0 +1,136 @@
+//! Rows as the store hands them out.
+
+use crate::domain::channel::Channel;
+use crate::domain::code::Code;
+use crate::domain::destination::Destination;
+use serde::Serialize;
+
+pub struct NewLink {
+    pub url: Destination,
+    pub title: Option<String>,
+    pub campaign: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct LinkRecord {
+    pub id: i64,
+    pub url: String,
+    pub title: Option<String>,
+    pub campaign: Option<String>,
+    pub created_at: i64,
+    pub disabled_at: Option<i64>,
+    pub expires_at: Option<i64>,
+}
+
+pub struct NewShare {
+    pub link_id: i64,
+    pub code: Code,
+    /// A custom slug: taken means 409, where a generated code is simply drawn again.
+    pub is_slug: bool,
+    pub channel: Channel,
+    pub parent: Option<Code>,
+    pub label: Option<String>,
+    pub expires_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ShareRecord {
+    pub id: i64,
+    pub link_id: i64,
+    pub code: String,
+    pub channel: String,
+    pub parent_code: Option<String>,
+    pub depth: i64,
+    pub label: Option<String>,
+    pub created_at: i64,
+    pub disabled_at: Option<i64>,
+    pub expires_at: Option<i64>,
+    pub inferred_channel: Option<String>,
+    pub clicks: i64,
+    pub unfurls: i64,
+    pub bots: i64,
+}
+
+/// A share joined with its link: what the redirect turns into a `Location`.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RedirectTarget {
+    pub share_id: i64,
+    pub link_id: i64,
+    pub code: String,
+    pub channel: String,
+    pub depth: i64,
+    pub label: Option<String>,
+    pub inferred_channel: Option<String>,
+    pub share_disabled_at: Option<i64>,
+    pub share_expires_at: Option<i64>,
+    pub url: String,
+    pub campaign: Option<String>,
+    pub link_disabled_at: Option<i64>,
+    pub link_expires_at: Option<i64>,
+    pub custom_medium: Option<String>,
+}
+
+/// What a batch write changed that caches must hear about.
+#[derive(Debug, Default)]
+pub struct WriteOutcome {
+    /// Codes whose channel was inferred by this batch: their redirect tags change.
+    pub newly_inferred: Vec<String>,
+}
+
+pub enum Invalidation {
+    Codes(Vec<String>),
+    Everything,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LinkTotals {
+    pub id: i64,
+    pub share_count: i64,
+    pub child_shares: i64,
+    pub max_depth: i64,
+    pub sum_sizes: i64,
+    pub sum_sq_sizes: i64,
+    pub clicks: i64,
+    pub unfurls: i64,
+    pub bots: i64,
+    pub unique_visitors: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ChannelRow {
+    pub channel: String,
+    pub shares: i64,
+    pub clicks: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DepthRow {
+    pub depth: i64,
+    pub shares: i64,
+    pub clicks: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AppRow {
+    pub app: String,
+    pub unfurls: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DayRow {
+    pub day: String,
+    pub clicks: i64,
+    pub shares: i64,
+    pub unfurls: i64,
+    pub bots: i64,
+}
+
+/// The rollups a stats document is made of; never raw visits.
+#[derive(Debug, Clone)]
+pub struct LinkStatsRows {
+    pub totals: LinkTotals,
+    pub channels: Vec<ChannelRow>,
+    pub depths: Vec<DepthRow>,
+    pub unfurl_apps: Vec<AppRow>,
+    pub days: Vec<DayRow>,
+}

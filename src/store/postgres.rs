@@ -1,0 +1,111 @@
+//! The scale-out path: any number of sharetrail instances share one PostgreSQL.
+//!
+//! Instances keep their lookup caches coherent through LISTEN/NOTIFY, so a link disabled on one
+//! stops redirecting on all of them as soon as the notification lands (milliseconds).
+
+use super::shared::{self, impl_store};
+use super::*;
+use crate::domain::channel::Channel;
+use crate::ingest::VisitRecord;
+use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
+use sqlx::{Postgres, Transaction};
+use std::time::Duration;
+
+const INVALIDATION_CHANNEL: &str = "sharetrail_invalidate";
+const EVERYTHING: &str = "*";
+/// NOTIFY payloads must stay under 8,000 bytes.
+const CODES_PER_NOTIFICATION: usize = 500;
+
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    const BACKEND: &'static str = "postgres";
+
+    pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections.max(2))
+            .acquire_timeout(Duration::from_secs(5))
+            .connect(url)
+            .await?;
+        Ok(PgStore { pool })
+    }
+
+    fn reader(&self) -> &PgPool {
+        &self.pool
+    }
+
+    fn writer(&self) -> &PgPool {
+        &self.pool
+    }
+
+    async fn run_migrations(&self) -> StoreResult<()> {
+        sqlx::migrate!("./migrations/postgres").run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// One statement per batch: columns travel as arrays and `unnest` turns them back into rows.
+    async fn insert_visits(tx: &mut Transaction<'_, Postgres>, visits: &[VisitRecord]) -> StoreResult<()> {
+        let column = |f: fn(&VisitRecord) -> Option<String>| visits.iter().map(f).collect::<Vec<_>>();
+        sqlx::query(
+            "INSERT INTO visits (share_id, link_id, at, kind, app, visitor, referrer_host, device, browser, os, country) \
+             SELECT * FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::text[], $5::text[], $6::text[], \
+             $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])",
+        )
+        .bind(visits.iter().map(|v| v.share_id).collect::<Vec<_>>())
+        .bind(visits.iter().map(|v| v.link_id).collect::<Vec<_>>())
+        .bind(visits.iter().map(|v| v.at).collect::<Vec<_>>())
+        .bind(visits.iter().map(|v| v.kind.as_str()).collect::<Vec<_>>())
+        .bind(column(|v| v.app.map(|a| a.as_str().to_owned())))
+        .bind(visits.iter().map(|v| v.visitor.as_str()).collect::<Vec<_>>())
+        .bind(column(|v| v.referrer_host.clone()))
+        .bind(visits.iter().map(|v| v.device.as_str()).collect::<Vec<_>>())
+        .bind(column(|v| v.browser.as_deref().map(str::to_owned)))
+        .bind(column(|v| v.os.as_deref().map(str::to_owned)))
+        .bind(column(|v| v.country.clone()))
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn notify(&self, codes: Option<&[String]>) -> StoreResult<()> {
+        let payloads: Vec<String> = match codes {
+            None => vec![EVERYTHING.to_owned()],
+            Some(codes) => codes.chunks(CODES_PER_NOTIFICATION).map(|c| c.join(" ")).collect(),
+        };
+        for payload in payloads {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(INVALIDATION_CHANNEL)
+                .bind(payload)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn listen(&self, sink: Arc<dyn Fn(Invalidation) + Send + Sync>) -> StoreResult<()> {
+        let mut listener = PgListener::connect_with(&self.pool).await?;
+        listener.listen(INVALIDATION_CHANNEL).await?;
+        tokio::spawn(async move {
+            loop {
+                match listener.try_recv().await {
+                    Ok(Some(note)) if note.payload() == EVERYTHING => sink(Invalidation::Everything),
+                    Ok(Some(note)) => sink(Invalidation::Codes(
+                        note.payload().split(' ').map(str::to_owned).collect(),
+                    )),
+                    // The connection dropped: notifications may have been missed while it was down.
+                    Ok(None) => sink(Invalidation::Everything),
+                    Err(err) => {
+                        tracing::warn!(error = %err, "invalidation listener failed; retrying");
+                        sink(Invalidation::Everything);
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        });
+        Ok(())
+    }
+}
+
+impl_store!(PgStore);

@@ -1,0 +1,453 @@
+//! The SQL both backends run, written once.
+//!
+//! Each backend is a struct with `reader()` and `writer()` pools plus the few dialect-specific
+//! methods (`run_migrations`, `insert_visits`, `notify`, `listen`); this macro writes the rest of
+//! the `Store` implementation for it. Placeholders are `$n`, which both SQLite and PostgreSQL take.
+
+/// Exact code first, then a custom slug in any case.
+pub(super) const SHARE_BY_CODE: &str = "SELECT s.id, s.link_id, s.code, s.channel, p.code AS parent_code, \
+     s.depth, s.label, s.created_at, s.disabled_at, s.expires_at, s.inferred_channel, s.clicks, s.unfurls, s.bots \
+     FROM shares s LEFT JOIN shares p ON p.id = s.parent_id \
+     WHERE s.code = $1 OR s.slug_key = $2 ORDER BY CASE WHEN s.code = $1 THEN 0 ELSE 1 END LIMIT 1";
+
+pub(super) const SHARE_BY_ID: &str = "SELECT s.id, s.link_id, s.code, s.channel, p.code AS parent_code, \
+     s.depth, s.label, s.created_at, s.disabled_at, s.expires_at, s.inferred_channel, s.clicks, s.unfurls, s.bots \
+     FROM shares s LEFT JOIN shares p ON p.id = s.parent_id WHERE s.id = $1";
+
+pub(super) const SHARE_CHILDREN: &str = "SELECT s.id, s.link_id, s.code, s.channel, p.code AS parent_code, \
+     s.depth, s.label, s.created_at, s.disabled_at, s.expires_at, s.inferred_channel, s.clicks, s.unfurls, s.bots \
+     FROM shares s LEFT JOIN shares p ON p.id = s.parent_id WHERE s.parent_id = $1 ORDER BY s.id LIMIT $2";
+
+pub(super) const REDIRECT_TARGET: &str = "SELECT s.id AS share_id, s.link_id, s.code, s.channel, s.depth, s.label, \
+     s.inferred_channel, s.disabled_at AS share_disabled_at, s.expires_at AS share_expires_at, l.url, l.campaign, \
+     l.disabled_at AS link_disabled_at, l.expires_at AS link_expires_at, c.utm_medium AS custom_medium \
+     FROM shares s JOIN links l ON l.id = s.link_id LEFT JOIN custom_channels c ON c.name = s.channel \
+     WHERE s.code = $1 OR s.slug_key = $2 ORDER BY CASE WHEN s.code = $1 THEN 0 ELSE 1 END LIMIT 1";
+
+pub(super) const LINK_COLUMNS: &str =
+    "SELECT id, url, title, campaign, created_at, disabled_at, expires_at FROM links WHERE id = $1";
+
+/// Every ancestor of a new share grows by one; the new sizes feed the structural-virality sums.
+pub(super) const GROW_ANCESTORS: &str = "WITH RECURSIVE ancestors(id, parent_id) AS ( \
+     SELECT id, parent_id FROM shares WHERE id = $1 \
+     UNION ALL SELECT s.id, s.parent_id FROM shares s JOIN ancestors a ON s.id = a.parent_id) \
+     UPDATE shares SET subtree_size = subtree_size + 1 WHERE id IN (SELECT id FROM ancestors) \
+     RETURNING subtree_size";
+
+pub(super) const ADD_SHARE_TO_LINK: &str = "UPDATE links SET share_count = share_count + 1, \
+     child_shares = child_shares + $2, \
+     max_depth = CASE WHEN max_depth < $3 THEN $3 ELSE max_depth END, \
+     sum_sizes = sum_sizes + $4, sum_sq_sizes = sum_sq_sizes + $5 WHERE id = $1";
+
+/// Rows per multi-row statement: far below SQLite's 32,766 bound parameters even for visits.
+pub(super) const ROWS_PER_STATEMENT: usize = 1000;
+
+macro_rules! impl_store {
+    ($store:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::store::Store for $store {
+            fn backend(&self) -> &'static str {
+                Self::BACKEND
+            }
+
+            async fn migrate(&self) -> StoreResult<()> {
+                self.run_migrations().await
+            }
+
+            async fn ping(&self) -> StoreResult<()> {
+                sqlx::query("SELECT 1").execute(self.reader()).await?;
+                Ok(())
+            }
+
+            async fn create_api_key(&self, name: &str, key: &NewApiKey, now: i64) -> StoreResult<i64> {
+                let (id,): (i64,) = sqlx::query_as(
+                    "INSERT INTO api_keys (name, prefix, key_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+                )
+                .bind(name)
+                .bind(&key.display_prefix)
+                .bind(key.hash.as_str())
+                .bind(now)
+                .fetch_one(self.writer())
+                .await?;
+                Ok(id)
+            }
+
+            async fn api_key_is_active(&self, hash: &KeyHash) -> StoreResult<bool> {
+                let row: Option<(i64,)> =
+                    sqlx::query_as("SELECT id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
+                        .bind(hash.as_str())
+                        .fetch_optional(self.reader())
+                        .await?;
+                Ok(row.is_some())
+            }
+
+            async fn create_custom_channel(&self, name: &str, utm_medium: &str, now: i64) -> StoreResult<()> {
+                let inserted = sqlx::query(
+                    "INSERT INTO custom_channels (name, utm_medium, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                )
+                .bind(name)
+                .bind(utm_medium)
+                .bind(now)
+                .execute(self.writer())
+                .await?;
+                if inserted.rows_affected() == 0 {
+                    return Err(StoreError::ChannelExists);
+                }
+                Ok(())
+            }
+
+            async fn custom_channel_exists(&self, name: &str) -> StoreResult<bool> {
+                let row: Option<(String,)> = sqlx::query_as("SELECT name FROM custom_channels WHERE name = $1")
+                    .bind(name)
+                    .fetch_optional(self.reader())
+                    .await?;
+                Ok(row.is_some())
+            }
+
+            async fn create_link(&self, link: &NewLink, now: i64) -> StoreResult<LinkRecord> {
+                let record = sqlx::query_as(
+                    "INSERT INTO links (url, title, campaign, created_at) VALUES ($1, $2, $3, $4) \
+                     RETURNING id, url, title, campaign, created_at, disabled_at, expires_at",
+                )
+                .bind(link.url.as_str())
+                .bind(&link.title)
+                .bind(&link.campaign)
+                .bind(now)
+                .fetch_one(self.writer())
+                .await?;
+                Ok(record)
+            }
+
+            async fn get_link(&self, id: i64) -> StoreResult<Option<LinkRecord>> {
+                Ok(sqlx::query_as(shared::LINK_COLUMNS).bind(id).fetch_optional(self.reader()).await?)
+            }
+
+            async fn set_link_disabled(&self, id: i64, disabled_at: Option<i64>) -> StoreResult<bool> {
+                let done = sqlx::query("UPDATE links SET disabled_at = $2 WHERE id = $1")
+                    .bind(id)
+                    .bind(disabled_at)
+                    .execute(self.writer())
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn create_share(&self, share: &NewShare, now: i64) -> StoreResult<ShareRecord> {
+                let mut tx = self.writer().begin().await?;
+                let link: Option<(i64,)> = sqlx::query_as("SELECT id FROM links WHERE id = $1")
+                    .bind(share.link_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if link.is_none() {
+                    return Err(StoreError::LinkNotFound);
+                }
+                if let Channel::Custom(name) = &share.channel {
+                    let known: Option<(String,)> = sqlx::query_as("SELECT name FROM custom_channels WHERE name = $1")
+                        .bind(name)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    if known.is_none() {
+                        return Err(StoreError::UnknownChannel);
+                    }
+                }
+                let (parent_id, depth) = match &share.parent {
+                    None => (None, 1_i64),
+                    Some(parent) => {
+                        let row: Option<(i64, i64, i64)> = sqlx::query_as(
+                            "SELECT id, link_id, depth FROM shares WHERE code = $1 OR slug_key = $2 \
+                             ORDER BY CASE WHEN code = $1 THEN 0 ELSE 1 END LIMIT 1",
+                        )
+                        .bind(parent.as_str())
+                        .bind(parent.slug_key())
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                        match row {
+                            None => return Err(StoreError::ParentNotFound),
+                            Some((_, link_id, _)) if link_id != share.link_id => {
+                                return Err(StoreError::ParentOnOtherLink);
+                            }
+                            Some((id, _, parent_depth)) => (Some(id), parent_depth + 1),
+                        }
+                    }
+                };
+                let mut code = share.code.clone();
+                let mut attempts = 0;
+                let id = loop {
+                    let slug_key = share.is_slug.then(|| code.slug_key());
+                    // DO NOTHING rather than catching the violation: PostgreSQL aborts a transaction
+                    // on any error, and a generated code that collides is simply drawn again.
+                    let inserted: Option<(i64,)> = sqlx::query_as(
+                        "INSERT INTO shares (link_id, code, slug_key, channel, parent_id, depth, label, created_at, expires_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING RETURNING id",
+                    )
+                    .bind(share.link_id)
+                    .bind(code.as_str())
+                    .bind(slug_key)
+                    .bind(share.channel.as_str())
+                    .bind(parent_id)
+                    .bind(depth)
+                    .bind(&share.label)
+                    .bind(now)
+                    .bind(share.expires_at)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    attempts += 1;
+                    match inserted {
+                        Some((id,)) => break id,
+                        None if share.is_slug || attempts >= 8 => return Err(StoreError::CodeTaken),
+                        None => code = Code::generate(),
+                    }
+                };
+                let ancestor_sizes: Vec<i64> = match parent_id {
+                    None => Vec::new(),
+                    Some(parent_id) => sqlx::query_scalar(shared::GROW_ANCESTORS)
+                        .bind(parent_id)
+                        .fetch_all(&mut *tx)
+                        .await?,
+                };
+                let ancestor_sizes: Vec<u64> = ancestor_sizes.into_iter().map(|s| s as u64).collect();
+                let (d_sum, d_sq) = crate::domain::cascade::sums_delta_for_new_share(&ancestor_sizes);
+                sqlx::query(shared::ADD_SHARE_TO_LINK)
+                    .bind(share.link_id)
+                    .bind(i64::from(parent_id.is_some()))
+                    .bind(depth)
+                    .bind(d_sum as i64)
+                    .bind(d_sq as i64)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "INSERT INTO link_channel_stats (link_id, channel, shares) VALUES ($1, $2, 1) \
+                     ON CONFLICT (link_id, channel) DO UPDATE SET shares = link_channel_stats.shares + 1",
+                )
+                .bind(share.link_id)
+                .bind(share.channel.as_str())
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO link_depth_stats (link_id, depth, shares) VALUES ($1, $2, 1) \
+                     ON CONFLICT (link_id, depth) DO UPDATE SET shares = link_depth_stats.shares + 1",
+                )
+                .bind(share.link_id)
+                .bind(depth)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO link_daily_stats (link_id, day, shares) VALUES ($1, $2, 1) \
+                     ON CONFLICT (link_id, day) DO UPDATE SET shares = link_daily_stats.shares + 1",
+                )
+                .bind(share.link_id)
+                .bind(crate::clock::day_of(now))
+                .execute(&mut *tx)
+                .await?;
+                let record = sqlx::query_as(shared::SHARE_BY_ID).bind(id).fetch_one(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(record)
+            }
+
+            async fn get_share(&self, code: &Code) -> StoreResult<Option<ShareRecord>> {
+                Ok(sqlx::query_as(shared::SHARE_BY_CODE)
+                    .bind(code.as_str())
+                    .bind(code.slug_key())
+                    .fetch_optional(self.reader())
+                    .await?)
+            }
+
+            async fn share_children(&self, share_id: i64, limit: i64) -> StoreResult<Vec<ShareRecord>> {
+                Ok(sqlx::query_as(shared::SHARE_CHILDREN)
+                    .bind(share_id)
+                    .bind(limit)
+                    .fetch_all(self.reader())
+                    .await?)
+            }
+
+            async fn redirect_target(&self, code: &Code) -> StoreResult<Option<RedirectTarget>> {
+                Ok(sqlx::query_as(shared::REDIRECT_TARGET)
+                    .bind(code.as_str())
+                    .bind(code.slug_key())
+                    .fetch_optional(self.reader())
+                    .await?)
+            }
+
+            async fn all_code_keys(&self) -> StoreResult<Vec<String>> {
+                Ok(sqlx::query_scalar("SELECT COALESCE(slug_key, code) FROM shares")
+                    .fetch_all(self.reader())
+                    .await?)
+            }
+
+            async fn write_visits(&self, batch: &VisitBatch) -> StoreResult<WriteOutcome> {
+                let mut tx = self.writer().begin().await?;
+                Self::insert_visits(&mut tx, &batch.visits).await?;
+                let outcome = shared::apply_rollups!(&mut tx, &batch.rollups);
+                tx.commit().await?;
+                Ok(outcome)
+            }
+
+            async fn link_stats(&self, link_id: i64) -> StoreResult<Option<LinkStatsRows>> {
+                // One read transaction: a consistent snapshot of the rollups on SQLite's WAL.
+                let mut tx = self.reader().begin().await?;
+                let totals: Option<LinkTotals> = sqlx::query_as(
+                    "SELECT id, share_count, child_shares, max_depth, sum_sizes, sum_sq_sizes, clicks, unfurls, \
+                     bots, unique_visitors FROM links WHERE id = $1",
+                )
+                .bind(link_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(totals) = totals else { return Ok(None) };
+                let channels = sqlx::query_as(
+                    "SELECT channel, shares, clicks FROM link_channel_stats WHERE link_id = $1 ORDER BY channel",
+                )
+                .bind(link_id)
+                .fetch_all(&mut *tx)
+                .await?;
+                let depths = sqlx::query_as(
+                    "SELECT depth, shares, clicks FROM link_depth_stats WHERE link_id = $1 ORDER BY depth",
+                )
+                .bind(link_id)
+                .fetch_all(&mut *tx)
+                .await?;
+                let unfurl_apps = sqlx::query_as(
+                    "SELECT app, unfurls FROM link_unfurl_stats WHERE link_id = $1 ORDER BY app",
+                )
+                .bind(link_id)
+                .fetch_all(&mut *tx)
+                .await?;
+                let days = sqlx::query_as(
+                    "SELECT day, clicks, shares, unfurls, bots FROM link_daily_stats WHERE link_id = $1 ORDER BY day",
+                )
+                .bind(link_id)
+                .fetch_all(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(Some(LinkStatsRows { totals, channels, depths, unfurl_apps, days }))
+            }
+
+            async fn salt_for_day(&self, day: &str, candidate: &str) -> StoreResult<String> {
+                let mut tx = self.writer().begin().await?;
+                sqlx::query("INSERT INTO visitor_salts (day, salt) VALUES ($1, $2) ON CONFLICT (day) DO NOTHING")
+                    .bind(day)
+                    .bind(candidate)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("DELETE FROM visitor_salts WHERE day < $1").bind(day).execute(&mut *tx).await?;
+                let salt: String = sqlx::query_scalar("SELECT salt FROM visitor_salts WHERE day = $1")
+                    .bind(day)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(salt)
+            }
+
+            async fn announce_invalidation(&self, codes: Option<&[String]>) -> StoreResult<()> {
+                self.notify(codes).await
+            }
+
+            async fn listen_for_invalidations(
+                &self,
+                sink: std::sync::Arc<dyn Fn(Invalidation) + Send + Sync>,
+            ) -> StoreResult<()> {
+                self.listen(sink).await
+            }
+        }
+    };
+}
+
+/// The rollup statements of one batch, run inside the batch's transaction. A macro, like
+/// `impl_store!`, because the transaction type differs per backend while the SQL does not.
+macro_rules! apply_rollups {
+    ($tx:expr, $rollups:expr) => {{
+        let tx = $tx;
+        let r = $rollups;
+        let mut outcome = WriteOutcome::default();
+        let shares: Vec<_> = r.shares.iter().collect();
+        for chunk in shares.chunks(shared::ROWS_PER_STATEMENT) {
+            let mut q = sqlx::QueryBuilder::new("WITH v(id, c, u, b) AS (");
+            q.push_values(chunk, |mut row, (id, n)| {
+                row.push_bind(**id).push_bind(n.clicks).push_bind(n.unfurls).push_bind(n.bots);
+            });
+            q.push(") UPDATE shares SET clicks = shares.clicks + v.c, unfurls = shares.unfurls + v.u, \
+                    bots = shares.bots + v.b FROM v WHERE shares.id = v.id");
+            q.build().execute(&mut **tx).await?;
+        }
+        let links: Vec<_> = r.links.iter().collect();
+        for chunk in links.chunks(shared::ROWS_PER_STATEMENT) {
+            let mut q = sqlx::QueryBuilder::new("WITH v(id, c, u, b) AS (");
+            q.push_values(chunk, |mut row, (id, n)| {
+                row.push_bind(**id).push_bind(n.clicks).push_bind(n.unfurls).push_bind(n.bots);
+            });
+            q.push(") UPDATE links SET clicks = links.clicks + v.c, unfurls = links.unfurls + v.u, \
+                    bots = links.bots + v.b FROM v WHERE links.id = v.id");
+            q.build().execute(&mut **tx).await?;
+        }
+        let channels: Vec<_> = r.channel_clicks.iter().collect();
+        for chunk in channels.chunks(shared::ROWS_PER_STATEMENT) {
+            let mut q = sqlx::QueryBuilder::new("INSERT INTO link_channel_stats (link_id, channel, clicks) ");
+            q.push_values(chunk, |mut row, ((link, channel), n)| {
+                row.push_bind(*link).push_bind(channel.to_string()).push_bind(**n);
+            });
+            q.push(" ON CONFLICT (link_id, channel) DO UPDATE SET clicks = link_channel_stats.clicks + excluded.clicks");
+            q.build().execute(&mut **tx).await?;
+        }
+        let depths: Vec<_> = r.depth_clicks.iter().collect();
+        for chunk in depths.chunks(shared::ROWS_PER_STATEMENT) {
+            let mut q = sqlx::QueryBuilder::new("INSERT INTO link_depth_stats (link_id, depth, clicks) ");
+            q.push_values(chunk, |mut row, ((link, depth), n)| {
+                row.push_bind(*link).push_bind(*depth).push_bind(**n);
+            });
+            q.push(" ON CONFLICT (link_id, depth) DO UPDATE SET clicks = link_depth_stats.clicks + excluded.clicks");
+            q.build().execute(&mut **tx).await?;
+        }
+        let apps: Vec<_> = r.unfurl_apps.iter().collect();
+        for chunk in apps.chunks(shared::ROWS_PER_STATEMENT) {
+            let mut q = sqlx::QueryBuilder::new("INSERT INTO link_unfurl_stats (link_id, app, unfurls) ");
+            q.push_values(chunk, |mut row, ((link, app), n)| {
+                row.push_bind(*link).push_bind(*app).push_bind(**n);
+            });
+            q.push(" ON CONFLICT (link_id, app) DO UPDATE SET unfurls = link_unfurl_stats.unfurls + excluded.unfurls");
+            q.build().execute(&mut **tx).await?;
+        }
+        let days: Vec<_> = r.days.iter().collect();
+        for chunk in days.chunks(shared::ROWS_PER_STATEMENT) {
+            let mut q = sqlx::QueryBuilder::new("INSERT INTO link_daily_stats (link_id, day, clicks, unfurls, bots) ");
+            q.push_values(chunk, |mut row, ((link, day), n)| {
+                row.push_bind(*link).push_bind(day.clone()).push_bind(n.clicks).push_bind(n.unfurls).push_bind(n.bots);
+            });
+            q.push(" ON CONFLICT (link_id, day) DO UPDATE SET clicks = link_daily_stats.clicks + excluded.clicks, \
+                    unfurls = link_daily_stats.unfurls + excluded.unfurls, bots = link_daily_stats.bots + excluded.bots");
+            q.build().execute(&mut **tx).await?;
+        }
+        let visitors: Vec<_> = r.visitors.iter().collect();
+        let mut new_visitors: std::collections::BTreeMap<i64, i64> = Default::default();
+        for chunk in visitors.chunks(shared::ROWS_PER_STATEMENT) {
+            let mut q = sqlx::QueryBuilder::new("INSERT INTO link_visitors (link_id, visitor) ");
+            q.push_values(chunk, |mut row, (link, visitor)| {
+                row.push_bind(*link).push_bind(visitor.clone());
+            });
+            // RETURNING yields only the rows that were new: exactly the unique visitors to add.
+            q.push(" ON CONFLICT (link_id, visitor) DO NOTHING RETURNING link_id");
+            let fresh: Vec<i64> = q.build_query_scalar().fetch_all(&mut **tx).await?;
+            for link in fresh {
+                *new_visitors.entry(link).or_default() += 1;
+            }
+        }
+        for (link, n) in new_visitors {
+            sqlx::query("UPDATE links SET unique_visitors = unique_visitors + $2 WHERE id = $1")
+                .bind(link)
+                .bind(n)
+                .execute(&mut **tx)
+                .await?;
+        }
+        for (share_id, app) in &r.inferences {
+            let code: Option<String> = sqlx::query_scalar(
+                "UPDATE shares SET inferred_channel = $2 WHERE id = $1 AND inferred_channel IS NULL RETURNING code",
+            )
+            .bind(*share_id)
+            .bind(*app)
+            .fetch_optional(&mut **tx)
+            .await?;
+            outcome.newly_inferred.extend(code);
+        }
+        outcome
+    }};
+}
+
+pub(super) use apply_rollups;
+pub(super) use impl_store;
