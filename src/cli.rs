@@ -1,0 +1,52 @@
+//! The `sharetrail` command line.
+
+use crate::config::{DatabaseSettings, Settings};
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "sharetrail", version, about = "Share links that measure dark social", long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP service (the default).
+    Serve(Box<Settings>),
+    /// Apply database migrations and exit.
+    Migrate(DatabaseSettings),
+    /// Manage API keys.
+    #[command(subcommand)]
+    ApiKey(ApiKeyCommand),
+    /// Manage custom channels (`newsletter`, `podcast`…).
+    #[command(subcommand)]
+    Channel(ChannelCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiKeyCommand {
+    /// Create an API key and print it, alone on its line. It is shown only this once.
+    Create {
+        /// Who or what the key is for.
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        database: DatabaseSettings,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ChannelCommand {
+    /// Define a custom channel that shares may then use.
+    Create {
+        /// Lower-case slug, e.g. `newsletter`.
+        #[arg(long)]
+        name: String,
+        /// `utm_medium` its redirects carry (`email` for a newsletter).
+        #[arg(long, default_value = "referral")]
+        medium: String,
+        #[command(flatten)]
+        database: DatabaseSettings,
+    },
+}

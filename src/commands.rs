@@ -1,0 +1,63 @@
+//! What each `sharetrail` subcommand does.
+
+use crate::cli::{ApiKeyCommand, ChannelCommand, Cli, Command};
+use crate::clock::now_ms;
+use crate::config::{DatabaseSettings, Settings};
+use crate::domain::{api_key, channel::Channel};
+use crate::startup::Application;
+use crate::store::{self, Store};
+use anyhow::{Context, bail};
+use std::sync::Arc;
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        None => {
+            // `sharetrail` alone serves, configured from the environment like `sharetrail serve`.
+            let settings = <Settings as clap::FromArgMatches>::from_arg_matches(
+                &<Settings as clap::Args>::augment_args(clap::Command::new("serve")).get_matches_from(["serve"]),
+            )?;
+            serve(settings).await
+        }
+        Some(Command::Serve(settings)) => serve(*settings).await,
+        Some(Command::Migrate(database)) => {
+            open(&database).await?;
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+        Some(Command::ApiKey(ApiKeyCommand::Create { name, database })) => {
+            let name = name.trim();
+            if name.is_empty() {
+                bail!("--name must not be empty");
+            }
+            let store = open(&database).await?;
+            let key = api_key::generate();
+            store.create_api_key(name, &key, now_ms()).await?;
+            println!("{}", key.plaintext);
+            Ok(())
+        }
+        Some(Command::Channel(ChannelCommand::Create { name, medium, database })) => {
+            let Ok(Channel::Custom(name)) = Channel::parse(&name) else {
+                bail!("'{name}' is not a valid custom channel name (or is a built-in channel)");
+            };
+            let medium = crate::routes::parse_medium_for_cli(&medium)?;
+            open(&database)
+                .await?
+                .create_custom_channel(&name, &medium, now_ms())
+                .await?;
+            println!("{name}");
+            Ok(())
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    Application::build(settings).await?.run_until_stopped().await
+}
+
+async fn open(database: &DatabaseSettings) -> anyhow::Result<Arc<dyn Store>> {
+    let store = store::connect(&database.database_url, database.database_connections)
+        .await
+        .context("could not open the database")?;
+    store.migrate().await.context("could not migrate the database")?;
+    Ok(store)
+}

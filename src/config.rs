@@ -1,0 +1,73 @@
+//! Configuration: command-line flags, each backed by a `SHARETRAIL_*` environment variable.
+//!
+//! clap gives every setting a `--help` line naming its variable and default, and parses it into
+//! its real type (an address, a number, a boolean) so a typo fails at start, not at the first
+//! request.
+
+use clap::Args;
+use std::net::SocketAddr;
+
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseSettings {
+    /// Where data lives: `sqlite://FILE` (created on first start) or `postgres://…`.
+    #[arg(long, env = "SHARETRAIL_DATABASE_URL", default_value = "sqlite://sharetrail.db")]
+    pub database_url: String,
+
+    /// Connections in the read pool (SQLite) or the whole pool (PostgreSQL).
+    #[arg(long, env = "SHARETRAIL_DATABASE_CONNECTIONS", default_value_t = 8)]
+    pub database_connections: u32,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    #[command(flatten)]
+    pub database: DatabaseSettings,
+
+    /// Address and port to listen on. Port 0 picks a free one.
+    #[arg(long, env = "SHARETRAIL_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// Public origin short links are written with, e.g. `https://go.example.com`.
+    /// Default: `http://` and the listen address.
+    #[arg(long, env = "SHARETRAIL_BASE_URL")]
+    pub base_url: Option<String>,
+
+    /// Take the client address from `X-Forwarded-For`/`Forwarded` (only behind your own proxy).
+    #[arg(long, env = "SHARETRAIL_TRUST_PROXY", default_value_t = false, action = clap::ArgAction::Set)]
+    pub trust_proxy: bool,
+
+    /// Visits held in memory waiting for the writer; beyond this they are dropped and counted.
+    #[arg(long, env = "SHARETRAIL_VISIT_QUEUE", default_value_t = 200_000)]
+    pub visit_queue: usize,
+
+    /// Most visits written in one transaction.
+    #[arg(long, env = "SHARETRAIL_VISIT_BATCH", default_value_t = 2_000)]
+    pub visit_batch: usize,
+
+    /// Short codes kept in the lookup cache (live and unknown ones alike).
+    #[arg(long, env = "SHARETRAIL_CACHE_CAPACITY", default_value_t = 100_000)]
+    pub cache_capacity: u64,
+
+    /// HTTP worker threads (default: one per CPU core).
+    #[arg(long, env = "SHARETRAIL_WORKERS")]
+    pub workers: Option<usize>,
+}
+
+impl Settings {
+    /// Defaults for everything but the database: what tests and tools start from.
+    pub fn for_database(database_url: &str) -> Settings {
+        Settings {
+            database: DatabaseSettings {
+                database_url: database_url.to_owned(),
+                database_connections: 8,
+            },
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            base_url: None,
+            trust_proxy: false,
+            visit_queue: 200_000,
+            visit_batch: 2_000,
+            cache_capacity: 100_000,
+            workers: None,
+        }
+    }
+}

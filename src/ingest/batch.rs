@@ -1,0 +1,145 @@
+//! A batch of visits and the rollups it adds, computed in memory before one transaction.
+//!
+//! Rolling up here is what keeps stats cheap: a thousand visits become a few dozen counter
+//! updates, and the stats endpoint reads counters instead of scanning raw visits.
+
+use super::VisitRecord;
+use crate::clock::day_of;
+use crate::domain::visit::VisitKind;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    pub clicks: i64,
+    pub unfurls: i64,
+    pub bots: i64,
+}
+
+impl Counts {
+    fn add(&mut self, kind: VisitKind) {
+        match kind {
+            VisitKind::Click => self.clicks += 1,
+            VisitKind::Unfurl => self.unfurls += 1,
+            VisitKind::Bot => self.bots += 1,
+        }
+    }
+}
+
+/// Sorted maps, so every batch touches rows in the same order and concurrent writers on
+/// PostgreSQL cannot deadlock on each other.
+#[derive(Debug, Default)]
+pub struct Rollups {
+    pub shares: BTreeMap<i64, Counts>,
+    pub links: BTreeMap<i64, Counts>,
+    pub channel_clicks: BTreeMap<(i64, Arc<str>), i64>,
+    pub depth_clicks: BTreeMap<(i64, i64), i64>,
+    pub unfurl_apps: BTreeMap<(i64, &'static str), i64>,
+    pub days: BTreeMap<(i64, String), Counts>,
+    /// (link, visitor) pairs of human clicks, for the unique-visitor count.
+    pub visitors: BTreeSet<(i64, String)>,
+    /// The first unfurl app seen for shares whose channel is still unknown.
+    pub inferences: BTreeMap<i64, &'static str>,
+}
+
+#[derive(Debug, Default)]
+pub struct VisitBatch {
+    pub visits: Vec<VisitRecord>,
+    pub rollups: Rollups,
+}
+
+impl VisitBatch {
+    pub fn new(visits: Vec<VisitRecord>) -> VisitBatch {
+        let mut r = Rollups::default();
+        for v in &visits {
+            r.shares.entry(v.share_id).or_default().add(v.kind);
+            r.links.entry(v.link_id).or_default().add(v.kind);
+            r.days.entry((v.link_id, day_of(v.at))).or_default().add(v.kind);
+            match (v.kind, v.app) {
+                (VisitKind::Click, _) => {
+                    *r.channel_clicks.entry((v.link_id, v.channel.clone())).or_default() += 1;
+                    *r.depth_clicks.entry((v.link_id, v.depth)).or_default() += 1;
+                    r.visitors.insert((v.link_id, v.visitor.clone()));
+                }
+                (VisitKind::Unfurl, Some(app)) => {
+                    *r.unfurl_apps.entry((v.link_id, app.as_str())).or_default() += 1;
+                    if v.infers_channel {
+                        r.inferences.entry(v.share_id).or_insert(app.as_str());
+                    }
+                }
+                _ => {}
+            }
+        }
+        VisitBatch { visits, rollups: r }
+    }
+
+    pub fn len(&self) -> usize {
+        self.visits.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.visits.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::app::App;
+    use crate::domain::visit::DeviceClass;
+
+    fn visit(share_id: i64, kind: VisitKind, app: Option<App>, visitor: &str) -> VisitRecord {
+        VisitRecord {
+            share_id,
+            link_id: 1,
+            channel: Arc::from(if share_id == 10 { "copy" } else { "whatsapp" }),
+            depth: share_id / 10,
+            at: 1_795_392_000_000,
+            kind,
+            app,
+            visitor: visitor.into(),
+            referrer_host: None,
+            device: DeviceClass::Desktop,
+            browser: None,
+            os: None,
+            country: None,
+            infers_channel: share_id == 10,
+        }
+    }
+
+    #[test]
+    fn a_batch_rolls_up_clicks_unfurls_and_bots_per_share_link_channel_and_day() {
+        let batch = VisitBatch::new(vec![
+            visit(10, VisitKind::Unfurl, Some(App::Slack), "v0"),
+            visit(10, VisitKind::Click, None, "v1"),
+            visit(10, VisitKind::Click, None, "v1"),
+            visit(20, VisitKind::Click, None, "v2"),
+            visit(20, VisitKind::Bot, None, "v3"),
+            visit(10, VisitKind::Unfurl, Some(App::Whatsapp), "v4"),
+        ]);
+        let r = &batch.rollups;
+        assert_eq!(
+            r.shares[&10],
+            Counts {
+                clicks: 2,
+                unfurls: 2,
+                bots: 0
+            }
+        );
+        assert_eq!(
+            r.links[&1],
+            Counts {
+                clicks: 3,
+                unfurls: 2,
+                bots: 1
+            }
+        );
+        assert_eq!(r.channel_clicks[&(1, Arc::from("copy"))], 2);
+        assert_eq!(r.depth_clicks[&(1, 2)], 1);
+        assert_eq!(r.unfurl_apps[&(1, "slack")], 1);
+        assert_eq!(r.days[&(1, "2026-11-23".to_string())].clicks, 3);
+        assert_eq!(r.visitors.len(), 2, "the same visitor twice is one unique visitor");
+        assert_eq!(r.inferences[&10], "slack", "the first unfurl names the channel");
+        assert!(!r.inferences.contains_key(&20), "only copy-like shares are inferred");
+    }
+}

@@ -1,0 +1,54 @@
+//! The visit pipeline: redirects enqueue, one background writer stores.
+//!
+//! A redirect never waits for the database. It pushes a `VisitRecord` into a bounded queue and
+//! answers; a single writer task drains the queue in batches, one transaction per batch. When the
+//! queue is full the visit is dropped and counted: a slow database must never slow a redirect.
+
+mod batch;
+mod writer;
+
+pub use batch::{Counts, Rollups, VisitBatch};
+pub use writer::{IngestWorker, start};
+
+use crate::domain::app::App;
+use crate::domain::visit::{DeviceClass, VisitKind};
+use crate::metrics::Metrics;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+/// One visit as the writer stores it. Never holds an IP address: only the salted visitor hash.
+#[derive(Debug, Clone)]
+pub struct VisitRecord {
+    pub share_id: i64,
+    pub link_id: i64,
+    pub channel: Arc<str>,
+    pub depth: i64,
+    pub at: i64,
+    pub kind: VisitKind,
+    pub app: Option<App>,
+    pub visitor: String,
+    pub referrer_host: Option<String>,
+    pub device: DeviceClass,
+    pub browser: Option<Arc<str>>,
+    pub os: Option<Arc<str>>,
+    pub country: Option<String>,
+    /// The share's channel is `copy`, `address_bar` or `native` and no unfurl has named it yet.
+    pub infers_channel: bool,
+}
+
+/// The redirect's handle on the queue. Cloned into every worker.
+#[derive(Clone)]
+pub struct Ingest {
+    queue: mpsc::Sender<VisitRecord>,
+    metrics: Arc<Metrics>,
+}
+
+impl Ingest {
+    /// Never blocks: a full or closed queue drops the visit and counts it.
+    pub fn record(&self, visit: VisitRecord) {
+        match self.queue.try_send(visit) {
+            Ok(()) => self.metrics.visits_queued.inc(),
+            Err(_) => self.metrics.visits_dropped.inc(),
+        };
+    }
+}

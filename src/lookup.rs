@@ -1,0 +1,130 @@
+//! The redirect's memory: short code → everything needed to answer, without the database.
+//!
+//! Bounded, with negative entries, so a scan of random codes is answered from memory after the
+//! first miss of each code and cannot be turned into a flood of database reads.
+
+use crate::domain::channel::Channel;
+use crate::domain::code::Code;
+use crate::domain::destination::Destination;
+use crate::domain::utm::{RedirectTags, UtmTags, redirect_location};
+use crate::metrics::Metrics;
+use crate::store::{RedirectTarget, Store, StoreResult};
+use moka::Expiry;
+use moka::sync::Cache;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A live share, ready to redirect.
+#[derive(Debug)]
+pub struct LiveShare {
+    pub share_id: i64,
+    pub link_id: i64,
+    pub channel: Arc<str>,
+    pub depth: i64,
+    pub location: String,
+    pub infers_channel: bool,
+    /// The earlier of the share's and the link's expiry.
+    pub expires_at: Option<i64>,
+}
+
+#[derive(Debug)]
+pub enum Cached {
+    Live(LiveShare),
+    /// Disabled (or broken) shares answer 410 like expired ones.
+    Gone,
+    Missing,
+}
+
+struct Lifetimes;
+
+impl Expiry<String, Arc<Cached>> for Lifetimes {
+    fn expire_after_create(&self, _key: &String, value: &Arc<Cached>, _now: Instant) -> Option<Duration> {
+        // Invalidation is explicit (and via NOTIFY on PostgreSQL); the TTLs are a safety net.
+        Some(match value.as_ref() {
+            Cached::Live(_) => Duration::from_secs(600),
+            Cached::Gone | Cached::Missing => Duration::from_secs(60),
+        })
+    }
+}
+
+pub struct ShareLookup {
+    cache: Cache<String, Arc<Cached>>,
+    store: Arc<dyn Store>,
+    metrics: Arc<Metrics>,
+}
+
+impl ShareLookup {
+    pub fn new(store: Arc<dyn Store>, metrics: Arc<Metrics>, capacity: u64) -> ShareLookup {
+        let cache = Cache::builder()
+            .max_capacity(capacity)
+            .expire_after(Lifetimes)
+            .support_invalidation_closures()
+            .build();
+        ShareLookup { cache, store, metrics }
+    }
+
+    pub async fn find(&self, code: &Code) -> StoreResult<Arc<Cached>> {
+        if let Some(hit) = self.cache.get(code.as_str()) {
+            self.metrics.cache_hits.inc();
+            return Ok(hit);
+        }
+        self.metrics.cache_misses.inc();
+        let target = self.store.redirect_target(code).await?;
+        let entry = Arc::new(match target {
+            None => Cached::Missing,
+            Some(target) => to_cached(target),
+        });
+        self.cache.insert(code.as_str().to_owned(), entry.clone());
+        Ok(entry)
+    }
+
+    /// Forgets these codes under any spelling: slugs are looked up ignoring case, so `PROMO` and
+    /// `promo` may both be cached for one share.
+    pub fn forget(&self, codes: &[String]) {
+        let codes: Vec<String> = codes.iter().map(|c| c.to_ascii_lowercase()).collect();
+        let forgot = self
+            .cache
+            .invalidate_entries_if(move |key, _| codes.iter().any(|c| key.eq_ignore_ascii_case(c)));
+        if forgot.is_err() {
+            self.forget_everything();
+        }
+    }
+
+    pub fn forget_everything(&self) {
+        self.cache.invalidate_all();
+    }
+}
+
+fn to_cached(t: RedirectTarget) -> Cached {
+    if t.share_disabled_at.is_some() || t.link_disabled_at.is_some() {
+        return Cached::Gone;
+    }
+    let (Ok(destination), Ok(channel), Some(code)) = (
+        Destination::parse(&t.url),
+        Channel::parse(&t.channel),
+        Code::parse(&t.code),
+    ) else {
+        tracing::error!(share_id = t.share_id, "stored share does not parse; answering 410");
+        return Cached::Gone;
+    };
+    let utm = UtmTags::for_channel(&channel, t.inferred_channel.as_deref(), t.custom_medium.as_deref());
+    let tags = RedirectTags {
+        utm: &utm,
+        campaign: t.campaign.as_deref(),
+        content: t.label.as_deref(),
+        code: &code,
+    };
+    let expires_at = match (t.share_expires_at, t.link_expires_at) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    Cached::Live(LiveShare {
+        share_id: t.share_id,
+        link_id: t.link_id,
+        channel: Arc::from(channel.as_str()),
+        depth: t.depth,
+        location: redirect_location(&destination, &tags),
+        infers_channel: channel.is_inferable() && t.inferred_channel.is_none(),
+        expires_at,
+    })
+}

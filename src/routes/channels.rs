@@ -1,0 +1,47 @@
+//! `/api/v1/channels`: custom channels a marketer defines (`newsletter`, `podcast`).
+
+use super::auth::ApiKeyAuth;
+use crate::clock::now_ms;
+use crate::domain::channel::Channel;
+use crate::error::ApiError;
+use crate::state::AppState;
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+
+#[derive(Deserialize)]
+pub struct CreateChannel {
+    name: String,
+    /// The `utm_medium` its redirects carry; `referral` when not given.
+    medium: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ChannelDocument {
+    name: String,
+    medium: String,
+}
+
+pub async fn create(
+    _auth: ApiKeyAuth,
+    state: web::Data<AppState>,
+    body: web::Json<CreateChannel>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let name = match Channel::parse(&body.name).map_err(|e| ApiError::invalid("name", e))? {
+        Channel::Custom(name) => name,
+        Channel::Builtin(_) => return Err(ApiError::invalid("name", "that is a built-in channel")),
+    };
+    let medium = parse_medium(body.medium.as_deref().unwrap_or("referral"))?;
+    state.store.create_custom_channel(&name, &medium, now_ms()).await?;
+    Ok(HttpResponse::Created().json(ChannelDocument { name, medium }))
+}
+
+pub fn parse_medium(raw: &str) -> Result<String, ApiError> {
+    let medium = raw.trim().to_ascii_lowercase();
+    let ok = (1..=32).contains(&medium.len())
+        && medium
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    ok.then_some(medium)
+        .ok_or_else(|| ApiError::invalid("medium", "a medium is 1 to 32 letters, digits, '_' or '-'"))
+}

@@ -1,0 +1,78 @@
+//! The route table: used by `main`, by the test harness and by nothing else, so tests can never
+//! drift from the real routes. Handlers are thin: parse, call, answer.
+
+mod auth;
+mod channels;
+mod links;
+mod ops;
+mod qr;
+mod redirect;
+mod shares;
+mod stats;
+
+use crate::error::ApiError;
+use actix_web::error::{JsonPayloadError, PathError};
+use actix_web::{HttpRequest, HttpResponse, web};
+
+/// JSON bodies are small; anything larger is refused before it is read.
+pub const MAX_JSON_BODY: usize = 16 * 1024;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(json_config())
+        .app_data(web::PathConfig::default().error_handler(path_error))
+        .route("/", web::get().to(ops::home))
+        .route("/healthz", web::get().to(ops::healthz))
+        .route("/metrics", web::get().to(ops::metrics))
+        .route("/static/sharetrail.css", web::get().to(crate::web::stylesheet))
+        .service(
+            web::scope("/api/v1")
+                .route("/links", web::post().to(links::create))
+                .route("/links/{id}", web::get().to(links::show))
+                .route("/links/{id}", web::patch().to(links::update))
+                .route("/links/{id}/stats", web::get().to(stats::show))
+                .route("/shares", web::post().to(shares::create))
+                .route("/shares/{code}", web::get().to(shares::show))
+                .route("/channels", web::post().to(channels::create))
+                .default_service(web::to(api_not_found)),
+        )
+        .route("/qr/{file}", web::get().to(qr::show))
+        .route("/qr/{file}", web::head().to(qr::show))
+        // Last: a single path segment that nothing above claimed is a short code.
+        .route("/{code}", web::get().to(redirect::follow))
+        .route("/{code}", web::head().to(redirect::follow))
+        .default_service(web::to(redirect::not_found));
+}
+
+fn json_config() -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(MAX_JSON_BODY)
+        .error_handler(json_error)
+}
+
+fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    let api = match &err {
+        JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => ApiError::TooLarge,
+        JsonPayloadError::ContentType => ApiError::malformed("the body must be JSON (Content-Type: application/json)"),
+        JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::Invalid {
+            field: "body",
+            message: e.to_string(),
+        },
+        JsonPayloadError::Deserialize(e) => ApiError::malformed(format!("the body is not valid JSON: {e}")),
+        _ => ApiError::malformed("the body could not be read"),
+    };
+    api.into()
+}
+
+/// A path that does not parse (`/links/abc`) names nothing: 404, as for an unknown id.
+fn path_error(_err: PathError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::NotFound.into()
+}
+
+async fn api_not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound)
+}
+
+/// The medium rule shared with the command line.
+pub fn parse_medium_for_cli(raw: &str) -> anyhow::Result<String> {
+    channels::parse_medium(raw).map_err(|e| anyhow::anyhow!("--medium: {e}"))
+}

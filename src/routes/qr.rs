@@ -1,0 +1,45 @@
+//! `/qr/{code}.svg` and `/qr/{code}.png`: the short link as a QR code.
+
+use crate::domain::code::Code;
+use crate::error::ApiError;
+use crate::lookup::Cached;
+use crate::render::qr::{QrOptions, QrParams, render_png, render_svg};
+use crate::state::AppState;
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+
+enum Format {
+    Svg,
+    Png,
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    file: web::Path<String>,
+    params: web::Query<QrParams>,
+) -> Result<HttpResponse, ApiError> {
+    let (raw_code, format) = match file.rsplit_once('.') {
+        Some((code, "svg")) => (code, Format::Svg),
+        Some((code, "png")) => (code, Format::Png),
+        _ => return Err(ApiError::NotFound),
+    };
+    let code = Code::parse(raw_code).ok_or(ApiError::NotFound)?;
+    // Only codes that exist get a picture: a QR code of a dead link is a misprint waiting to happen.
+    if !matches!(state.lookup.find(&code).await?.as_ref(), Cached::Live(_)) {
+        return Err(ApiError::NotFound);
+    }
+    let options = QrOptions::from_params(&params).map_err(|e| ApiError::invalid(e.field(), e.message()))?;
+    let url = state.short_url(code.as_str());
+    let (content_type, body) = match format {
+        Format::Svg => (
+            "image/svg+xml",
+            render_svg(&url, &options).map_err(ApiError::internal)?.into_bytes(),
+        ),
+        Format::Png => ("image/png", render_png(&url, &options).map_err(ApiError::internal)?),
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(content_type)
+        // The picture of a code never changes; a day of caching spares re-rendering print sheets.
+        .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
+        .body(body))
+}

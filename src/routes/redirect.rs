@@ -1,0 +1,94 @@
+//! `GET /{code}`: the hot path. Cache → classify → enqueue → 302, nothing slower.
+
+use crate::classify::{VisitSignals, is_prefetch};
+use crate::clock::now_ms;
+use crate::domain::code::Code;
+use crate::ingest::VisitRecord;
+use crate::lookup::{Cached, LiveShare};
+use crate::state::AppState;
+use crate::web::{gone_page, not_found_page, unavailable_page};
+use actix_web::http::{Method, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use std::time::Instant;
+
+pub async fn follow(req: HttpRequest, code: web::Path<String>, state: web::Data<AppState>) -> HttpResponse {
+    let started = Instant::now();
+    let response = answer(&req, &code, &state).await;
+    state.metrics.redirect_seconds.observe(started.elapsed().as_secs_f64());
+    response
+}
+
+pub async fn not_found() -> HttpResponse {
+    not_found_page()
+}
+
+async fn answer(req: &HttpRequest, raw_code: &str, state: &AppState) -> HttpResponse {
+    // Malformed and unknown codes get the same 404: nothing to learn from probing.
+    let Some(code) = Code::parse(raw_code) else {
+        return not_found_page();
+    };
+    let entry = match state.lookup.find(&code).await {
+        Ok(entry) => entry,
+        Err(err) => {
+            tracing::error!(error = %crate::error::cause_chain(&err), "share lookup failed");
+            return unavailable_page();
+        }
+    };
+    let share = match entry.as_ref() {
+        Cached::Live(share) => share,
+        Cached::Gone => return gone_page(),
+        Cached::Missing => return not_found_page(),
+    };
+    let now = now_ms();
+    if share.expires_at.is_some_and(|at| at <= now) {
+        return gone_page();
+    }
+    state.ingest.record(visit(req, share, now, state));
+    HttpResponse::Found()
+        .insert_header((header::LOCATION, share.location.as_str()))
+        // Never 301 and never cacheable: a cached redirect is a click nobody records.
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .finish()
+}
+
+fn visit(req: &HttpRequest, share: &LiveShare, now: i64, state: &AppState) -> VisitRecord {
+    let headers = req.headers();
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let user_agent = text("user-agent").unwrap_or_default();
+    let signals = VisitSignals {
+        user_agent,
+        is_head: req.method() == Method::HEAD,
+        is_prefetch: is_prefetch(text("sec-purpose"), text("purpose"), text("x-moz")),
+    };
+    let verdict = state.classifier.classify(&signals);
+    let ip = client_ip(req, state.trust_proxy);
+    VisitRecord {
+        share_id: share.share_id,
+        link_id: share.link_id,
+        channel: share.channel.clone(),
+        depth: share.depth,
+        at: now,
+        kind: verdict.kind,
+        app: verdict.app,
+        visitor: state.salt.visitor_hash(&ip, user_agent, share.link_id),
+        referrer_host: text("referer").and_then(referrer_host),
+        device: verdict.device,
+        browser: verdict.browser,
+        os: verdict.os,
+        country: None,
+        infers_channel: share.infers_channel,
+    }
+}
+
+fn client_ip(req: &HttpRequest, trust_proxy: bool) -> String {
+    if trust_proxy && let Some(addr) = req.connection_info().realip_remote_addr() {
+        return addr.to_owned();
+    }
+    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default()
+}
+
+/// Only the host: a referrer's path can carry personal data.
+fn referrer_host(referrer: &str) -> Option<String> {
+    let host = url::Url::parse(referrer).ok()?.host_str()?.to_ascii_lowercase();
+    (!host.is_empty()).then_some(host)
+}

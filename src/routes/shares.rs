@@ -1,0 +1,113 @@
+//! `/api/v1/shares`: one short code carrying one link through one channel.
+
+use super::auth::ApiKeyAuth;
+use super::links::optional_text;
+use crate::clock::{iso, now_ms};
+use crate::domain::channel::Channel;
+use crate::domain::code::{Code, Slug};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::{NewShare, ShareRecord};
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+
+/// Children listed inline in a share document; the stats endpoint has the aggregate.
+const MAX_CHILDREN: i64 = 500;
+
+#[derive(Deserialize)]
+pub struct CreateShare {
+    link_id: i64,
+    channel: String,
+    parent: Option<String>,
+    label: Option<String>,
+    slug: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct ShareDocument {
+    code: String,
+    short_url: String,
+    link_id: i64,
+    channel: String,
+    depth: i64,
+    parent: Option<String>,
+    label: Option<String>,
+    created_at: String,
+    clicks: i64,
+    unfurls: i64,
+    bots: i64,
+    inferred_channel: Option<String>,
+    qr_svg: String,
+    qr_png: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    children: Option<Vec<ShareDocument>>,
+}
+
+impl ShareDocument {
+    fn new(state: &AppState, s: ShareRecord) -> Self {
+        ShareDocument {
+            short_url: state.short_url(&s.code),
+            qr_svg: format!("{}/qr/{}.svg", state.base_url, s.code),
+            qr_png: format!("{}/qr/{}.png", state.base_url, s.code),
+            code: s.code,
+            link_id: s.link_id,
+            channel: s.channel,
+            depth: s.depth,
+            parent: s.parent_code,
+            label: s.label,
+            created_at: iso(s.created_at),
+            clicks: s.clicks,
+            unfurls: s.unfurls,
+            bots: s.bots,
+            inferred_channel: s.inferred_channel,
+            children: None,
+        }
+    }
+}
+
+pub async fn create(
+    _auth: ApiKeyAuth,
+    state: web::Data<AppState>,
+    body: web::Json<CreateShare>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let channel = Channel::parse(&body.channel).map_err(|e| ApiError::invalid("channel", e))?;
+    let parent = body
+        .parent
+        .map(|p| Code::parse(&p).ok_or_else(|| ApiError::invalid("parent", "no share has that code")))
+        .transpose()?;
+    let (code, is_slug) = match body.slug.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(raw) => (
+            Code::from(Slug::parse(raw).map_err(|e| ApiError::invalid("slug", e))?),
+            true,
+        ),
+        None => (Code::generate(), false),
+    };
+    let new = NewShare {
+        link_id: body.link_id,
+        code,
+        is_slug,
+        channel,
+        parent,
+        label: optional_text("label", body.label)?,
+        expires_at: None,
+    };
+    let share = state.store.create_share(&new, now_ms()).await?;
+    // A miss for this code may be cached here or on another instance (someone tried the slug
+    // before it existed): forget it everywhere.
+    state.invalidate(Some(std::slice::from_ref(&share.code))).await;
+    Ok(HttpResponse::Created().json(ShareDocument::new(&state, share)))
+}
+
+pub async fn show(
+    _auth: ApiKeyAuth,
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let code = Code::parse(&code).ok_or(ApiError::NotFound)?;
+    let share = state.store.get_share(&code).await?.ok_or(ApiError::NotFound)?;
+    let children = state.store.share_children(share.id, MAX_CHILDREN).await?;
+    let mut doc = ShareDocument::new(&state, share);
+    doc.children = Some(children.into_iter().map(|c| ShareDocument::new(&state, c)).collect());
+    Ok(HttpResponse::Ok().json(doc))
+}

@@ -1,0 +1,116 @@
+//! `/api/v1/links/{id}/stats`: read from rollups, never from raw visits.
+
+use super::auth::ApiKeyAuth;
+use crate::domain::cascade::{reshare_rate, structural_virality_from_sums};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::LinkStatsRows;
+use actix_web::{HttpResponse, web};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Serialize)]
+struct StatsDocument {
+    link_id: i64,
+    clicks: Breakdown,
+    unfurls: AppBreakdown,
+    bots: i64,
+    /// People, counted once per link per day (the visitor hash's salt changes daily).
+    unique_visitors: i64,
+    shares: Breakdown,
+    cascade: CascadeDocument,
+    daily: Vec<DayDocument>,
+}
+
+#[derive(Serialize)]
+struct Breakdown {
+    total: i64,
+    by_channel: BTreeMap<String, i64>,
+}
+
+#[derive(Serialize)]
+struct AppBreakdown {
+    total: i64,
+    by_app: BTreeMap<String, i64>,
+}
+
+#[derive(Serialize)]
+struct CascadeDocument {
+    max_depth: i64,
+    by_depth: Vec<DepthDocument>,
+    reshare_rate: f64,
+    structural_virality: f64,
+}
+
+#[derive(Serialize)]
+struct DepthDocument {
+    depth: i64,
+    shares: i64,
+    clicks: i64,
+}
+
+#[derive(Serialize)]
+struct DayDocument {
+    date: String,
+    clicks: i64,
+    shares: i64,
+    unfurls: i64,
+    bots: i64,
+}
+
+pub async fn show(_auth: ApiKeyAuth, state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let rows = state.store.link_stats(*id).await?.ok_or(ApiError::NotFound)?;
+    Ok(HttpResponse::Ok().json(document(rows)))
+}
+
+fn document(rows: LinkStatsRows) -> StatsDocument {
+    let t = &rows.totals;
+    let nonzero = |pairs: Vec<(String, i64)>| pairs.into_iter().filter(|(_, n)| *n > 0).collect();
+    let as_u64 = |n: i64| u64::try_from(n).unwrap_or(0);
+    StatsDocument {
+        link_id: t.id,
+        clicks: Breakdown {
+            total: t.clicks,
+            by_channel: nonzero(rows.channels.iter().map(|c| (c.channel.clone(), c.clicks)).collect()),
+        },
+        unfurls: AppBreakdown {
+            total: t.unfurls,
+            by_app: nonzero(rows.unfurl_apps.iter().map(|a| (a.app.clone(), a.unfurls)).collect()),
+        },
+        bots: t.bots,
+        unique_visitors: t.unique_visitors,
+        shares: Breakdown {
+            total: t.share_count,
+            by_channel: nonzero(rows.channels.iter().map(|c| (c.channel.clone(), c.shares)).collect()),
+        },
+        cascade: CascadeDocument {
+            max_depth: t.max_depth,
+            by_depth: rows
+                .depths
+                .iter()
+                .map(|d| DepthDocument {
+                    depth: d.depth,
+                    shares: d.shares,
+                    clicks: d.clicks,
+                })
+                .collect(),
+            reshare_rate: reshare_rate(as_u64(t.child_shares), as_u64(t.clicks)),
+            structural_virality: structural_virality_from_sums(
+                as_u64(t.share_count),
+                as_u64(t.sum_sizes),
+                as_u64(t.sum_sq_sizes),
+            ),
+        },
+        daily: rows
+            .days
+            .into_iter()
+            .map(|d| DayDocument {
+                date: d.day,
+                clicks: d.clicks,
+                shares: d.shares,
+                unfurls: d.unfurls,
+                bots: d.bots,
+            })
+            .collect(),
+    }
+}

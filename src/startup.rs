@@ -1,0 +1,140 @@
+//! Building and running the application: the same code path for `main` and for the tests.
+
+use crate::classify::Classifier;
+use crate::config::Settings;
+use crate::ingest::{self, IngestWorker};
+use crate::lookup::ShareLookup;
+use crate::metrics::{Metrics, RequestLabels};
+use crate::privacy::DailySalt;
+use crate::routes;
+use crate::state::AppState;
+use crate::store::{self, Invalidation};
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::middleware::{Next, from_fn};
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// In-flight requests get this long after SIGTERM; then the visit queue drains. Together they
+/// stay within the 5 s a container orchestrator usually allows before SIGKILL.
+const REQUEST_GRACE: u64 = 2;
+const DRAIN_DEADLINE: Duration = Duration::from_secs(3);
+
+pub struct Application {
+    port: u16,
+    base_url: String,
+    server: Server,
+    ingest: IngestWorker,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let store = store::connect(&settings.database.database_url, settings.database.database_connections)
+            .await
+            .context("could not open the database")?;
+        store.migrate().await.context("could not migrate the database")?;
+        let metrics = Arc::new(Metrics::new());
+        let lookup = Arc::new(ShareLookup::new(
+            store.clone(),
+            metrics.clone(),
+            settings.cache_capacity,
+        ));
+        let forget = lookup.clone();
+        store
+            .listen_for_invalidations(Arc::new(move |inv| match inv {
+                Invalidation::Codes(codes) => forget.forget(&codes),
+                Invalidation::Everything => forget.forget_everything(),
+            }))
+            .await
+            .context("could not listen for cache invalidations")?;
+        let salt = Arc::new(
+            DailySalt::load(store.as_ref())
+                .await
+                .context("could not load the visitor salt")?,
+        );
+        salt.keep_fresh(store.clone());
+        let classifier = Arc::new(Classifier::from_vendored_data().context("could not load the bot lists")?);
+        let (ingest, worker) = ingest::start(
+            store.clone(),
+            lookup.clone(),
+            metrics.clone(),
+            settings.visit_queue,
+            settings.visit_batch,
+        );
+
+        let listener =
+            TcpListener::bind(settings.listen).with_context(|| format!("could not listen on {}", settings.listen))?;
+        let port = listener.local_addr()?.port();
+        let base_url = match &settings.base_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{}:{port}", settings.listen.ip()),
+        };
+        let state = web::Data::new(AppState {
+            store,
+            lookup,
+            classifier,
+            ingest,
+            salt,
+            metrics,
+            base_url: base_url.clone(),
+            trust_proxy: settings.trust_proxy,
+        });
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .wrap(from_fn(count_requests))
+                .configure(routes::configure)
+        })
+        .shutdown_timeout(REQUEST_GRACE);
+        if let Some(workers) = settings.workers {
+            server = server.workers(workers);
+        }
+        let server = server.listen(listener)?.run();
+        Ok(Application {
+            port,
+            base_url,
+            server,
+            ingest: worker,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// Serves until SIGTERM/SIGINT, then stores every visit still queued before returning.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        tracing::info!(url = %self.base_url, "sharetrail is listening");
+        let served = self.server.await;
+        self.ingest.shutdown(DRAIN_DEADLINE).await;
+        tracing::info!("sharetrail stopped");
+        Ok(served?)
+    }
+}
+
+/// Counts requests by matched route (never the raw path) and status.
+async fn count_requests(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let metrics = req.app_data::<web::Data<AppState>>().map(|s| s.metrics.clone());
+    let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+    let method = req.method().to_string();
+    let response = next.call(req).await?;
+    if let Some(metrics) = metrics {
+        let labels = RequestLabels {
+            route,
+            method,
+            status: response.status().as_u16(),
+        };
+        metrics.http_requests.get_or_create(&labels).inc();
+    }
+    Ok(response)
+}

@@ -1,0 +1,38 @@
+//! What every handler can reach.
+
+use crate::classify::Classifier;
+use crate::ingest::Ingest;
+use crate::lookup::ShareLookup;
+use crate::metrics::Metrics;
+use crate::privacy::DailySalt;
+use crate::store::Store;
+use std::sync::Arc;
+
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub lookup: Arc<ShareLookup>,
+    pub classifier: Arc<Classifier>,
+    pub ingest: Ingest,
+    pub salt: Arc<DailySalt>,
+    pub metrics: Arc<Metrics>,
+    /// Public origin of short links, without a trailing slash.
+    pub base_url: String,
+    pub trust_proxy: bool,
+}
+
+impl AppState {
+    pub fn short_url(&self, code: &str) -> String {
+        format!("{}/{code}", self.base_url)
+    }
+
+    /// Forgets cached lookups here and tells the other instances to do the same.
+    pub async fn invalidate(&self, codes: Option<&[String]>) {
+        match codes {
+            Some(codes) => self.lookup.forget(codes),
+            None => self.lookup.forget_everything(),
+        }
+        if let Err(err) = self.store.announce_invalidation(codes).await {
+            tracing::warn!(error = %crate::error::cause_chain(&err), "could not announce a cache invalidation");
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! Server-rendered pages (askama): a struct per page, all extending `templates/base.html`.
+
+use actix_web::HttpResponse;
+use actix_web::http::{StatusCode, header};
+use askama::Template;
+use askama_web::WebTemplate;
+
+/// Served at `/static/sharetrail.css`; embedded so the binary is the whole deployment.
+pub const STYLESHEET: &str = include_str!("../../static/sharetrail.css");
+
+#[derive(Template, WebTemplate)]
+#[template(path = "home.html")]
+pub struct HomePage {
+    pub base_url: String,
+}
+
+#[derive(Template)]
+#[template(path = "status.html")]
+struct StatusPage<'a> {
+    title: &'a str,
+    message: &'a str,
+}
+
+fn status_page(status: StatusCode, title: &str, message: &str) -> HttpResponse {
+    let body = StatusPage { title, message }
+        .render()
+        .unwrap_or_else(|_| title.to_owned());
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body)
+}
+
+pub fn not_found_page() -> HttpResponse {
+    status_page(
+        StatusCode::NOT_FOUND,
+        "Link not found",
+        "This short link does not exist. Check it for typos, or ask whoever sent it for a fresh one.",
+    )
+}
+
+pub fn gone_page() -> HttpResponse {
+    status_page(
+        StatusCode::GONE,
+        "Link no longer available",
+        "This short link has been switched off or has expired.",
+    )
+}
+
+pub fn unavailable_page() -> HttpResponse {
+    status_page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Temporarily unavailable",
+        "This short link cannot be followed right now. Please try again in a moment.",
+    )
+}
+
+pub async fn stylesheet() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(STYLESHEET)
+}
