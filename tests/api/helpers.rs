@@ -1,0 +1,245 @@
+//! The one harness: starts the real application on a random port with a fresh database.
+//!
+//! SQLite tests get a new file in their own temporary directory; PostgreSQL tests get a new
+//! schema inside the throwaway database that `scripts/test` creates and names in
+//! `SHARETRAIL_TEST_DATABASE_URL`. Set `TEST_LOG=1` to see the application's logs.
+
+use reqwest::header::HeaderMap;
+use serde_json::{Value, json};
+use sharetrail::config::Settings;
+use sharetrail::startup::Application;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+pub const BROWSER_UA: &str =
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+pub const SLACK_UNFURL_UA: &str = "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)";
+pub const GOOGLEBOT_UA: &str = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A fresh, empty database of one backend: a SQLite file or a PostgreSQL schema.
+pub struct TestDatabase {
+    pub url: String,
+    dir: Option<PathBuf>,
+}
+
+impl TestDatabase {
+    pub async fn new(backend: Backend) -> TestDatabase {
+        let name = format!(
+            "t_{}",
+            nanoid::nanoid!(12, &nanoid::alphabet::SAFE)
+                .to_lowercase()
+                .replace('-', "_")
+        );
+        match backend {
+            Backend::Sqlite => {
+                let dir = std::env::temp_dir().join(format!("sharetrail-{name}"));
+                std::fs::create_dir_all(&dir).expect("temporary directory");
+                let url = format!("sqlite://{}", dir.join("sharetrail.db").display());
+                TestDatabase { url, dir: Some(dir) }
+            }
+            Backend::Postgres => {
+                let base = std::env::var("SHARETRAIL_TEST_DATABASE_URL").expect(
+                    "SHARETRAIL_TEST_DATABASE_URL must name a PostgreSQL database: run the tests with scripts/test",
+                );
+                use sqlx::Connection;
+                let mut admin = sqlx::PgConnection::connect(&base)
+                    .await
+                    .expect("connect to the test database");
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {name}")))
+                    .execute(&mut admin)
+                    .await
+                    .expect("create a schema");
+                let separator = if base.contains('?') { '&' } else { '?' };
+                let url = format!("{base}{separator}options=-c%20search_path%3D{name}");
+                TestDatabase { url, dir: None }
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub api_key: String,
+    pub client: reqwest::Client,
+    /// Kept for the app's lifetime: dropping it deletes a SQLite test file.
+    _db: TestDatabase,
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    if std::env::var_os("TEST_LOG").is_some() {
+        sharetrail::telemetry::init();
+    }
+    let db = TestDatabase::new(backend).await;
+    let mut settings = Settings::for_database(&db.url);
+    settings.listen = "127.0.0.1:0".parse().expect("address");
+    settings.workers = Some(2);
+    let app = Application::build(settings).await.expect("the application builds");
+    let address = app.base_url().to_owned();
+    tokio::spawn(app.run_until_stopped());
+    let api_key = create_api_key(&db.url).await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("http client");
+    TestApp {
+        address,
+        api_key,
+        client,
+        _db: db,
+    }
+}
+
+async fn create_api_key(url: &str) -> String {
+    let store = sharetrail::store::connect(url, 1).await.expect("open the store");
+    let key = sharetrail::domain::api_key::generate();
+    store.create_api_key("tests", &key, 0).await.expect("store the key");
+    key.plaintext
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(&self.api_key)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn get_api(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(&self.api_key)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Creates a link and returns its id.
+    pub async fn create_link(&self, url: &str, campaign: Option<&str>) -> i64 {
+        let response = self
+            .post_json("/api/v1/links", &json!({"url": url, "campaign": campaign}))
+            .await;
+        assert_eq!(response.status(), 201, "creating a link");
+        response.json::<Value>().await.expect("json")["id"]
+            .as_i64()
+            .expect("id")
+    }
+
+    /// Mints a share and returns its document.
+    pub async fn create_share(&self, link_id: i64, channel: &str, parent: Option<&str>) -> Value {
+        let response = self
+            .post_json(
+                "/api/v1/shares",
+                &json!({"link_id": link_id, "channel": channel, "parent": parent}),
+            )
+            .await;
+        assert_eq!(response.status(), 201, "minting a {channel} share");
+        response.json().await.expect("json")
+    }
+
+    pub async fn follow(&self, code: &str, user_agent: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(&format!("/{code}")))
+            .header("user-agent", user_agent)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn stats(&self, link_id: i64) -> Value {
+        let response = self.get_api(&format!("/api/v1/links/{link_id}/stats")).await;
+        assert_eq!(response.status(), 200, "reading stats");
+        response.json().await.expect("json")
+    }
+
+    pub async fn metric(&self, name: &str) -> u64 {
+        let text = self
+            .client
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text");
+        text.lines()
+            .find_map(|line| line.strip_prefix(name).and_then(|rest| rest.trim().parse().ok()))
+            .unwrap_or(0)
+    }
+
+    /// Waits until the batch writer has stored `count` visits in all (visits are written in the
+    /// background, after the redirect has been answered).
+    pub async fn wait_for_visits(&self, count: u64) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while self.metric("sharetrail_visits_written_total").await < count {
+            assert!(Instant::now() < deadline, "visits were not written in time");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// Asserts an error answer: its status and its JSON `code` (and `field` when given).
+pub async fn assert_error(response: reqwest::Response, status: u16, code: &str, field: Option<&str>) {
+    assert_eq!(response.status(), status, "status");
+    let body: Value = response.json().await.expect("error bodies are JSON");
+    assert_eq!(body["error"]["code"], code, "error code in {body}");
+    assert!(
+        body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "a message in {body}"
+    );
+    if let Some(field) = field {
+        assert_eq!(body["error"]["field"], field, "error field in {body}");
+    }
+}
+
+pub fn location(headers: &HeaderMap) -> String {
+    headers
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Runs each test body once against SQLite and once against PostgreSQL:
+/// `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($(async fn $name:ident($app:ident) $body:block)*) => {
+        $(
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+                #[tokio::test]
+                async fn sqlite() {
+                    let $app = $crate::helpers::spawn_app($crate::helpers::Backend::Sqlite).await;
+                    $body
+                }
+                #[tokio::test]
+                async fn postgres() {
+                    let $app = $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await;
+                    $body
+                }
+            }
+        )*
+    };
+}

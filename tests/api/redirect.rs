@@ -1,0 +1,120 @@
+use crate::helpers::*;
+use crate::on_both_backends;
+use serde_json::json;
+
+on_both_backends! {
+    async fn following_a_share_redirects_with_utm_tags_and_the_code(app) {
+        let link = app.create_link("https://example.com/post?ref=home", Some("Spring Sale")).await;
+        let share = app.create_share(link, "whatsapp", None).await;
+        let code = share["code"].as_str().unwrap();
+
+        let response = app.follow(code, BROWSER_UA).await;
+
+        assert_eq!(response.status(), 302);
+        assert_eq!(response.headers()["cache-control"], "private, no-store");
+        assert_eq!(
+            location(response.headers()),
+            format!("https://example.com/post?ref=home&utm_source=whatsapp&utm_medium=social&utm_campaign=spring+sale&st={code}")
+        );
+    }
+
+    async fn utm_tags_already_on_the_destination_win(app) {
+        let link = app.create_link("https://example.com/?utm_source=newsletter&utm_medium=email", None).await;
+        let share = app.create_share(link, "slack", None).await;
+
+        let response = app.follow(share["code"].as_str().unwrap(), BROWSER_UA).await;
+
+        let location = location(response.headers());
+        assert!(location.contains("utm_source=newsletter&utm_medium=email"), "{location}");
+        assert!(!location.contains("utm_source=slack"), "{location}");
+    }
+
+    async fn malformed_and_unknown_codes_get_the_same_404(app) {
+        let unknown = app.follow("Zz99Zz99", BROWSER_UA).await;
+        let malformed = app.follow("not.a.code", BROWSER_UA).await;
+
+        assert_eq!(unknown.status(), 404);
+        assert_eq!(malformed.status(), 404);
+        assert_eq!(unknown.text().await.unwrap(), malformed.text().await.unwrap());
+    }
+
+    async fn a_disabled_link_answers_410_until_enabled_again(app) {
+        let link = app.create_link("https://example.com/", None).await;
+        let code = app.create_share(link, "email", None).await["code"].as_str().unwrap().to_owned();
+        assert_eq!(app.follow(&code, BROWSER_UA).await.status(), 302);
+
+        let disable = app.client.patch(app.url(&format!("/api/v1/links/{link}")))
+            .bearer_auth(&app.api_key).json(&json!({"disabled": true})).send().await.unwrap();
+        assert_eq!(disable.status(), 200);
+        assert_eq!(app.follow(&code, BROWSER_UA).await.status(), 410);
+
+        app.client.patch(app.url(&format!("/api/v1/links/{link}")))
+            .bearer_auth(&app.api_key).json(&json!({"disabled": false})).send().await.unwrap();
+        assert_eq!(app.follow(&code, BROWSER_UA).await.status(), 302);
+    }
+
+    async fn head_requests_redirect_but_are_never_clicks(app) {
+        let link = app.create_link("https://example.com/", None).await;
+        let code = app.create_share(link, "sms", None).await["code"].as_str().unwrap().to_owned();
+
+        let response = app.client.head(app.url(&format!("/{code}"))).header("user-agent", BROWSER_UA).send().await.unwrap();
+
+        assert_eq!(response.status(), 302);
+        app.wait_for_visits(1).await;
+        let stats = app.stats(link).await;
+        assert_eq!(stats["clicks"]["total"], 0);
+        assert_eq!(stats["bots"], 1);
+    }
+
+    async fn a_prefetch_is_not_a_click(app) {
+        let link = app.create_link("https://example.com/", None).await;
+        let code = app.create_share(link, "sms", None).await["code"].as_str().unwrap().to_owned();
+
+        app.client.get(app.url(&format!("/{code}"))).header("user-agent", BROWSER_UA)
+            .header("sec-purpose", "prefetch").send().await.unwrap();
+
+        app.wait_for_visits(1).await;
+        assert_eq!(app.stats(link).await["clicks"]["total"], 0);
+    }
+
+    async fn an_unfurl_names_the_app_a_copied_link_was_pasted_into(app) {
+        let link = app.create_link("https://example.com/", None).await;
+        let code = app.create_share(link, "copy", None).await["code"].as_str().unwrap().to_owned();
+        assert!(location(app.follow(&code, BROWSER_UA).await.headers()).contains("utm_source=copy"));
+
+        app.follow(&code, SLACK_UNFURL_UA).await;
+        app.wait_for_visits(2).await;
+
+        let share = app.get_api(&format!("/api/v1/shares/{code}")).await.json::<serde_json::Value>().await.unwrap();
+        assert_eq!(share["inferred_channel"], "slack");
+        assert_eq!(share["unfurls"], 1);
+        assert_eq!(share["clicks"], 1);
+        let later = location(app.follow(&code, BROWSER_UA).await.headers());
+        assert!(later.contains("utm_source=slack&utm_medium=social"), "{later}");
+    }
+
+    async fn a_scan_of_random_codes_reaches_the_database_once_per_code(app) {
+        let codes: Vec<String> = (0..40).map(|i| format!("scan{i:04}x")).collect();
+        for code in &codes {
+            assert_eq!(app.follow(code, BROWSER_UA).await.status(), 404);
+        }
+        let misses = app.metric("sharetrail_cache_misses_total").await;
+
+        for code in &codes {
+            assert_eq!(app.follow(code, BROWSER_UA).await.status(), 404);
+        }
+
+        assert_eq!(app.metric("sharetrail_cache_misses_total").await, misses, "repeat probes stay in memory");
+    }
+
+    async fn a_slug_tried_before_it_existed_redirects_once_created(app) {
+        assert_eq!(app.follow("launch-day", BROWSER_UA).await.status(), 404);
+        let link = app.create_link("https://example.com/launch", None).await;
+
+        let created = app.post_json("/api/v1/shares", &json!({"link_id": link, "channel": "email", "slug": "Launch-Day"})).await;
+        assert_eq!(created.status(), 201);
+
+        assert_eq!(app.follow("launch-day", BROWSER_UA).await.status(), 302);
+        assert_eq!(app.follow("LAUNCH-DAY", BROWSER_UA).await.status(), 302);
+    }
+}

@@ -1,0 +1,89 @@
+use crate::helpers::*;
+use crate::on_both_backends;
+use serde_json::json;
+
+on_both_backends! {
+    async fn a_share_minted_from_a_share_is_one_level_deeper(app) {
+        let link = app.create_link("https://example.com/", None).await;
+        let root = app.create_share(link, "whatsapp", None).await;
+        let root_code = root["code"].as_str().unwrap();
+
+        let child = app.create_share(link, "email", Some(root_code)).await;
+
+        assert_eq!(root["depth"], 1);
+        assert_eq!(child["depth"], 2);
+        assert_eq!(child["parent"], root_code);
+        assert_eq!(child["channel"], "email");
+        assert_eq!(child["short_url"], app.url(&format!("/{}", child["code"].as_str().unwrap())));
+    }
+
+    async fn a_share_document_lists_its_children_and_counts(app) {
+        let link = app.create_link("https://example.com/", None).await;
+        let root = app.create_share(link, "slack", None).await["code"].as_str().unwrap().to_owned();
+        let child = app.create_share(link, "sms", Some(&root)).await["code"].as_str().unwrap().to_owned();
+        app.follow(&root, BROWSER_UA).await;
+        app.wait_for_visits(1).await;
+
+        let doc: serde_json::Value = app.get_api(&format!("/api/v1/shares/{root}")).await.json().await.unwrap();
+
+        assert_eq!(doc["clicks"], 1);
+        assert_eq!(doc["unfurls"], 0);
+        assert_eq!(doc["inferred_channel"], serde_json::Value::Null);
+        assert_eq!(doc["children"][0]["code"], child);
+        assert_eq!(doc["children"].as_array().unwrap().len(), 1);
+    }
+
+    async fn a_parent_on_another_link_is_refused(app) {
+        let first = app.create_link("https://example.com/a", None).await;
+        let second = app.create_link("https://example.com/b", None).await;
+        let parent = app.create_share(first, "whatsapp", None).await["code"].as_str().unwrap().to_owned();
+
+        let response = app.post_json("/api/v1/shares", &json!({"link_id": second, "channel": "sms", "parent": parent})).await;
+
+        assert_error(response, 422, "invalid_value", Some("parent")).await;
+    }
+
+    async fn an_unknown_parent_is_refused(app) {
+        let link = app.create_link("https://example.com/", None).await;
+        let response = app.post_json("/api/v1/shares", &json!({"link_id": link, "channel": "sms", "parent": "nope2345"})).await;
+        assert_error(response, 422, "invalid_value", Some("parent")).await;
+    }
+
+    async fn unknown_channels_are_refused_until_defined(app) {
+        let link = app.create_link("https://example.com/", None).await;
+
+        let malformed = app.post_json("/api/v1/shares", &json!({"link_id": link, "channel": "Carrier Pigeon"})).await;
+        assert_error(malformed, 422, "invalid_value", Some("channel")).await;
+        let undefined = app.post_json("/api/v1/shares", &json!({"link_id": link, "channel": "newsletter"})).await;
+        assert_error(undefined, 422, "invalid_value", Some("channel")).await;
+
+        let defined = app.post_json("/api/v1/channels", &json!({"name": "newsletter", "medium": "email"})).await;
+        assert_eq!(defined.status(), 201);
+        let share = app.create_share(link, "newsletter", None).await;
+        let response = app.follow(share["code"].as_str().unwrap(), BROWSER_UA).await;
+        assert!(location(response.headers()).contains("utm_source=newsletter&utm_medium=email"));
+    }
+
+    async fn a_custom_slug_is_unique_ignoring_case(app) {
+        let link = app.create_link("https://example.com/", None).await;
+        let first = app.post_json("/api/v1/shares", &json!({"link_id": link, "channel": "qr", "slug": "Spring-Poster"})).await;
+        assert_eq!(first.status(), 201);
+
+        let again = app.post_json("/api/v1/shares", &json!({"link_id": link, "channel": "qr", "slug": "spring-poster"})).await;
+
+        assert_error(again, 409, "conflict", Some("slug")).await;
+    }
+
+    async fn reserved_and_malformed_slugs_are_refused(app) {
+        let link = app.create_link("https://example.com/", None).await;
+        for slug in ["api", "Metrics", "share.js", "no spaces", "x", "ünïcode"] {
+            let response = app.post_json("/api/v1/shares", &json!({"link_id": link, "channel": "qr", "slug": slug})).await;
+            assert_error(response, 422, "invalid_value", Some("slug")).await;
+        }
+    }
+
+    async fn a_share_for_a_missing_link_is_refused(app) {
+        let response = app.post_json("/api/v1/shares", &json!({"link_id": 999_999, "channel": "sms"})).await;
+        assert_error(response, 422, "invalid_value", Some("link_id")).await;
+    }
+}
