@@ -44,6 +44,10 @@ pub struct Settings {
     #[arg(long, env = "SHARETRAIL_VISIT_BATCH", default_value_t = 2_000)]
     pub visit_batch: usize,
 
+    /// Longest wait, in milliseconds, for a visit batch to fill before it is written anyway.
+    #[arg(long, env = "SHARETRAIL_VISIT_FLUSH_MS", default_value_t = 50)]
+    pub visit_flush_ms: u64,
+
     /// Short codes kept in the lookup cache (live and unknown ones alike).
     #[arg(long, env = "SHARETRAIL_CACHE_CAPACITY", default_value_t = 100_000)]
     pub cache_capacity: u64,
@@ -66,6 +70,7 @@ impl Settings {
             trust_proxy: false,
             visit_queue: 200_000,
             visit_batch: 2_000,
+            visit_flush_ms: 50,
             cache_capacity: 100_000,
             workers: None,
         }

@@ -26,6 +26,7 @@ pub struct Metrics {
     pub batch_write_seconds: Histogram,
     pub cache_hits: Counter,
     pub cache_misses: Counter,
+    pub codes_filtered: Counter,
 }
 
 impl Metrics {
@@ -45,6 +46,7 @@ impl Metrics {
             batch_write_seconds,
             cache_hits: Counter::default(),
             cache_misses: Counter::default(),
+            codes_filtered: Counter::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -87,6 +89,11 @@ impl Metrics {
             "cache_misses",
             "Short-code lookups that went to the database",
             m.cache_misses.clone(),
+        );
+        registry.register(
+            "codes_filtered",
+            "Unknown codes refused by the existence filter without a database read",
+            m.codes_filtered.clone(),
         );
         Metrics { registry, ..m }
     }

@@ -8,7 +8,7 @@ use crate::metrics::{Metrics, RequestLabels};
 use crate::privacy::DailySalt;
 use crate::routes;
 use crate::state::AppState;
-use crate::store::{self, Invalidation};
+use crate::store;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{Next, from_fn};
@@ -37,17 +37,14 @@ impl Application {
             .context("could not open the database")?;
         store.migrate().await.context("could not migrate the database")?;
         let metrics = Arc::new(Metrics::new());
-        let lookup = Arc::new(ShareLookup::new(
-            store.clone(),
-            metrics.clone(),
-            settings.cache_capacity,
-        ));
-        let forget = lookup.clone();
+        let lookup = Arc::new(
+            ShareLookup::load(store.clone(), metrics.clone(), settings.cache_capacity)
+                .await
+                .context("could not load the existing codes")?,
+        );
+        let remote = lookup.clone();
         store
-            .listen_for_invalidations(Arc::new(move |inv| match inv {
-                Invalidation::Codes(codes) => forget.forget(&codes),
-                Invalidation::Everything => forget.forget_everything(),
-            }))
+            .listen_for_invalidations(Arc::new(move |change| remote.apply(change)))
             .await
             .context("could not listen for cache invalidations")?;
         let salt = Arc::new(
@@ -63,6 +60,7 @@ impl Application {
             metrics.clone(),
             settings.visit_queue,
             settings.visit_batch,
+            Duration::from_millis(settings.visit_flush_ms),
         );
 
         let listener =

@@ -5,7 +5,7 @@ use crate::ingest::Ingest;
 use crate::lookup::ShareLookup;
 use crate::metrics::Metrics;
 use crate::privacy::DailySalt;
-use crate::store::Store;
+use crate::store::{Invalidation, Store};
 use std::sync::Arc;
 
 pub struct AppState {
@@ -27,10 +27,10 @@ impl AppState {
 
     /// Forgets cached lookups here and tells the other instances to do the same.
     pub async fn invalidate(&self, codes: Option<&[String]>) {
-        match codes {
-            Some(codes) => self.lookup.forget(codes),
-            None => self.lookup.forget_everything(),
-        }
+        self.lookup.apply(match codes {
+            Some(codes) => Invalidation::Codes(codes.to_vec()),
+            None => Invalidation::Everything,
+        });
         if let Err(err) = self.store.announce_invalidation(codes).await {
             tracing::warn!(error = %crate::error::cause_chain(&err), "could not announce a cache invalidation");
         }

@@ -22,6 +22,7 @@ struct Writer {
     lookup: Arc<ShareLookup>,
     metrics: Arc<Metrics>,
     batch_size: usize,
+    linger: Duration,
 }
 
 pub fn start(
@@ -30,6 +31,7 @@ pub fn start(
     metrics: Arc<Metrics>,
     capacity: usize,
     batch_size: usize,
+    linger: Duration,
 ) -> (Ingest, IngestWorker) {
     let (queue, rx) = mpsc::channel(capacity.max(1));
     let (stop, stopped) = watch::channel(false);
@@ -38,6 +40,7 @@ pub fn start(
         lookup,
         metrics: metrics.clone(),
         batch_size: batch_size.max(1),
+        linger,
     };
     let task = tokio::spawn(writer.run(rx, stopped));
     (Ingest { queue, metrics }, IngestWorker { stop, task })
@@ -59,17 +62,34 @@ impl IngestWorker {
 impl Writer {
     async fn run(self, mut rx: mpsc::Receiver<VisitRecord>, mut stopped: watch::Receiver<bool>) {
         let mut buffer = Vec::with_capacity(self.batch_size);
-        loop {
+        let mut stopping = false;
+        while !stopping {
             tokio::select! {
                 // recv_many is cancel-safe: nothing taken off the queue is lost if stop wins.
                 received = rx.recv_many(&mut buffer, self.batch_size) => {
                     if received == 0 {
                         break;
                     }
-                    self.write(std::mem::take(&mut buffer)).await;
                 }
                 _ = stopped.changed() => break,
             }
+            // Under light load, wait a moment for company: fewer, fuller transactions.
+            let deadline = tokio::time::Instant::now() + self.linger;
+            while buffer.len() < self.batch_size {
+                let room = self.batch_size - buffer.len();
+                tokio::select! {
+                    received = tokio::time::timeout_at(deadline, rx.recv_many(&mut buffer, room)) => {
+                        if !matches!(received, Ok(n) if n > 0) {
+                            break;
+                        }
+                    }
+                    _ = stopped.changed() => {
+                        stopping = true;
+                        break;
+                    }
+                }
+            }
+            self.write(std::mem::take(&mut buffer)).await;
         }
         rx.close();
         let started = Instant::now();

@@ -103,8 +103,9 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     }
 }
 
-async fn create_api_key(url: &str) -> String {
+pub async fn create_api_key(url: &str) -> String {
     let store = sharetrail::store::connect(url, 1).await.expect("open the store");
+    store.migrate().await.expect("migrate");
     let key = sharetrail::domain::api_key::generate();
     store.create_api_key("tests", &key, 0).await.expect("store the key");
     key.plaintext

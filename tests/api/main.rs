@@ -4,5 +4,6 @@ mod helpers;
 
 mod links;
 mod redirect;
+mod restart;
 mod shares;
 mod stats;

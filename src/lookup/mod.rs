@@ -1,14 +1,17 @@
 //! The redirect's memory: short code → everything needed to answer, without the database.
 //!
-//! Bounded, with negative entries, so a scan of random codes is answered from memory after the
-//! first miss of each code and cannot be turned into a flood of database reads.
+//! Bounded, with negative entries, and behind a Bloom filter of all existing codes, so a scan of
+//! random codes is answered from memory and cannot be turned into a flood of database reads.
+
+mod filter;
 
 use crate::domain::channel::Channel;
 use crate::domain::code::Code;
 use crate::domain::destination::Destination;
 use crate::domain::utm::{RedirectTags, UtmTags, redirect_location};
 use crate::metrics::Metrics;
-use crate::store::{RedirectTarget, Store, StoreResult};
+use crate::store::{Invalidation, RedirectTarget, Store, StoreResult};
+use filter::CodeFilter;
 use moka::Expiry;
 use moka::sync::Cache;
 use std::sync::Arc;
@@ -49,24 +52,36 @@ impl Expiry<String, Arc<Cached>> for Lifetimes {
 
 pub struct ShareLookup {
     cache: Cache<String, Arc<Cached>>,
+    filter: CodeFilter,
     store: Arc<dyn Store>,
     metrics: Arc<Metrics>,
 }
 
 impl ShareLookup {
-    pub fn new(store: Arc<dyn Store>, metrics: Arc<Metrics>, capacity: u64) -> ShareLookup {
+    /// Loads every existing code into the filter: the one full read, at start-up.
+    pub async fn load(store: Arc<dyn Store>, metrics: Arc<Metrics>, capacity: u64) -> StoreResult<ShareLookup> {
+        let filter = CodeFilter::new(&store.all_code_keys().await?);
         let cache = Cache::builder()
             .max_capacity(capacity)
             .expire_after(Lifetimes)
             .support_invalidation_closures()
             .build();
-        ShareLookup { cache, store, metrics }
+        Ok(ShareLookup {
+            cache,
+            filter,
+            store,
+            metrics,
+        })
     }
 
     pub async fn find(&self, code: &Code) -> StoreResult<Arc<Cached>> {
         if let Some(hit) = self.cache.get(code.as_str()) {
             self.metrics.cache_hits.inc();
             return Ok(hit);
+        }
+        if !self.filter.may_exist(code) {
+            self.metrics.codes_filtered.inc();
+            return Ok(Arc::new(Cached::Missing));
         }
         self.metrics.cache_misses.inc();
         let target = self.store.redirect_target(code).await?;
@@ -92,6 +107,46 @@ impl ShareLookup {
 
     pub fn forget_everything(&self) {
         self.cache.invalidate_all();
+    }
+
+    /// Applies a change announced here or by another instance. Codes named are forgotten and let
+    /// through the filter (they may be new shares); "everything" also reloads the filter, since
+    /// whatever was missed may include new codes.
+    pub fn apply(self: &Arc<Self>, change: Invalidation) {
+        let rebuild = match change {
+            Invalidation::Codes(codes) => {
+                self.forget(&codes);
+                // Learn every code, so no short-circuiting `any`.
+                codes
+                    .iter()
+                    .map(|code| self.filter.learn(code))
+                    .filter(|&full| full)
+                    .count()
+                    > 0
+            }
+            Invalidation::Everything => {
+                self.forget_everything();
+                true
+            }
+        };
+        if rebuild {
+            let lookup = Arc::clone(self);
+            tokio::spawn(async move {
+                if let Err(err) = lookup.rebuild_filter().await {
+                    tracing::error!(error = %crate::error::cause_chain(&err), "could not rebuild the code filter");
+                    // Fail open: without a trustworthy filter every lookup goes to the database.
+                    lookup.filter.finish_rebuild_failed();
+                }
+            });
+        }
+    }
+
+    /// Reloads the filter from the database: when it fills up, or after missed notifications.
+    pub async fn rebuild_filter(&self) -> StoreResult<()> {
+        self.filter.begin_rebuild();
+        let keys = self.store.all_code_keys().await?;
+        self.filter.finish_rebuild(&keys);
+        Ok(())
     }
 }
 
