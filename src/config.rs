@@ -10,7 +10,13 @@ use std::net::SocketAddr;
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseSettings {
     /// Where data lives: `sqlite://FILE` (created on first start) or `postgres://…`.
-    #[arg(long, env = "SHARETRAIL_DATABASE_URL", default_value = "sqlite://sharetrail.db")]
+    /// (Its value is never echoed by `--help`: a PostgreSQL URL may carry a password.)
+    #[arg(
+        long,
+        env = "SHARETRAIL_DATABASE_URL",
+        default_value = "sqlite://sharetrail.db",
+        hide_env_values = true
+    )]
     pub database_url: String,
 
     /// Connections in the read pool (SQLite) or the whole pool (PostgreSQL).
@@ -52,6 +58,11 @@ pub struct Settings {
     #[arg(long, env = "SHARETRAIL_CACHE_CAPACITY", default_value_t = 100_000)]
     pub cache_capacity: u64,
 
+    /// MaxMind-format country database (GeoLite2-Country or DB-IP country lite `.mmdb`);
+    /// without it visits have no country.
+    #[arg(long, env = "SHARETRAIL_GEOIP_DB")]
+    pub geoip_db: Option<std::path::PathBuf>,
+
     /// HTTP worker threads (default: one per CPU core).
     #[arg(long, env = "SHARETRAIL_WORKERS")]
     pub workers: Option<usize>,
@@ -72,6 +83,7 @@ impl Settings {
             visit_batch: 2_000,
             visit_flush_ms: 50,
             cache_capacity: 100_000,
+            geoip_db: None,
             workers: None,
         }
     }

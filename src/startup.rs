@@ -70,6 +70,10 @@ impl Application {
             Some(url) => url.trim_end_matches('/').to_owned(),
             None => format!("http://{}:{port}", settings.listen.ip()),
         };
+        let geoip = match &settings.geoip_db {
+            Some(path) => Some(Arc::new(crate::geo::GeoIp::open(path)?)),
+            None => None,
+        };
         let state = web::Data::new(AppState {
             store,
             lookup,
@@ -79,6 +83,7 @@ impl Application {
             metrics,
             base_url: base_url.clone(),
             trust_proxy: settings.trust_proxy,
+            geoip,
         });
         let mut server = HttpServer::new(move || {
             App::new()

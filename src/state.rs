@@ -18,6 +18,8 @@ pub struct AppState {
     /// Public origin of short links, without a trailing slash.
     pub base_url: String,
     pub trust_proxy: bool,
+    /// Country of a visit, when the operator configured a database.
+    pub geoip: Option<Arc<crate::geo::GeoIp>>,
 }
 
 impl AppState {

@@ -62,6 +62,11 @@ fn visit(req: &HttpRequest, share: &LiveShare, now: i64, state: &AppState) -> Vi
     };
     let verdict = state.classifier.classify(&signals);
     let ip = client_ip(req, state.trust_proxy);
+    // Only the country is kept; the address itself is never stored.
+    let country = state
+        .geoip
+        .as_ref()
+        .and_then(|geo| geo.country(ip.trim().parse().ok()?));
     VisitRecord {
         share_id: share.share_id,
         link_id: share.link_id,
@@ -75,7 +80,7 @@ fn visit(req: &HttpRequest, share: &LiveShare, now: i64, state: &AppState) -> Vi
         device: verdict.device,
         browser: verdict.browser,
         os: verdict.os,
-        country: None,
+        country,
         infers_channel: share.infers_channel,
     }
 }

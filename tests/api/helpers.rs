@@ -63,6 +63,19 @@ impl TestDatabase {
     }
 }
 
+impl TestDatabase {
+    /// Reads one text column straight from the database, for facts the API does not expose.
+    pub async fn strings(&self, sql: &'static str) -> Vec<Option<String>> {
+        if self.url.starts_with("postgres") {
+            let pool = sqlx::PgPool::connect(&self.url).await.expect("connect");
+            sqlx::query_scalar(sql).fetch_all(&pool).await.expect("query")
+        } else {
+            let pool = sqlx::SqlitePool::connect(&self.url).await.expect("connect");
+            sqlx::query_scalar(sql).fetch_all(&pool).await.expect("query")
+        }
+    }
+}
+
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         if let Some(dir) = &self.dir {
@@ -76,10 +89,15 @@ pub struct TestApp {
     pub api_key: String,
     pub client: reqwest::Client,
     /// Kept for the app's lifetime: dropping it deletes a SQLite test file.
-    _db: TestDatabase,
+    pub db: TestDatabase,
 }
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// Like `spawn_app`, with settings adjusted first (a GeoIP file, trusted proxy headers…).
+pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settings)) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         sharetrail::telemetry::init();
     }
@@ -87,6 +105,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     let mut settings = Settings::for_database(&db.url);
     settings.listen = "127.0.0.1:0".parse().expect("address");
     settings.workers = Some(2);
+    configure(&mut settings);
     let app = Application::build(settings).await.expect("the application builds");
     let address = app.base_url().to_owned();
     tokio::spawn(app.run_until_stopped());
@@ -99,7 +118,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         address,
         api_key,
         client,
-        _db: db,
+        db,
     }
 }
 
