@@ -4,7 +4,15 @@ use crate::config::{DatabaseSettings, Settings};
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "sharetrail", version, about = "Share links that measure dark social", long_about = None)]
+#[command(
+    name = "sharetrail",
+    version,
+    about = "Share links that measure dark social",
+    long_about = None,
+    after_help = "With no command, sharetrail serves, configured like `sharetrail serve` from the \
+                  SHARETRAIL_* environment (SHARETRAIL_DATABASE_URL, SHARETRAIL_LISTEN, SHARETRAIL_BASE_URL …);\n\
+                  `sharetrail serve --help` lists every setting."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,

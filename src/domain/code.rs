@@ -143,7 +143,7 @@ mod tests {
 
     #[test]
     fn reserved_words_are_refused_in_any_case() {
-        for word in ["api", "QR", "Admin", "healthz", "metrics", "login", "demo", "static"] {
+        for word in ["api", "STATS", "Admin", "healthz", "metrics", "login", "demo", "static"] {
             assert!(matches!(Slug::parse(word), Err(SlugError::Reserved(_))), "{word}");
         }
     }

@@ -20,6 +20,7 @@ pub const MAX_JSON_BODY: usize = 16 * 1024;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(json_config())
         .app_data(web::PathConfig::default().error_handler(path_error))
+        .app_data(web::QueryConfig::default().error_handler(query_error))
         .route("/", web::get().to(ops::home))
         .route("/healthz", web::get().to(ops::healthz))
         .route("/metrics", web::get().to(ops::metrics))
@@ -66,6 +67,10 @@ fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
 /// A path that does not parse (`/links/abc`) names nothing: 404, as for an unknown id.
 fn path_error(_err: PathError, _req: &HttpRequest) -> actix_web::Error {
     ApiError::NotFound.into()
+}
+
+fn query_error(err: actix_web::error::QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::malformed(format!("the query string could not be read: {err}")).into()
 }
 
 async fn api_not_found() -> Result<HttpResponse, ApiError> {

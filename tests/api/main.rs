@@ -2,7 +2,10 @@
 
 mod helpers;
 
+mod geo;
 mod links;
+mod ops;
+mod qr;
 mod redirect;
 mod restart;
 mod shares;

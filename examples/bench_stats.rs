@@ -1,0 +1,184 @@
+//! Stats at scale: one link with 100,000 shares and 1,000,000 visits, then the stats endpoint
+//! timed over HTTP against `/healthz` (the cost of any round trip) in the same run.
+//!
+//! `cargo run --release --example bench_stats` (SQLite in a temporary directory), or with
+//! `BENCH_DATABASE_URL=postgres://…` for PostgreSQL. `BENCH_SHARES` / `BENCH_VISITS` scale it.
+
+use sharetrail::clock::now_ms;
+use sharetrail::config::Settings;
+use sharetrail::domain::{api_key, app::App, channel::Channel, code::Code, visit::DeviceClass, visit::VisitKind};
+use sharetrail::ingest::{VisitBatch, VisitRecord};
+use sharetrail::startup::Application;
+use sharetrail::store::{self, NewLink, NewShare, Store};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const CHANNELS: [&str; 6] = ["whatsapp", "email", "slack", "sms", "copy", "telegram"];
+
+fn env_or(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// A small deterministic generator: the benchmark must not depend on a random seed.
+struct Lcg(u64);
+impl Lcg {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((self.0 >> 33) % n as u64) as usize
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let shares = env_or("BENCH_SHARES", 100_000);
+    let visits = env_or("BENCH_VISITS", 1_000_000);
+    let dir = std::env::temp_dir().join(format!("sharetrail-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let url =
+        std::env::var("BENCH_DATABASE_URL").unwrap_or_else(|_| format!("sqlite://{}", dir.join("bench.db").display()));
+    let store = store::connect(&url, 8).await?;
+    store.migrate().await?;
+    let mut rng = Lcg(42);
+
+    let started = Instant::now();
+    let link = store
+        .create_link(
+            &NewLink {
+                url: sharetrail::domain::destination::Destination::parse("https://example.com/")?,
+                title: None,
+                campaign: Some("bench".into()),
+            },
+            now_ms(),
+        )
+        .await?;
+    let ids = seed_shares(store.clone(), link.id, shares, &mut rng).await?;
+    println!("seeded {shares} shares in {:.1}s", started.elapsed().as_secs_f64());
+
+    let started = Instant::now();
+    seed_visits(store.as_ref(), link.id, &ids, visits, &mut rng).await?;
+    println!("seeded {visits} visits in {:.1}s", started.elapsed().as_secs_f64());
+
+    let mut settings = Settings::for_database(&url);
+    settings.listen = "127.0.0.1:0".parse()?;
+    let app = Application::build(settings).await?;
+    let base = app.base_url().to_owned();
+    tokio::spawn(app.run_until_stopped());
+    let key = api_key::generate();
+    store.create_api_key("bench", &key, now_ms()).await?;
+    let client = reqwest::Client::new();
+    let stats_url = format!("{base}/api/v1/links/{}/stats", link.id);
+
+    let cold = time_get(&client, &stats_url, &key.plaintext).await?;
+    let stats = summarize(&client, &stats_url, &key.plaintext, 200).await?;
+    let health = summarize(&client, &format!("{base}/healthz"), &key.plaintext, 200).await?;
+    println!("backend: {}", store.backend());
+    println!("stats, first call:   {:.2} ms", ms(cold));
+    println!("stats     p50 {:.2} ms  p99 {:.2} ms", ms(stats.0), ms(stats.1));
+    println!("/healthz  p50 {:.2} ms  p99 {:.2} ms", ms(health.0), ms(health.1));
+    println!(
+        "stats p50 / healthz p50 = {:.1}",
+        stats.0.as_secs_f64() / health.0.as_secs_f64()
+    );
+    let verdict = if stats.1 <= Duration::from_millis(50) {
+        "PASS"
+    } else {
+        "FAIL"
+    };
+    println!("target p99 <= 50 ms: {verdict}");
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// A random tree: most shares reshare an earlier one, as in a real cascade, some are new roots.
+async fn seed_shares(
+    store: Arc<dyn Store>,
+    link_id: i64,
+    count: usize,
+    rng: &mut Lcg,
+) -> anyhow::Result<Vec<(i64, String, i64)>> {
+    let mut made: Vec<(i64, String, i64)> = Vec::with_capacity(count);
+    for i in 0..count {
+        let parent = (i > 0 && rng.below(10) < 7).then(|| made[rng.below(made.len())].1.clone());
+        let channel = CHANNELS[rng.below(CHANNELS.len())];
+        let share = NewShare {
+            link_id,
+            code: Code::generate(),
+            is_slug: false,
+            channel: Channel::parse(channel)?,
+            parent: parent.map(|p| Code::parse(&p).expect("own code")),
+            label: None,
+            expires_at: None,
+        };
+        let record = store.create_share(&share, now_ms()).await?;
+        made.push((record.id, record.code, record.depth));
+    }
+    Ok(made)
+}
+
+async fn seed_visits(
+    store: &dyn Store,
+    link_id: i64,
+    shares: &[(i64, String, i64)],
+    count: usize,
+    rng: &mut Lcg,
+) -> anyhow::Result<()> {
+    let day = 86_400_000;
+    let now = now_ms();
+    for chunk in (0..count).collect::<Vec<_>>().chunks(2_000) {
+        let visits = chunk
+            .iter()
+            .map(|_| {
+                let (share_id, _, depth) = &shares[rng.below(shares.len())];
+                let roll = rng.below(100);
+                let (kind, app) = match roll {
+                    0..=84 => (VisitKind::Click, None),
+                    85..=94 => (VisitKind::Unfurl, Some(App::Slack)),
+                    _ => (VisitKind::Bot, None),
+                };
+                VisitRecord {
+                    share_id: *share_id,
+                    link_id,
+                    channel: Arc::from(CHANNELS[rng.below(CHANNELS.len())]),
+                    depth: *depth,
+                    at: now - (rng.below(90) as i64) * day,
+                    kind,
+                    app,
+                    visitor: format!("{:032x}", rng.below(300_000)),
+                    referrer_host: None,
+                    device: DeviceClass::Mobile,
+                    browser: Some(Arc::from("Chrome Mobile")),
+                    os: Some(Arc::from("Android")),
+                    country: None,
+                    infers_channel: false,
+                }
+            })
+            .collect();
+        store.write_visits(&VisitBatch::new(visits)).await?;
+    }
+    Ok(())
+}
+
+async fn time_get(client: &reqwest::Client, url: &str, key: &str) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    let response = client.get(url).bearer_auth(key).send().await?;
+    anyhow::ensure!(response.status().is_success(), "{url}: {}", response.status());
+    response.bytes().await?;
+    Ok(started.elapsed())
+}
+
+/// p50 and p99 of `n` sequential requests.
+async fn summarize(client: &reqwest::Client, url: &str, key: &str, n: usize) -> anyhow::Result<(Duration, Duration)> {
+    let mut times = Vec::with_capacity(n);
+    for _ in 0..n {
+        times.push(time_get(client, url, key).await?);
+    }
+    times.sort();
+    Ok((times[n / 2], times[n * 99 / 100]))
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}

@@ -1,0 +1,147 @@
+//! What operators and first-time visitors see: health, metrics, the front page and 404 pages.
+
+use crate::helpers::*;
+use crate::on_both_backends;
+use serde_json::Value;
+
+/// Words that only an internal error, a stack trace or a storage detail would put in a page.
+const INTERNAL_MARKERS: &[&str] = &[
+    "sqlx",
+    "sqlite",
+    "postgres",
+    "database",
+    "panicked",
+    "backtrace",
+    "stack backtrace",
+    "thread '",
+    ".rs:",
+    "src/",
+    "actix",
+    "tokio",
+    "Error(",
+    "error returned",
+];
+
+async fn get(app: &TestApp, path: &str) -> reqwest::Response {
+    app.client.get(app.url(path)).send().await.expect("request")
+}
+
+fn content_type(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+async fn metrics_text(app: &TestApp) -> String {
+    let response = get(app, "/metrics").await;
+    assert_eq!(response.status(), 200, "reading /metrics");
+    response.text().await.expect("text")
+}
+
+/// The `sharetrail_http_requests_total` samples: each line with its labels and value.
+fn request_counts(metrics: &str) -> Vec<&str> {
+    metrics
+        .lines()
+        .filter(|line| line.starts_with("sharetrail_http_requests_total{"))
+        .collect()
+}
+
+/// The internal words a page body contains, ignoring case.
+fn internal_markers_in(body: &str) -> Vec<&'static str> {
+    let lower = body.to_lowercase();
+    INTERNAL_MARKERS
+        .iter()
+        .copied()
+        .filter(|marker| lower.contains(&marker.to_lowercase()))
+        .collect()
+}
+
+on_both_backends! {
+    async fn the_health_check_answers_ok(app) {
+        let response = get(&app, "/healthz").await;
+
+        assert_eq!(response.status(), 200);
+        let body: Value = response.json().await.expect("JSON");
+        assert_eq!(body["status"], "ok", "{body}");
+    }
+
+    async fn metrics_expose_visit_cache_and_redirect_series_in_prometheus_text(app) {
+        let response = get(&app, "/metrics").await;
+
+        assert_eq!(response.status(), 200);
+        let content_type = content_type(&response);
+        assert!(
+            content_type.starts_with("text/plain") || content_type.starts_with("application/openmetrics-text"),
+            "{content_type}"
+        );
+        let text = response.text().await.expect("text");
+        for series in [
+            "sharetrail_visits_queued_total",
+            "sharetrail_visits_written_total",
+            "sharetrail_visits_dropped_total",
+            "sharetrail_cache_hits_total",
+            "sharetrail_cache_misses_total",
+            "sharetrail_redirect_seconds_bucket",
+        ] {
+            assert!(text.lines().any(|line| line.starts_with(series)), "no {series} in\n{text}");
+        }
+    }
+
+    async fn a_redirect_is_counted_under_its_route_pattern_and_never_under_its_code(app) {
+        let link = app.create_link("https://example.com/", None).await;
+        let code = app.create_share(link, "email", None).await["code"].as_str().expect("code").to_owned();
+        assert_eq!(app.follow(&code, BROWSER_UA).await.status(), 302);
+
+        let text = metrics_text(&app).await;
+
+        let counted = request_counts(&text);
+        assert!(
+            counted.iter().any(|line| line.contains(r#"route="/{code}""#) && line.contains(r#"status="302""#)),
+            "no 302 counted under route=\"/{{code}}\" in {counted:#?}"
+        );
+        assert!(!text.contains(&code), "the raw code {code} appears in the metrics:\n{text}");
+    }
+
+    async fn the_front_page_is_an_html_page(app) {
+        let response = get(&app, "/").await;
+
+        assert_eq!(response.status(), 200);
+        assert!(content_type(&response).starts_with("text/html"), "{}", content_type(&response));
+        let body = response.text().await.expect("body");
+        assert!(body.contains("<html"), "{body}");
+    }
+
+    async fn the_stylesheet_is_served_as_css(app) {
+        let response = get(&app, "/static/sharetrail.css").await;
+
+        assert_eq!(response.status(), 200);
+        assert!(content_type(&response).starts_with("text/css"), "{}", content_type(&response));
+        assert!(!response.text().await.expect("body").is_empty());
+    }
+
+    async fn an_unknown_path_of_several_segments_is_a_404_html_page(app) {
+        let response = get(&app, "/a/b/c").await;
+
+        assert_eq!(response.status(), 404);
+        assert!(content_type(&response).starts_with("text/html"), "{}", content_type(&response));
+        let body = response.text().await.expect("body");
+        assert!(body.contains("<html"), "{body}");
+    }
+
+    async fn a_404_for_a_short_code_never_leaks_internals(app) {
+        let unknown = get(&app, "/Zz99Zz99").await;
+        let malformed = get(&app, "/%3Cscript%3Ealert(1)%3C%2Fscript%3E").await;
+
+        assert_eq!(unknown.status(), 404);
+        assert_eq!(malformed.status(), 404);
+        assert!(unknown.headers().get("server").is_none(), "{:?}", unknown.headers());
+        let unknown = unknown.text().await.expect("body");
+        let malformed = malformed.text().await.expect("body");
+        assert_eq!(internal_markers_in(&unknown), Vec::<&str>::new(), "{unknown}");
+        assert!(!unknown.contains("Zz99Zz99"), "the page echoes the code: {unknown}");
+        assert!(!malformed.contains("<script>"), "the page echoes the path: {malformed}");
+    }
+}
