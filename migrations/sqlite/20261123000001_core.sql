@@ -71,7 +71,6 @@ CREATE TABLE visits (
     os            TEXT,
     country       TEXT
 );
-CREATE INDEX visits_by_share ON visits (share_id, at);
 CREATE INDEX visits_by_link ON visits (link_id, at);
 
 CREATE TABLE link_channel_stats (

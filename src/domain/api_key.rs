@@ -4,7 +4,6 @@
 //! a slow password hash would protect. Lookup is by hash, so no secret is ever compared with `==`.
 
 use sha2::{Digest, Sha256};
-use std::fmt::Write;
 
 const PREFIX: &str = "stk_";
 const SECRET_LEN: usize = 32;
@@ -55,11 +54,15 @@ fn hash(plaintext: &str) -> KeyHash {
     KeyHash(hex(&Sha256::digest(plaintext.as_bytes())))
 }
 
+/// Lower-case hex. Runs for every visit (the visitor hash), so it avoids the formatter.
 pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
-        let _ = write!(out, "{b:02x}");
-        out
-    })
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    out
 }
 
 #[cfg(test)]

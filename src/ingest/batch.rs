@@ -9,6 +9,8 @@ use crate::domain::visit::VisitKind;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+const MS_PER_DAY: i64 = 86_400_000;
+
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Counts {
     pub clicks: i64,
@@ -51,10 +53,16 @@ pub struct VisitBatch {
 impl VisitBatch {
     pub fn new(visits: Vec<VisitRecord>) -> VisitBatch {
         let mut r = Rollups::default();
+        // Formatting a date per visit showed up in profiles; a batch rarely spans two days.
+        let mut day_names: BTreeMap<i64, String> = BTreeMap::new();
         for v in &visits {
+            let day = day_names
+                .entry(v.at.div_euclid(MS_PER_DAY))
+                .or_insert_with(|| day_of(v.at))
+                .clone();
             r.shares.entry(v.share_id).or_default().add(v.kind);
             r.links.entry(v.link_id).or_default().add(v.kind);
-            r.days.entry((v.link_id, day_of(v.at))).or_default().add(v.kind);
+            r.days.entry((v.link_id, day)).or_default().add(v.kind);
             match (v.kind, v.app) {
                 (VisitKind::Click, _) => {
                     *r.channel_clicks.entry((v.link_id, v.channel.clone())).or_default() += 1;
