@@ -111,6 +111,7 @@ async fn seed_shares(
             parent: parent.map(|p| Code::parse(&p).expect("own code")),
             label: None,
             expires_at: None,
+            token: None,
         };
         let record = store.create_share(&share, now_ms()).await?;
         made.push((record.id, record.code, record.depth));

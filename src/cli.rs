@@ -30,6 +30,30 @@ pub enum Command {
     /// Manage custom channels (`newsletter`, `podcast`…).
     #[command(subcommand)]
     Channel(ChannelCommand),
+    /// Manage the websites that embed the share buttons.
+    #[command(subcommand)]
+    Site(SiteCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SiteCommand {
+    /// Register a site and print its publishable key (`pk_…`), alone on its line.
+    Create {
+        /// A name people recognise, e.g. "Company blog".
+        #[arg(long)]
+        name: String,
+        /// A host the site's pages live on (its subdomains are included); repeat for more.
+        #[arg(long = "domain", required = true)]
+        domains: Vec<String>,
+        /// A browser origin allowed to call the public API (default: https:// + each domain).
+        #[arg(long = "origin")]
+        origins: Vec<String>,
+        /// `utm_campaign` for links its pages create.
+        #[arg(long)]
+        campaign: Option<String>,
+        #[command(flatten)]
+        database: DatabaseSettings,
+    },
 }
 
 #[derive(Debug, Subcommand)]

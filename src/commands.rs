@@ -1,10 +1,12 @@
 //! What each `sharetrail` subcommand does.
 
-use crate::cli::{ApiKeyCommand, ChannelCommand, Cli, Command};
+use crate::cli::{ApiKeyCommand, ChannelCommand, Cli, Command, SiteCommand};
 use crate::clock::now_ms;
 use crate::config::{DatabaseSettings, Settings};
+use crate::domain::site::{Domains, Origins, SiteKey};
 use crate::domain::{api_key, channel::Channel};
 use crate::startup::Application;
+use crate::store::NewSite;
 use crate::store::{self, Store};
 use anyhow::{Context, bail};
 use std::sync::Arc;
@@ -45,6 +47,35 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .create_custom_channel(&name, &medium, now_ms())
                 .await?;
             println!("{name}");
+            Ok(())
+        }
+        Some(Command::Site(SiteCommand::Create {
+            name,
+            domains,
+            origins,
+            campaign,
+            database,
+        })) => {
+            let name = name.trim().to_owned();
+            if name.is_empty() {
+                bail!("--name must not be empty");
+            }
+            let domains = Domains::parse(&domains).map_err(|e| anyhow::anyhow!("--domain: {e}"))?;
+            let origins = match origins.is_empty() {
+                true => domains.default_origins(),
+                false => Origins::parse(&origins).map_err(|e| anyhow::anyhow!("--origin: {e}"))?,
+            };
+            let site = NewSite {
+                name,
+                key: SiteKey::generate(),
+                domains,
+                origins,
+                utm_enabled: true,
+                utm_campaign: campaign.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()),
+                is_demo: false,
+            };
+            let site = open(&database).await?.create_site(&site, now_ms()).await?;
+            println!("{}", site.public_key);
             Ok(())
         }
     }

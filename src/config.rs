@@ -63,6 +63,14 @@ pub struct Settings {
     #[arg(long, env = "SHARETRAIL_GEOIP_DB")]
     pub geoip_db: Option<std::path::PathBuf>,
 
+    /// Public API (share buttons) requests allowed per client address per minute.
+    #[arg(long, env = "SHARETRAIL_PUBLIC_RATE_PER_IP", default_value_t = 120)]
+    pub public_rate_per_ip: u32,
+
+    /// Public API requests allowed per site key per minute, over all its visitors.
+    #[arg(long, env = "SHARETRAIL_PUBLIC_RATE_PER_SITE", default_value_t = 6_000)]
+    pub public_rate_per_site: u32,
+
     /// HTTP worker threads (default: one per CPU core).
     #[arg(long, env = "SHARETRAIL_WORKERS")]
     pub workers: Option<usize>,
@@ -84,6 +92,8 @@ impl Settings {
             visit_flush_ms: 50,
             cache_capacity: 100_000,
             geoip_db: None,
+            public_rate_per_ip: 120,
+            public_rate_per_site: 6_000,
             workers: None,
         }
     }

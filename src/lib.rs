@@ -11,6 +11,7 @@ pub mod commands;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod gate;
 pub mod geo;
 pub mod ingest;
 pub mod lookup;

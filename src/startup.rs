@@ -2,6 +2,7 @@
 
 use crate::classify::Classifier;
 use crate::config::Settings;
+use crate::gate::PublicGate;
 use crate::ingest::{self, IngestWorker};
 use crate::lookup::ShareLookup;
 use crate::metrics::{Metrics, RequestLabels};
@@ -74,6 +75,11 @@ impl Application {
             Some(path) => Some(Arc::new(crate::geo::GeoIp::open(path)?)),
             None => None,
         };
+        let gate = Arc::new(PublicGate::new(
+            settings.public_rate_per_ip,
+            settings.public_rate_per_site,
+        ));
+        gate.keep_tidy();
         let state = web::Data::new(AppState {
             store,
             lookup,
@@ -84,6 +90,7 @@ impl Application {
             base_url: base_url.clone(),
             trust_proxy: settings.trust_proxy,
             geoip,
+            gate,
         });
         let mut server = HttpServer::new(move || {
             App::new()
@@ -128,7 +135,8 @@ async fn count_requests(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let metrics = req.app_data::<web::Data<AppState>>().map(|s| s.metrics.clone());
-    let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+    // No pattern means the default service: the short-code redirect (or its 404 page).
+    let route = req.match_pattern().unwrap_or_else(|| "/{code}".to_owned());
     let method = req.method().to_string();
     let response = next.call(req).await?;
     if let Some(metrics) = metrics {

@@ -20,6 +20,8 @@ pub struct AppState {
     pub trust_proxy: bool,
     /// Country of a visit, when the operator configured a database.
     pub geoip: Option<Arc<crate::geo::GeoIp>>,
+    /// Site keys, origins and rate limits of the public API.
+    pub gate: Arc<crate::gate::PublicGate>,
 }
 
 impl AppState {

@@ -2,9 +2,11 @@
 
 pub mod api_key;
 pub mod app;
+pub mod attribution;
 pub mod cascade;
 pub mod channel;
 pub mod code;
 pub mod destination;
+pub mod site;
 pub mod utm;
 pub mod visit;

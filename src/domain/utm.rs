@@ -60,7 +60,8 @@ impl UtmTags {
 
 /// Everything the redirect appends to a destination.
 pub struct RedirectTags<'a> {
-    pub utm: &'a UtmTags,
+    /// `None` when the site asked for no UTM tags: only `st` is added.
+    pub utm: Option<&'a UtmTags>,
     pub campaign: Option<&'a str>,
     /// The QR placement or share label, so a destination can tell the poster from the badge.
     pub content: Option<&'a str>,
@@ -84,12 +85,15 @@ pub fn redirect_location(destination: &Destination, tags: &RedirectTags<'_>) -> 
     }
     let mut ours = form_urlencoded::Serializer::new(String::new());
     let lower = |v: &str| v.to_lowercase();
-    let candidates = [
-        ("utm_source", Some(lower(&tags.utm.source))),
-        ("utm_medium", Some(lower(&tags.utm.medium))),
-        ("utm_campaign", tags.campaign.map(lower)),
-        ("utm_content", tags.content.map(lower)),
-    ];
+    let candidates = match tags.utm {
+        Some(utm) => [
+            ("utm_source", Some(lower(&utm.source))),
+            ("utm_medium", Some(lower(&utm.medium))),
+            ("utm_campaign", tags.campaign.map(lower)),
+            ("utm_content", tags.content.map(lower)),
+        ],
+        None => Default::default(),
+    };
     for (key, value) in candidates {
         if let Some(value) = value.filter(|v| !v.is_empty() && !present.iter().any(|p| p == key)) {
             ours.append_pair(key, &value);
@@ -123,7 +127,7 @@ mod tests {
         let utm = UtmTags::for_channel(&channel, None, None);
         let code = Code::parse("AbCd2345").unwrap();
         let tags = RedirectTags {
-            utm: &utm,
+            utm: Some(&utm),
             campaign,
             content: None,
             code: &code,
@@ -175,6 +179,27 @@ mod tests {
         );
         let whatsapp = Channel::parse("whatsapp").unwrap();
         assert_eq!(UtmTags::for_channel(&whatsapp, Some("slack"), None).source, "whatsapp");
+    }
+
+    #[test]
+    fn a_site_without_utm_tags_still_gets_the_share_code() {
+        let utm = UtmTags::for_channel(&Channel::parse("email").unwrap(), None, None);
+        let code = Code::parse("AbCd2345").unwrap();
+        let dest = Destination::parse("https://e.com/p?x=1").unwrap();
+        let with = RedirectTags {
+            utm: Some(&utm),
+            campaign: Some("c"),
+            content: None,
+            code: &code,
+        };
+        let without = RedirectTags {
+            utm: None,
+            campaign: Some("c"),
+            content: None,
+            code: &code,
+        };
+        assert!(redirect_location(&dest, &with).contains("utm_source=email"));
+        assert_eq!(redirect_location(&dest, &without), "https://e.com/p?x=1&st=AbCd2345");
     }
 
     #[test]

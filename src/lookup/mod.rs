@@ -11,21 +11,30 @@ use crate::domain::destination::Destination;
 use crate::domain::utm::{RedirectTags, UtmTags, redirect_location};
 use crate::metrics::Metrics;
 use crate::store::{Invalidation, RedirectTarget, Store, StoreResult};
+use actix_web::http::header::HeaderValue;
 use filter::CodeFilter;
 use moka::Expiry;
 use moka::sync::Cache;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// A live share, ready to redirect.
-#[derive(Debug)]
-pub struct LiveShare {
+/// Which share a visit is of, as the visit record needs it.
+#[derive(Debug, Clone)]
+pub struct VisitTarget {
     pub share_id: i64,
     pub link_id: i64,
     pub channel: Arc<str>,
     pub depth: i64,
-    pub location: String,
+    /// `copy`, `address_bar` or `native`, with no unfurl having named the app yet.
     pub infers_channel: bool,
+}
+
+/// A live share, ready to redirect.
+#[derive(Debug)]
+pub struct LiveShare {
+    pub target: VisitTarget,
+    /// Ready to send: cloning a `HeaderValue` is a reference-count bump, not a copy.
+    pub location: HeaderValue,
     /// The earlier of the share's and the link's expiry.
     pub expires_at: Option<i64>,
 }
@@ -164,7 +173,7 @@ fn to_cached(t: RedirectTarget) -> Cached {
     };
     let utm = UtmTags::for_channel(&channel, t.inferred_channel.as_deref(), t.custom_medium.as_deref());
     let tags = RedirectTags {
-        utm: &utm,
+        utm: (t.utm_enabled != Some(0)).then_some(&utm),
         campaign: t.campaign.as_deref(),
         content: t.label.as_deref(),
         code: &code,
@@ -173,13 +182,24 @@ fn to_cached(t: RedirectTarget) -> Cached {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
     };
+    // A Url serialises to visible ASCII only, so this cannot fail in practice; if it ever did,
+    // answering 410 beats redirecting somewhere nobody registered.
+    let Ok(location) = HeaderValue::try_from(redirect_location(&destination, &tags)) else {
+        tracing::error!(
+            share_id = t.share_id,
+            "redirect target is not a valid header; answering 410"
+        );
+        return Cached::Gone;
+    };
     Cached::Live(LiveShare {
-        share_id: t.share_id,
-        link_id: t.link_id,
-        channel: Arc::from(channel.as_str()),
-        depth: t.depth,
-        location: redirect_location(&destination, &tags),
-        infers_channel: channel.is_inferable() && t.inferred_channel.is_none(),
+        target: VisitTarget {
+            share_id: t.share_id,
+            link_id: t.link_id,
+            channel: Arc::from(channel.as_str()),
+            depth: t.depth,
+            infers_channel: channel.is_inferable() && t.inferred_channel.is_none(),
+        },
+        location,
         expires_at,
     })
 }

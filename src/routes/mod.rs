@@ -2,16 +2,21 @@
 //! drift from the real routes. Handlers are thin: parse, call, answer.
 
 mod auth;
+mod body;
 mod channels;
 mod links;
 mod ops;
+mod public;
 mod qr;
 mod redirect;
 mod shares;
+mod sites;
+mod snippet;
 mod stats;
 
 use crate::error::ApiError;
 use actix_web::error::{JsonPayloadError, PathError};
+use actix_web::middleware::Compress;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 /// JSON bodies are small; anything larger is refused before it is read.
@@ -26,7 +31,37 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/metrics", web::get().to(ops::metrics))
         .route("/static/sharetrail.css", web::get().to(crate::web::stylesheet))
         .service(
+            web::resource("/share.js")
+                .wrap(Compress::default())
+                .route(web::get().to(snippet::latest))
+                .route(web::head().to(snippet::latest)),
+        )
+        .service(
+            web::resource("/share.{version}.js")
+                .wrap(Compress::default())
+                .route(web::get().to(snippet::pinned))
+                .route(web::head().to(snippet::pinned)),
+        )
+        .route("/demo", web::get().to(snippet::demo))
+        .route("/demo.js", web::get().to(snippet::demo_script))
+        .service(
             web::scope("/api/v1")
+                .service(
+                    web::scope("/public")
+                        .route("/shares", web::post().to(public::create_share))
+                        .route("/arrivals", web::post().to(public::arrival))
+                        .route("/conversions", web::post().to(public::conversion))
+                        .route("/heard", web::post().to(public::heard))
+                        .route(
+                            "/{tail:.*}",
+                            web::method(actix_web::http::Method::OPTIONS).to(public::preflight),
+                        )
+                        .default_service(web::to(api_not_found)),
+                )
+                .route("/sites", web::post().to(sites::create))
+                .route("/sites", web::get().to(sites::list))
+                .route("/sites/{id}", web::get().to(sites::show))
+                .route("/sites/{id}", web::patch().to(sites::update))
                 .route("/links", web::post().to(links::create))
                 .route("/links/{id}", web::get().to(links::show))
                 .route("/links/{id}", web::patch().to(links::update))
@@ -36,12 +71,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/channels", web::post().to(channels::create))
                 .default_service(web::to(api_not_found)),
         )
-        .route("/qr/{file}", web::get().to(qr::show))
-        .route("/qr/{file}", web::head().to(qr::show))
-        // Last: a single path segment that nothing above claimed is a short code.
-        .route("/{code}", web::get().to(redirect::follow))
-        .route("/{code}", web::head().to(redirect::follow))
-        .default_service(web::to(redirect::not_found));
+        .service(
+            web::scope("/qr")
+                .route("/{file}", web::get().to(qr::show))
+                .route("/{file}", web::head().to(qr::show)),
+        )
+        // Whatever no route above claimed may be a short code. As the default service the hot
+        // path costs no pattern matching at all: the handler reads the one path segment itself.
+        .default_service(web::to(redirect::follow));
 }
 
 fn json_config() -> web::JsonConfig {

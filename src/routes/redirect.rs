@@ -4,22 +4,23 @@ use crate::classify::{VisitSignals, is_prefetch};
 use crate::clock::now_ms;
 use crate::domain::code::Code;
 use crate::ingest::VisitRecord;
-use crate::lookup::{Cached, LiveShare};
+use crate::lookup::{Cached, VisitTarget};
 use crate::state::AppState;
 use crate::web::{gone_page, not_found_page, unavailable_page};
 use actix_web::http::{Method, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use std::time::Instant;
 
-pub async fn follow(req: HttpRequest, code: web::Path<String>, state: web::Data<AppState>) -> HttpResponse {
+/// `GET` or `HEAD /{code}`; anything else that reached no route is a 404 page.
+pub async fn follow(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let started = Instant::now();
-    let response = answer(&req, &code, &state).await;
+    let single_segment = req.path().strip_prefix('/').filter(|rest| !rest.contains('/'));
+    let response = match single_segment {
+        Some(code) if matches!(*req.method(), Method::GET | Method::HEAD) => answer(&req, code, &state).await,
+        _ => return not_found_page(),
+    };
     state.metrics.redirect_seconds.observe(started.elapsed().as_secs_f64());
     response
-}
-
-pub async fn not_found() -> HttpResponse {
-    not_found_page()
 }
 
 async fn answer(req: &HttpRequest, raw_code: &str, state: &AppState) -> HttpResponse {
@@ -43,15 +44,16 @@ async fn answer(req: &HttpRequest, raw_code: &str, state: &AppState) -> HttpResp
     if share.expires_at.is_some_and(|at| at <= now) {
         return gone_page();
     }
-    state.ingest.record(visit(req, share, now, state));
+    state.ingest.record(visit(req, &share.target, now, state));
     HttpResponse::Found()
-        .insert_header((header::LOCATION, share.location.as_str()))
+        .insert_header((header::LOCATION, share.location.clone()))
         // Never 301 and never cacheable: a cached redirect is a click nobody records.
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
         .finish()
 }
 
-fn visit(req: &HttpRequest, share: &LiveShare, now: i64, state: &AppState) -> VisitRecord {
+/// A visit of `share` by whoever sent `req`: classified, hashed, never holding the address.
+pub(crate) fn visit(req: &HttpRequest, share: &VisitTarget, now: i64, state: &AppState) -> VisitRecord {
     let headers = req.headers();
     let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let user_agent = text("user-agent").unwrap_or_default();

@@ -91,6 +91,7 @@ pub async fn create(
         parent,
         label: optional_text("label", body.label)?,
         expires_at: None,
+        token: None,
     };
     let share = state.store.create_share(&new, now_ms()).await?;
     // A miss for this code may be cached here or on another instance (someone tried the slug

@@ -20,6 +20,42 @@ struct StatsDocument {
     shares: Breakdown,
     cascade: CascadeDocument,
     daily: Vec<DayDocument>,
+    conversions: ConversionsDocument,
+    attribution: AttributionDocument,
+}
+
+/// Conversions reported by the site. The share a visitor arrived through converts; the shares
+/// before it in the chain assist.
+#[derive(Serialize)]
+struct ConversionsDocument {
+    total: i64,
+    value: f64,
+    by_name: BTreeMap<String, i64>,
+    by_channel: BTreeMap<String, i64>,
+    by_depth: Vec<DepthConversions>,
+    assists_by_channel: BTreeMap<String, i64>,
+}
+
+#[derive(Serialize)]
+struct DepthConversions {
+    depth: i64,
+    conversions: i64,
+}
+
+/// "How did you hear about us?" beside what was measured: the attribution gap.
+#[derive(Serialize)]
+struct AttributionDocument {
+    self_reported: BTreeMap<String, i64>,
+    measured_clicks: BTreeMap<String, i64>,
+    by_channel: Vec<AttributionRow>,
+}
+
+#[derive(Serialize)]
+struct AttributionRow {
+    channel: String,
+    self_reported: i64,
+    clicks: i64,
+    conversions: i64,
 }
 
 #[derive(Serialize)]
@@ -63,7 +99,72 @@ pub async fn show(_auth: ApiKeyAuth, state: web::Data<AppState>, id: web::Path<i
     Ok(HttpResponse::Ok().json(document(rows)))
 }
 
+fn conversions(rows: &LinkStatsRows) -> ConversionsDocument {
+    let a = &rows.attribution;
+    let mut by_channel = BTreeMap::new();
+    let mut assists_by_channel = BTreeMap::new();
+    let mut by_depth: BTreeMap<i64, i64> = BTreeMap::new();
+    for credit in &a.credits {
+        if credit.role == "converting" {
+            *by_channel.entry(credit.channel.clone()).or_default() += credit.conversions;
+            *by_depth.entry(credit.depth).or_default() += credit.conversions;
+        } else {
+            *assists_by_channel.entry(credit.channel.clone()).or_default() += credit.conversions;
+        }
+    }
+    ConversionsDocument {
+        total: a.names.iter().map(|n| n.conversions).sum(),
+        value: a.names.iter().map(|n| n.value).sum(),
+        by_name: a.names.iter().map(|n| (n.name.clone(), n.conversions)).collect(),
+        by_channel,
+        by_depth: by_depth
+            .into_iter()
+            .map(|(depth, conversions)| DepthConversions { depth, conversions })
+            .collect(),
+        assists_by_channel,
+    }
+}
+
+fn attribution(rows: &LinkStatsRows, conversions: &ConversionsDocument) -> AttributionDocument {
+    let self_reported: BTreeMap<String, i64> = rows
+        .attribution
+        .self_reports
+        .iter()
+        .map(|r| (r.channel.clone(), r.reports))
+        .collect();
+    let measured_clicks: BTreeMap<String, i64> = rows
+        .channels
+        .iter()
+        .filter(|c| c.clicks > 0)
+        .map(|c| (c.channel.clone(), c.clicks))
+        .collect();
+    let mut channels: Vec<&String> = self_reported
+        .keys()
+        .chain(measured_clicks.keys())
+        .chain(conversions.by_channel.keys())
+        .collect();
+    channels.sort();
+    channels.dedup();
+    let count = |map: &BTreeMap<String, i64>, channel: &str| map.get(channel).copied().unwrap_or(0);
+    let by_channel = channels
+        .into_iter()
+        .map(|channel| AttributionRow {
+            channel: channel.clone(),
+            self_reported: count(&self_reported, channel),
+            clicks: count(&measured_clicks, channel),
+            conversions: count(&conversions.by_channel, channel),
+        })
+        .collect();
+    AttributionDocument {
+        self_reported,
+        measured_clicks,
+        by_channel,
+    }
+}
+
 fn document(rows: LinkStatsRows) -> StatsDocument {
+    let conversions = conversions(&rows);
+    let attribution = attribution(&rows, &conversions);
     let t = &rows.totals;
     let nonzero = |pairs: Vec<(String, i64)>| pairs.into_iter().filter(|(_, n)| *n > 0).collect();
     let as_u64 = |n: i64| u64::try_from(n).unwrap_or(0);
@@ -112,5 +213,7 @@ fn document(rows: LinkStatsRows) -> StatsDocument {
                 bots: d.bots,
             })
             .collect(),
+        conversions,
+        attribution,
     }
 }

@@ -14,6 +14,8 @@ pub use sqlite::SqliteStore;
 
 use crate::domain::api_key::{KeyHash, NewApiKey};
 use crate::domain::code::Code;
+use crate::domain::destination::Destination;
+use crate::domain::site::SiteKey;
 use crate::ingest::VisitBatch;
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -64,6 +66,25 @@ pub trait Store: Send + Sync + 'static {
     async fn redirect_target(&self, code: &Code) -> StoreResult<Option<RedirectTarget>>;
     /// Every code and slug key, for the filter that keeps random-code scans off the database.
     async fn all_code_keys(&self) -> StoreResult<Vec<String>>;
+
+    async fn create_site(&self, site: &NewSite, now: i64) -> StoreResult<SiteRecord>;
+    async fn list_sites(&self) -> StoreResult<Vec<SiteRecord>>;
+    async fn get_site(&self, id: i64) -> StoreResult<Option<SiteRecord>>;
+    async fn site_by_key(&self, key: &SiteKey) -> StoreResult<Option<SiteRecord>>;
+    async fn update_site(&self, id: i64, update: &SiteUpdate, now: i64) -> StoreResult<Option<SiteRecord>>;
+    async fn demo_site(&self) -> StoreResult<Option<SiteRecord>>;
+    /// The link of a site's page, created on its first share and reused after.
+    async fn site_page_link(
+        &self,
+        site: &SiteRecord,
+        url: &Destination,
+        title: Option<&str>,
+        now: i64,
+    ) -> StoreResult<LinkRecord>;
+    async fn find_site_page_link(&self, site_id: i64, url: &Destination) -> StoreResult<Option<LinkRecord>>;
+    async fn share_by_token(&self, link_id: i64, token: &str) -> StoreResult<Option<ShareRecord>>;
+    async fn record_conversion(&self, conversion: &NewConversion) -> StoreResult<()>;
+    async fn record_self_report(&self, report: &NewSelfReport) -> StoreResult<()>;
 
     /// Writes one batch of visits and their rollups in a single transaction.
     async fn write_visits(&self, batch: &VisitBatch) -> StoreResult<WriteOutcome>;

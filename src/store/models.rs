@@ -3,6 +3,7 @@
 use crate::domain::channel::Channel;
 use crate::domain::code::Code;
 use crate::domain::destination::Destination;
+use crate::domain::site::{Domains, Origins, SiteKey};
 use serde::Serialize;
 
 pub struct NewLink {
@@ -20,6 +21,8 @@ pub struct LinkRecord {
     pub created_at: i64,
     pub disabled_at: Option<i64>,
     pub expires_at: Option<i64>,
+    /// The site whose page this is, for links created by the share buttons.
+    pub site_id: Option<i64>,
 }
 
 pub struct NewShare {
@@ -31,6 +34,8 @@ pub struct NewShare {
     pub parent: Option<Code>,
     pub label: Option<String>,
     pub expires_at: Option<i64>,
+    /// The fragment token of an address-bar reshare: the same token is the same share.
+    pub token: Option<String>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -68,6 +73,8 @@ pub struct RedirectTarget {
     pub link_disabled_at: Option<i64>,
     pub link_expires_at: Option<i64>,
     pub custom_medium: Option<String>,
+    /// 0 when the link's site asked for no UTM tags; NULL (no site) means tags.
+    pub utm_enabled: Option<i64>,
 }
 
 /// What a batch write changed that caches must hear about.
@@ -133,4 +140,100 @@ pub struct LinkStatsRows {
     pub depths: Vec<DepthRow>,
     pub unfurl_apps: Vec<AppRow>,
     pub days: Vec<DayRow>,
+    pub attribution: AttributionRows,
+}
+
+pub struct NewSite {
+    pub name: String,
+    pub key: SiteKey,
+    pub domains: Domains,
+    pub origins: Origins,
+    pub utm_enabled: bool,
+    pub utm_campaign: Option<String>,
+    pub is_demo: bool,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SiteRecord {
+    pub id: i64,
+    pub name: String,
+    pub public_key: String,
+    pub domains: String,
+    pub origins: String,
+    pub utm_enabled: i64,
+    pub utm_campaign: Option<String>,
+    pub is_demo: i64,
+    pub created_at: i64,
+    pub disabled_at: Option<i64>,
+}
+
+impl SiteRecord {
+    pub fn domains(&self) -> Domains {
+        Domains::from_stored(&self.domains)
+    }
+
+    pub fn origins(&self) -> Origins {
+        Origins::from_stored(&self.origins)
+    }
+}
+
+/// Changes to a site; `None` leaves a field as it is.
+#[derive(Default)]
+pub struct SiteUpdate {
+    pub name: Option<String>,
+    pub domains: Option<Domains>,
+    pub origins: Option<Origins>,
+    pub utm_enabled: Option<bool>,
+    pub utm_campaign: Option<Option<String>>,
+    pub disabled: Option<bool>,
+}
+
+pub struct NewConversion {
+    pub site_id: i64,
+    pub link_id: Option<i64>,
+    /// The share the visitor arrived through: it converts, its ancestors assist.
+    pub share_id: Option<i64>,
+    pub name: String,
+    pub value: Option<f64>,
+    pub at: i64,
+}
+
+pub struct NewSelfReport {
+    pub site_id: i64,
+    pub link_id: Option<i64>,
+    pub share_id: Option<i64>,
+    pub answer: String,
+    pub channel: Option<String>,
+    pub at: i64,
+}
+
+/// Conversions credited to shares of one channel at one depth, by role.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CreditRow {
+    pub channel: String,
+    pub depth: i64,
+    pub role: String,
+    pub conversions: i64,
+    pub value: f64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ConversionNameRow {
+    pub name: String,
+    pub conversions: i64,
+    pub value: f64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SelfReportRow {
+    pub channel: String,
+    pub reports: i64,
+}
+
+/// What the site told sharetrail about one link's visitors.
+#[derive(Debug, Clone, Default)]
+pub struct AttributionRows {
+    pub credits: Vec<CreditRow>,
+    pub names: Vec<ConversionNameRow>,
+    pub self_reports: Vec<SelfReportRow>,
 }

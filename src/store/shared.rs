@@ -14,18 +14,33 @@ pub(super) const SHARE_BY_ID: &str = "SELECT s.id, s.link_id, s.code, s.channel,
      s.depth, s.label, s.created_at, s.disabled_at, s.expires_at, s.inferred_channel, s.clicks, s.unfurls, s.bots \
      FROM shares s LEFT JOIN shares p ON p.id = s.parent_id WHERE s.id = $1";
 
+pub(super) const SHARE_BY_TOKEN: &str = "SELECT s.id, s.link_id, s.code, s.channel, p.code AS parent_code, \
+     s.depth, s.label, s.created_at, s.disabled_at, s.expires_at, s.inferred_channel, s.clicks, s.unfurls, s.bots \
+     FROM shares s LEFT JOIN shares p ON p.id = s.parent_id WHERE s.link_id = $1 AND s.token = $2";
+
 pub(super) const SHARE_CHILDREN: &str = "SELECT s.id, s.link_id, s.code, s.channel, p.code AS parent_code, \
      s.depth, s.label, s.created_at, s.disabled_at, s.expires_at, s.inferred_channel, s.clicks, s.unfurls, s.bots \
      FROM shares s LEFT JOIN shares p ON p.id = s.parent_id WHERE s.parent_id = $1 ORDER BY s.id LIMIT $2";
 
 pub(super) const REDIRECT_TARGET: &str = "SELECT s.id AS share_id, s.link_id, s.code, s.channel, s.depth, s.label, \
      s.inferred_channel, s.disabled_at AS share_disabled_at, s.expires_at AS share_expires_at, l.url, l.campaign, \
-     l.disabled_at AS link_disabled_at, l.expires_at AS link_expires_at, c.utm_medium AS custom_medium \
+     l.disabled_at AS link_disabled_at, l.expires_at AS link_expires_at, c.utm_medium AS custom_medium, \
+     site.utm_enabled \
      FROM shares s JOIN links l ON l.id = s.link_id LEFT JOIN custom_channels c ON c.name = s.channel \
+     LEFT JOIN sites site ON site.id = l.site_id \
      WHERE s.code = $1 OR s.slug_key = $2 ORDER BY CASE WHEN s.code = $1 THEN 0 ELSE 1 END LIMIT 1";
 
+pub(super) const SITE_COLUMNS: &str = "SELECT id, name, public_key, domains, origins, utm_enabled, utm_campaign, is_demo, \
+     created_at, disabled_at FROM sites";
+
+pub(super) const CHAIN_CREDITS: &str = "WITH RECURSIVE chain(id, parent_id, link_id, hop) AS ( \
+     SELECT id, parent_id, link_id, 0 FROM shares WHERE id = $2 \
+     UNION ALL SELECT s.id, s.parent_id, s.link_id, c.hop + 1 FROM shares s JOIN chain c ON s.id = c.parent_id) \
+     INSERT INTO conversion_credits (conversion_id, share_id, link_id, role) \
+     SELECT $1, id, link_id, CASE WHEN hop = 0 THEN 'converting' ELSE 'assist' END FROM chain";
+
 pub(super) const LINK_COLUMNS: &str =
-    "SELECT id, url, title, campaign, created_at, disabled_at, expires_at FROM links WHERE id = $1";
+    "SELECT id, url, title, campaign, created_at, disabled_at, expires_at, site_id FROM links WHERE id = $1";
 
 /// Every ancestor of a new share grows by one; the new sizes feed the structural-virality sums.
 pub(super) const GROW_ANCESTORS: &str = "WITH RECURSIVE ancestors(id, parent_id) AS ( \
@@ -107,7 +122,7 @@ macro_rules! impl_store {
             async fn create_link(&self, link: &NewLink, now: i64) -> StoreResult<LinkRecord> {
                 let record = sqlx::query_as(
                     "INSERT INTO links (url, title, campaign, created_at) VALUES ($1, $2, $3, $4) \
-                     RETURNING id, url, title, campaign, created_at, disabled_at, expires_at",
+                     RETURNING id, url, title, campaign, created_at, disabled_at, expires_at, site_id",
                 )
                 .bind(link.url.as_str())
                 .bind(&link.title)
@@ -169,6 +184,16 @@ macro_rules! impl_store {
                         }
                     }
                 };
+                if let Some(token) = &share.token {
+                    let existing: Option<ShareRecord> = sqlx::query_as(shared::SHARE_BY_TOKEN)
+                        .bind(share.link_id)
+                        .bind(token)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    if let Some(existing) = existing {
+                        return Ok(existing);
+                    }
+                }
                 let mut code = share.code.clone();
                 let mut attempts = 0;
                 let id = loop {
@@ -176,8 +201,8 @@ macro_rules! impl_store {
                     // DO NOTHING rather than catching the violation: PostgreSQL aborts a transaction
                     // on any error, and a generated code that collides is simply drawn again.
                     let inserted: Option<(i64,)> = sqlx::query_as(
-                        "INSERT INTO shares (link_id, code, slug_key, channel, parent_id, depth, label, created_at, expires_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING RETURNING id",
+                        "INSERT INTO shares (link_id, code, slug_key, channel, parent_id, depth, label, created_at, expires_at, token) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING RETURNING id",
                     )
                     .bind(share.link_id)
                     .bind(code.as_str())
@@ -188,6 +213,7 @@ macro_rules! impl_store {
                     .bind(&share.label)
                     .bind(now)
                     .bind(share.expires_at)
+                    .bind(&share.token)
                     .fetch_optional(&mut *tx)
                     .await?;
                     attempts += 1;
@@ -273,6 +299,168 @@ macro_rules! impl_store {
                     .await?)
             }
 
+            async fn create_site(&self, site: &NewSite, now: i64) -> StoreResult<SiteRecord> {
+                let record = sqlx::query_as(
+                    "INSERT INTO sites (name, public_key, domains, origins, utm_enabled, utm_campaign, is_demo, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id, name, public_key, domains, origins, \
+                     utm_enabled, utm_campaign, is_demo, created_at, disabled_at",
+                )
+                .bind(&site.name)
+                .bind(site.key.as_str())
+                .bind(site.domains.to_stored())
+                .bind(site.origins.to_stored())
+                .bind(i64::from(site.utm_enabled))
+                .bind(&site.utm_campaign)
+                .bind(i64::from(site.is_demo))
+                .bind(now)
+                .fetch_one(self.writer())
+                .await?;
+                Ok(record)
+            }
+
+            async fn list_sites(&self) -> StoreResult<Vec<SiteRecord>> {
+                let sql = sqlx::AssertSqlSafe(format!("{} ORDER BY id", shared::SITE_COLUMNS));
+                Ok(sqlx::query_as(sql).fetch_all(self.reader()).await?)
+            }
+
+            async fn get_site(&self, id: i64) -> StoreResult<Option<SiteRecord>> {
+                let sql = sqlx::AssertSqlSafe(format!("{} WHERE id = $1", shared::SITE_COLUMNS));
+                Ok(sqlx::query_as(sql).bind(id).fetch_optional(self.reader()).await?)
+            }
+
+            async fn site_by_key(&self, key: &SiteKey) -> StoreResult<Option<SiteRecord>> {
+                let sql = sqlx::AssertSqlSafe(format!("{} WHERE public_key = $1", shared::SITE_COLUMNS));
+                Ok(sqlx::query_as(sql).bind(key.as_str()).fetch_optional(self.reader()).await?)
+            }
+
+            async fn demo_site(&self) -> StoreResult<Option<SiteRecord>> {
+                let sql = sqlx::AssertSqlSafe(format!("{} WHERE is_demo = 1 ORDER BY id LIMIT 1", shared::SITE_COLUMNS));
+                Ok(sqlx::query_as(sql).fetch_optional(self.reader()).await?)
+            }
+
+            async fn update_site(&self, id: i64, update: &SiteUpdate, now: i64) -> StoreResult<Option<SiteRecord>> {
+                let mut tx = self.writer().begin().await?;
+                let sql = sqlx::AssertSqlSafe(format!("{} WHERE id = $1", shared::SITE_COLUMNS));
+                let current: Option<SiteRecord> = sqlx::query_as(sql).bind(id).fetch_optional(&mut *tx).await?;
+                let Some(mut site) = current else { return Ok(None) };
+                if let Some(name) = &update.name {
+                    site.name = name.clone();
+                }
+                if let Some(domains) = &update.domains {
+                    site.domains = domains.to_stored();
+                }
+                if let Some(origins) = &update.origins {
+                    site.origins = origins.to_stored();
+                }
+                if let Some(enabled) = update.utm_enabled {
+                    site.utm_enabled = i64::from(enabled);
+                }
+                if let Some(campaign) = &update.utm_campaign {
+                    site.utm_campaign = campaign.clone();
+                }
+                match update.disabled {
+                    Some(true) => site.disabled_at = site.disabled_at.or(Some(now)),
+                    Some(false) => site.disabled_at = None,
+                    None => {}
+                }
+                sqlx::query(
+                    "UPDATE sites SET name = $2, domains = $3, origins = $4, utm_enabled = $5, utm_campaign = $6, \
+                     disabled_at = $7 WHERE id = $1",
+                )
+                .bind(id)
+                .bind(&site.name)
+                .bind(&site.domains)
+                .bind(&site.origins)
+                .bind(site.utm_enabled)
+                .bind(&site.utm_campaign)
+                .bind(site.disabled_at)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(Some(site))
+            }
+
+            async fn site_page_link(
+                &self,
+                site: &SiteRecord,
+                url: &Destination,
+                title: Option<&str>,
+                now: i64,
+            ) -> StoreResult<LinkRecord> {
+                let created: Option<LinkRecord> = sqlx::query_as(
+                    "INSERT INTO links (url, title, campaign, created_at, site_id) VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (site_id, url) DO NOTHING \
+                     RETURNING id, url, title, campaign, created_at, disabled_at, expires_at, site_id",
+                )
+                .bind(url.as_str())
+                .bind(title)
+                .bind(&site.utm_campaign)
+                .bind(now)
+                .bind(site.id)
+                .fetch_optional(self.writer())
+                .await?;
+                match created {
+                    Some(link) => Ok(link),
+                    None => self.find_site_page_link(site.id, url).await?.ok_or(StoreError::LinkNotFound),
+                }
+            }
+
+            async fn find_site_page_link(&self, site_id: i64, url: &Destination) -> StoreResult<Option<LinkRecord>> {
+                Ok(sqlx::query_as(
+                    "SELECT id, url, title, campaign, created_at, disabled_at, expires_at, site_id FROM links \
+                     WHERE site_id = $1 AND url = $2",
+                )
+                .bind(site_id)
+                .bind(url.as_str())
+                .fetch_optional(self.writer())
+                .await?)
+            }
+
+            async fn share_by_token(&self, link_id: i64, token: &str) -> StoreResult<Option<ShareRecord>> {
+                Ok(sqlx::query_as(shared::SHARE_BY_TOKEN)
+                    .bind(link_id)
+                    .bind(token)
+                    .fetch_optional(self.writer())
+                    .await?)
+            }
+
+            async fn record_conversion(&self, conversion: &NewConversion) -> StoreResult<()> {
+                let mut tx = self.writer().begin().await?;
+                let (id,): (i64,) = sqlx::query_as(
+                    "INSERT INTO conversions (site_id, link_id, share_id, name, value, at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                )
+                .bind(conversion.site_id)
+                .bind(conversion.link_id)
+                .bind(conversion.share_id)
+                .bind(&conversion.name)
+                .bind(conversion.value)
+                .bind(conversion.at)
+                .fetch_one(&mut *tx)
+                .await?;
+                if let Some(share_id) = conversion.share_id {
+                    sqlx::query(shared::CHAIN_CREDITS).bind(id).bind(share_id).execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn record_self_report(&self, report: &NewSelfReport) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO self_reports (site_id, link_id, share_id, answer, channel, at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(report.site_id)
+                .bind(report.link_id)
+                .bind(report.share_id)
+                .bind(&report.answer)
+                .bind(&report.channel)
+                .bind(report.at)
+                .execute(self.writer())
+                .await?;
+                Ok(())
+            }
+
             async fn write_visits(&self, batch: &VisitBatch) -> StoreResult<WriteOutcome> {
                 let mut tx = self.writer().begin().await?;
                 Self::insert_visits(&mut tx, &batch.visits).await?;
@@ -316,8 +504,32 @@ macro_rules! impl_store {
                 .bind(link_id)
                 .fetch_all(&mut *tx)
                 .await?;
+                let credits = sqlx::query_as(
+                    "SELECT s.channel, s.depth, cc.role, COUNT(*) AS conversions, \
+                     COALESCE(SUM(c.value), 0.0) AS value FROM conversion_credits cc \
+                     JOIN conversions c ON c.id = cc.conversion_id JOIN shares s ON s.id = cc.share_id \
+                     WHERE cc.link_id = $1 GROUP BY s.channel, s.depth, cc.role ORDER BY s.channel, s.depth",
+                )
+                .bind(link_id)
+                .fetch_all(&mut *tx)
+                .await?;
+                let names = sqlx::query_as(
+                    "SELECT name, COUNT(*) AS conversions, COALESCE(SUM(value), 0.0) AS value FROM conversions \
+                     WHERE link_id = $1 GROUP BY name ORDER BY name",
+                )
+                .bind(link_id)
+                .fetch_all(&mut *tx)
+                .await?;
+                let self_reports = sqlx::query_as(
+                    "SELECT COALESCE(channel, 'unknown') AS channel, COUNT(*) AS reports FROM self_reports \
+                     WHERE link_id = $1 GROUP BY COALESCE(channel, 'unknown') ORDER BY 1",
+                )
+                .bind(link_id)
+                .fetch_all(&mut *tx)
+                .await?;
                 tx.commit().await?;
-                Ok(Some(LinkStatsRows { totals, channels, depths, unfurl_apps, days }))
+                let attribution = AttributionRows { credits, names, self_reports };
+                Ok(Some(LinkStatsRows { totals, channels, depths, unfurl_apps, days, attribution }))
             }
 
             async fn salt_for_day(&self, day: &str, candidate: &str) -> StoreResult<String> {

@@ -14,6 +14,15 @@ pub struct HomePage {
     pub base_url: String,
 }
 
+#[derive(Template, WebTemplate)]
+#[template(path = "demo.html")]
+pub struct DemoPage {
+    pub base_url: String,
+    pub site_key: String,
+    pub snippet_url: String,
+    pub stats_hint: String,
+}
+
 #[derive(Template)]
 #[template(path = "status.html")]
 struct StatusPage<'a> {

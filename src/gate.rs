@@ -1,0 +1,133 @@
+//! The public API's front door: which site a publishable key names, which browser origins it
+//! allows, and how fast one IP address or one site may call.
+//!
+//! Site lookups are cached briefly: every share-button click resolves its key, and a site edit
+//! may take up to `SITE_TTL` to reach every instance.
+
+use crate::domain::site::SiteKey;
+use crate::store::{SiteRecord, Store, StoreResult};
+use governor::clock::{Clock, DefaultClock};
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::{Quota, RateLimiter};
+use moka::sync::Cache;
+use std::hash::Hash;
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+const SITE_TTL: Duration = Duration::from_secs(10);
+
+type Limiter<K> = RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock>;
+
+pub struct PublicGate {
+    sites: Cache<String, Option<Arc<SiteRecord>>>,
+    all_origins: Cache<(), Arc<Vec<String>>>,
+    per_ip: Limiter<IpAddr>,
+    per_site: Limiter<i64>,
+}
+
+/// How long to wait before trying again, for `Retry-After`.
+pub struct Throttled(pub Duration);
+
+impl PublicGate {
+    /// Limits are requests per minute, with bursts of the same size.
+    pub fn new(per_ip_per_minute: u32, per_site_per_minute: u32) -> PublicGate {
+        let quota = |n: u32| Quota::per_minute(NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN));
+        PublicGate {
+            sites: Cache::builder().max_capacity(10_000).time_to_live(SITE_TTL).build(),
+            all_origins: Cache::builder().max_capacity(1).time_to_live(SITE_TTL).build(),
+            per_ip: RateLimiter::keyed(quota(per_ip_per_minute)),
+            per_site: RateLimiter::keyed(quota(per_site_per_minute)),
+        }
+    }
+
+    /// Forgets idle limiter state now and then, so memory follows active clients, not all ever seen.
+    pub fn keep_tidy(self: &Arc<Self>) {
+        let gate = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                gate.per_ip.retain_recent();
+                gate.per_site.retain_recent();
+            }
+        });
+    }
+
+    pub fn check_ip(&self, ip: IpAddr) -> Result<(), Throttled> {
+        check(&self.per_ip, &ip)
+    }
+
+    pub fn check_site(&self, site_id: i64) -> Result<(), Throttled> {
+        check(&self.per_site, &site_id)
+    }
+
+    /// The active site a key names, if any.
+    pub async fn site(&self, store: &dyn Store, key: &SiteKey) -> StoreResult<Option<Arc<SiteRecord>>> {
+        if let Some(cached) = self.sites.get(key.as_str()) {
+            return Ok(cached);
+        }
+        let site = store
+            .site_by_key(key)
+            .await?
+            .filter(|s| s.disabled_at.is_none())
+            .map(Arc::new);
+        self.sites.insert(key.as_str().to_owned(), site.clone());
+        Ok(site)
+    }
+
+    /// Whether any active site allows this origin: what a CORS preflight, which carries no key,
+    /// can be told.
+    pub async fn any_site_allows(&self, store: &dyn Store, origin: &str) -> StoreResult<bool> {
+        let origins = match self.all_origins.get(&()) {
+            Some(origins) => origins,
+            None => {
+                let sites = store.list_sites().await?;
+                let origins: Vec<String> = sites
+                    .iter()
+                    .filter(|s| s.disabled_at.is_none())
+                    .flat_map(|s| s.origins().list().to_vec())
+                    .collect();
+                let origins = Arc::new(origins);
+                self.all_origins.insert((), origins.clone());
+                origins
+            }
+        };
+        Ok(crate::domain::site::Origins::from_stored(&origins.join(" ")).allow(origin))
+    }
+
+    /// A site changed: the next request reads it afresh.
+    pub fn forget_sites(&self) {
+        self.sites.invalidate_all();
+        self.all_origins.invalidate_all();
+    }
+}
+
+fn check<K: Hash + Eq + Clone>(limiter: &Limiter<K>, key: &K) -> Result<(), Throttled> {
+    limiter
+        .check_key(key)
+        .map_err(|not_until| Throttled(not_until.wait_time_from(limiter.clock().now())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_beyond_the_quota_is_throttled_with_a_wait() {
+        let gate = PublicGate::new(3, 1000);
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        for _ in 0..3 {
+            assert!(gate.check_ip(ip).is_ok());
+        }
+        let Err(Throttled(wait)) = gate.check_ip(ip) else {
+            panic!("the fourth request passed")
+        };
+        assert!(wait > Duration::ZERO && wait <= Duration::from_secs(20), "{wait:?}");
+        assert!(
+            gate.check_ip("192.0.2.2".parse().unwrap()).is_ok(),
+            "limits are per address"
+        );
+    }
+}

@@ -1,0 +1,363 @@
+//! `/api/v1/public/*`: what the share-button snippet calls from a site's pages, with a
+//! publishable key. CORS for the site's allowed origins only, never with credentials.
+
+use super::body::read_json;
+use crate::clock::now_ms;
+use crate::domain::attribution::{ConversionName, channel_named_in, parse_answer, parse_value};
+use crate::domain::channel::{BuiltinChannel, Channel};
+use crate::domain::code::Code;
+use crate::domain::destination::Destination;
+use crate::domain::site::SiteKey;
+use crate::error::ApiError;
+use crate::gate::Throttled;
+use crate::lookup::VisitTarget;
+use crate::state::AppState;
+use crate::store::{LinkRecord, NewConversion, NewSelfReport, NewShare, ShareRecord, SiteRecord};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use std::future::Future;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+/// Every public body names its site.
+trait SiteBody: DeserializeOwned {
+    fn site(&self) -> &str;
+}
+
+#[derive(Deserialize)]
+pub struct ShareBody {
+    site: String,
+    url: String,
+    channel: String,
+    parent: Option<String>,
+    title: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct ArrivalBody {
+    site: String,
+    url: String,
+    token: String,
+    parent: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct ConversionBody {
+    site: String,
+    url: Option<String>,
+    code: Option<String>,
+    name: String,
+    value: Option<f64>,
+}
+
+#[derive(Deserialize)]
+pub struct HeardBody {
+    site: String,
+    url: Option<String>,
+    code: Option<String>,
+    answer: String,
+    channel: Option<String>,
+}
+
+impl SiteBody for ShareBody {
+    fn site(&self) -> &str {
+        &self.site
+    }
+}
+impl SiteBody for ArrivalBody {
+    fn site(&self) -> &str {
+        &self.site
+    }
+}
+impl SiteBody for ConversionBody {
+    fn site(&self) -> &str {
+        &self.site
+    }
+}
+impl SiteBody for HeardBody {
+    fn site(&self) -> &str {
+        &self.site
+    }
+}
+
+#[derive(Serialize)]
+struct MintedShare {
+    code: String,
+    short_url: String,
+    channel: String,
+    depth: i64,
+    parent: Option<String>,
+    link_id: i64,
+}
+
+impl MintedShare {
+    fn new(state: &AppState, share: ShareRecord) -> Self {
+        MintedShare {
+            short_url: state.short_url(&share.code),
+            code: share.code,
+            channel: share.channel,
+            depth: share.depth,
+            parent: share.parent_code,
+            link_id: share.link_id,
+        }
+    }
+}
+
+pub async fn create_share(req: HttpRequest, body: web::Payload, state: web::Data<AppState>) -> HttpResponse {
+    guarded(&req, body, &state.clone(), |site, body: ShareBody| async move {
+        let link = page_link(&state, &site, &body.url, body.title.as_deref()).await?;
+        let channel = Channel::parse(&body.channel).map_err(|e| ApiError::invalid("channel", e))?;
+        let parent = parent_on(&state, &link, body.parent.as_deref()).await?;
+        let new = NewShare {
+            link_id: link.id,
+            code: Code::generate(),
+            is_slug: false,
+            channel,
+            parent,
+            label: None,
+            expires_at: None,
+            token: None,
+        };
+        let share = state.store.create_share(&new, now_ms()).await?;
+        state.invalidate(Some(std::slice::from_ref(&share.code))).await;
+        Ok(HttpResponse::Created().json(MintedShare::new(&state, share)))
+    })
+    .await
+}
+
+/// Someone opened a URL copied out of another visitor's address bar: the token names an
+/// `address_bar` share (created on first sight), and this visitor counts as a click on it.
+pub async fn arrival(req: HttpRequest, body: web::Payload, state: web::Data<AppState>) -> HttpResponse {
+    let request = req.clone();
+    guarded(&req, body, &state.clone(), |site, body: ArrivalBody| async move {
+        let token = body.token.trim();
+        if !(8..=32).contains(&token.len()) || !token.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(ApiError::invalid("token", "a token is 8 to 32 letters and digits"));
+        }
+        let link = page_link(&state, &site, &body.url, None).await?;
+        let parent = parent_on(&state, &link, body.parent.as_deref()).await?;
+        let new = NewShare {
+            link_id: link.id,
+            code: Code::generate(),
+            is_slug: false,
+            channel: Channel::Builtin(BuiltinChannel::AddressBar),
+            parent,
+            label: None,
+            expires_at: None,
+            token: Some(token.to_owned()),
+        };
+        let share = state.store.create_share(&new, now_ms()).await?;
+        state.invalidate(Some(std::slice::from_ref(&share.code))).await;
+        let target = VisitTarget {
+            share_id: share.id,
+            link_id: share.link_id,
+            channel: Arc::from(share.channel.as_str()),
+            depth: share.depth,
+            infers_channel: share.inferred_channel.is_none(),
+        };
+        state
+            .ingest
+            .record(super::redirect::visit(&request, &target, now_ms(), &state));
+        Ok(HttpResponse::Created().json(MintedShare::new(&state, share)))
+    })
+    .await
+}
+
+pub async fn conversion(req: HttpRequest, body: web::Payload, state: web::Data<AppState>) -> HttpResponse {
+    guarded(&req, body, &state.clone(), |site, body: ConversionBody| async move {
+        let name = ConversionName::parse(&body.name).map_err(|e| ApiError::invalid("name", e))?;
+        let value = parse_value(body.value).map_err(|e| ApiError::invalid("value", e))?;
+        let (link, share) = attribution_target(&state, &site, body.url.as_deref(), body.code.as_deref()).await?;
+        let conversion = NewConversion {
+            site_id: site.id,
+            link_id: link.map(|l| l.id),
+            share_id: share.map(|s| s.id),
+            name: name.as_str().to_owned(),
+            value,
+            at: now_ms(),
+        };
+        state.store.record_conversion(&conversion).await?;
+        Ok(HttpResponse::Accepted().json(serde_json::json!({"status": "recorded"})))
+    })
+    .await
+}
+
+pub async fn heard(req: HttpRequest, body: web::Payload, state: web::Data<AppState>) -> HttpResponse {
+    guarded(&req, body, &state.clone(), |site, body: HeardBody| async move {
+        let answer = parse_answer(&body.answer).map_err(|e| ApiError::invalid("answer", e))?;
+        let channel = match body.channel.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+            Some(raw) => Some(Channel::parse(raw).map_err(|e| ApiError::invalid("channel", e))?),
+            None => channel_named_in(&answer),
+        };
+        let (link, share) = attribution_target(&state, &site, body.url.as_deref(), body.code.as_deref()).await?;
+        let report = NewSelfReport {
+            site_id: site.id,
+            link_id: link.map(|l| l.id),
+            share_id: share.map(|s| s.id),
+            answer,
+            channel: channel.map(|c| c.to_string()),
+            at: now_ms(),
+        };
+        state.store.record_self_report(&report).await?;
+        Ok(HttpResponse::Accepted().json(serde_json::json!({"status": "recorded"})))
+    })
+    .await
+}
+
+/// CORS preflight. It carries no key, so it can only be told whether any site allows the origin.
+pub async fn preflight(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let Some(origin) = origin_of(&req) else {
+        return HttpResponse::Forbidden().finish();
+    };
+    match state.gate.any_site_allows(state.store.as_ref(), &origin).await {
+        Ok(true) => {
+            let mut response = HttpResponse::NoContent();
+            response
+                .insert_header((header::ACCESS_CONTROL_ALLOW_METHODS, "POST"))
+                .insert_header((header::ACCESS_CONTROL_ALLOW_HEADERS, "content-type"))
+                .insert_header((header::ACCESS_CONTROL_MAX_AGE, "86400"));
+            with_cors(response.finish(), &origin)
+        }
+        Ok(false) => HttpResponse::Forbidden().finish(),
+        Err(err) => ApiError::from(err).error_response(),
+    }
+}
+
+/// Origin, rate limits, body and key, in that order: the cheapest refusals first.
+async fn guarded<B, F, Fut>(req: &HttpRequest, body: web::Payload, state: &AppState, handle: F) -> HttpResponse
+where
+    B: SiteBody,
+    F: FnOnce(Arc<SiteRecord>, B) -> Fut,
+    Fut: Future<Output = Result<HttpResponse, ApiError>>,
+{
+    let Some(origin) = origin_of(req) else {
+        return ApiError::Forbidden("the public API answers browsers only: an Origin header is required".into())
+            .error_response();
+    };
+    if let Err(throttled) = state.gate.check_ip(client_ip(req, state.trust_proxy)) {
+        return throttled_response(throttled);
+    }
+    let body: B = match read_json(body).await {
+        Ok(body) => body,
+        Err(err) => return err.error_response(),
+    };
+    let site = match resolve_site(state, body.site()).await {
+        Ok(site) => site,
+        Err(err) => return err.error_response(),
+    };
+    if !site.origins().allow(&origin) {
+        return ApiError::Forbidden(format!("the origin {origin} is not allowed for this site")).error_response();
+    }
+    // From here on the origin is allowed, so even refusals carry CORS headers the page can read.
+    let response = match state.gate.check_site(site.id) {
+        Err(throttled) => throttled_response(throttled),
+        Ok(()) => handle(site, body).await.unwrap_or_else(|err| err.error_response()),
+    };
+    with_cors(response, &origin)
+}
+
+async fn resolve_site(state: &AppState, raw_key: &str) -> Result<Arc<SiteRecord>, ApiError> {
+    let unknown = || ApiError::Forbidden("unknown or disabled site key".into());
+    let key = SiteKey::parse(raw_key.trim()).ok_or_else(unknown)?;
+    state.gate.site(state.store.as_ref(), &key).await?.ok_or_else(unknown)
+}
+
+/// The page's link: the URL must be on one of the site's domains.
+async fn page_link(
+    state: &AppState,
+    site: &SiteRecord,
+    raw_url: &str,
+    title: Option<&str>,
+) -> Result<LinkRecord, ApiError> {
+    let url = page_url(site, raw_url)?;
+    let title = title
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(|t| t.chars().take(200).collect::<String>());
+    Ok(state
+        .store
+        .site_page_link(site, &url, title.as_deref(), now_ms())
+        .await?)
+}
+
+fn page_url(site: &SiteRecord, raw_url: &str) -> Result<Destination, ApiError> {
+    let url = Destination::parse(raw_url).map_err(|e| ApiError::invalid("url", e))?;
+    if !site.domains().contain(&url) {
+        return Err(ApiError::invalid(
+            "url",
+            "the page is not on one of this site's domains",
+        ));
+    }
+    Ok(url)
+}
+
+/// A parent is kept only when it is a share of the same page: a visitor who arrived on one page
+/// and shares another starts a new cascade there rather than failing to share.
+async fn parent_on(state: &AppState, link: &LinkRecord, raw: Option<&str>) -> Result<Option<Code>, ApiError> {
+    let Some(code) = raw.and_then(Code::parse) else {
+        return Ok(None);
+    };
+    let share = state.store.get_share(&code).await?;
+    Ok(share
+        .filter(|s| s.link_id == link.id)
+        .and_then(|s| Code::parse(&s.code)))
+}
+
+/// The share a visitor arrived through (if it is this site's) and its link, else the page's link.
+async fn attribution_target(
+    state: &AppState,
+    site: &SiteRecord,
+    raw_url: Option<&str>,
+    raw_code: Option<&str>,
+) -> Result<(Option<LinkRecord>, Option<ShareRecord>), ApiError> {
+    if let Some(code) = raw_code.and_then(Code::parse)
+        && let Some(share) = state.store.get_share(&code).await?
+        && let Some(link) = state.store.get_link(share.link_id).await?
+        && link.site_id == Some(site.id)
+    {
+        return Ok((Some(link), Some(share)));
+    }
+    let link = match raw_url {
+        Some(raw) => state.store.find_site_page_link(site.id, &page_url(site, raw)?).await?,
+        None => None,
+    };
+    Ok((link, None))
+}
+
+fn origin_of(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+fn client_ip(req: &HttpRequest, trust_proxy: bool) -> IpAddr {
+    let forwarded = trust_proxy
+        .then(|| {
+            req.connection_info()
+                .realip_remote_addr()
+                .and_then(|a| a.trim().parse().ok())
+        })
+        .flatten();
+    forwarded
+        .or_else(|| req.peer_addr().map(|a| a.ip()))
+        .unwrap_or(IpAddr::from([0, 0, 0, 0]))
+}
+
+fn throttled_response(Throttled(wait): Throttled) -> HttpResponse {
+    ApiError::RateLimited {
+        retry_after_secs: wait.as_secs().max(1),
+    }
+    .error_response()
+}
+
+fn with_cors(mut response: HttpResponse, origin: &str) -> HttpResponse {
+    if let Ok(value) = HeaderValue::from_str(origin) {
+        let headers = response.headers_mut();
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
+        headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+    }
+    response
+}

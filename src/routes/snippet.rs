@@ -1,0 +1,150 @@
+//! `/share.js`, its pinned versions, and the `/demo` page that shows the whole loop.
+
+use crate::clock::now_ms;
+use crate::domain::site::{Domains, Origins, SiteKey};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::{NewSite, SiteRecord, SiteUpdate};
+use crate::web::DemoPage;
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+use base64::Engine;
+use sha2::{Digest, Sha256, Sha384};
+use std::sync::LazyLock;
+
+const SHARE_JS: &str = include_str!("../../assets/share.js");
+const DEMO_JS: &str = include_str!("../../assets/demo.js");
+
+/// The snippet with its version (a content hash, for the immutable URL) and its SRI hash.
+pub struct Snippet {
+    version: String,
+    integrity: String,
+}
+
+static SNIPPET: LazyLock<Snippet> = LazyLock::new(|| {
+    let version = crate::domain::api_key::hex(&Sha256::digest(SHARE_JS.as_bytes())[..6]);
+    let digest = Sha384::digest(SHARE_JS.as_bytes());
+    let integrity = format!("sha384-{}", base64::engine::general_purpose::STANDARD.encode(digest));
+    Snippet { version, integrity }
+});
+
+impl Snippet {
+    pub fn get() -> &'static Snippet {
+        &SNIPPET
+    }
+
+    pub fn url(&self, base_url: &str) -> String {
+        format!("{base_url}/share.js")
+    }
+
+    pub fn pinned_url(&self, base_url: &str) -> String {
+        format!("{base_url}/share.{}.js", self.version)
+    }
+
+    pub fn tag(&self, base_url: &str, site_key: &str) -> String {
+        format!(
+            r#"<script src="{}" data-site="{site_key}" defer></script>"#,
+            self.url(base_url)
+        )
+    }
+
+    pub fn pinned_tag(&self, base_url: &str, site_key: &str) -> String {
+        format!(
+            r#"<script src="{}" integrity="{}" crossorigin="anonymous" data-site="{site_key}" defer></script>"#,
+            self.pinned_url(base_url),
+            self.integrity
+        )
+    }
+}
+
+fn javascript(body: &'static str, cache_control: &'static str) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, cache_control))
+        // Anyone may load it, and SRI on a cross-origin script needs a CORS-readable response.
+        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .body(body)
+}
+
+/// The moving `/share.js`: short caching so fixes reach sites within minutes.
+pub async fn latest() -> HttpResponse {
+    javascript(SHARE_JS, "public, max-age=300")
+}
+
+/// `/share.{version}.js`: never changes, so it may be cached forever and pinned with SRI.
+pub async fn pinned(version: web::Path<String>) -> HttpResponse {
+    if *version == Snippet::get().version {
+        javascript(SHARE_JS, "public, max-age=31536000, immutable")
+    } else {
+        crate::web::not_found_page()
+    }
+}
+
+pub async fn demo_script() -> HttpResponse {
+    javascript(DEMO_JS, "public, max-age=300")
+}
+
+pub async fn demo(state: web::Data<AppState>) -> Result<DemoPage, ApiError> {
+    let site = demo_site(&state).await?;
+    Ok(DemoPage {
+        snippet_url: Snippet::get().url(&state.base_url),
+        base_url: state.base_url.clone(),
+        site_key: site.public_key,
+        stats_hint: "Every share and click on this page is recorded: read them with GET /api/v1/sites and the \
+                     stats of the page's link."
+            .to_owned(),
+    })
+}
+
+/// The demo's own site, created on first visit and kept pointing at this server's origin.
+async fn demo_site(state: &AppState) -> Result<SiteRecord, ApiError> {
+    let (domains, origins) = demo_scope(&state.base_url)?;
+    match state.store.demo_site().await? {
+        Some(site) if site.domains == domains.to_stored() && site.origins == origins.to_stored() => Ok(site),
+        Some(site) => {
+            let update = SiteUpdate {
+                domains: Some(domains),
+                origins: Some(origins),
+                ..SiteUpdate::default()
+            };
+            state.gate.forget_sites();
+            state
+                .store
+                .update_site(site.id, &update, now_ms())
+                .await?
+                .ok_or(ApiError::NotFound)
+        }
+        None => {
+            let site = NewSite {
+                name: "sharetrail demo".to_owned(),
+                key: SiteKey::generate(),
+                domains,
+                origins,
+                utm_enabled: true,
+                utm_campaign: Some("demo".to_owned()),
+                is_demo: true,
+            };
+            state.gate.forget_sites();
+            Ok(state.store.create_site(&site, now_ms()).await?)
+        }
+    }
+}
+
+/// The demo page lives on sharetrail itself; on a loopback address both spellings of it work.
+fn demo_scope(base_url: &str) -> Result<(Domains, Origins), ApiError> {
+    let url = url::Url::parse(base_url).map_err(ApiError::internal)?;
+    let host = url.host_str().unwrap_or("localhost").to_owned();
+    let mut hosts = vec![host.clone()];
+    let mut origins = vec![url.origin().ascii_serialization()];
+    if matches!(host.as_str(), "127.0.0.1" | "localhost" | "[::1]") {
+        let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
+        for loopback in ["127.0.0.1", "localhost"] {
+            hosts.push(loopback.to_owned());
+            origins.push(format!("{}://{loopback}{port}", url.scheme()));
+        }
+    }
+    let domains = Domains::parse(&hosts).map_err(ApiError::internal)?;
+    let origins = Origins::parse(&origins).map_err(ApiError::internal)?;
+    Ok((domains, origins))
+}
