@@ -56,6 +56,7 @@ impl SqliteStore {
     }
 
     async fn insert_visits(tx: &mut Transaction<'_, Sqlite>, visits: &[VisitRecord]) -> StoreResult<()> {
+        // Binds borrow from the batch: no string is copied on its way into SQLite.
         for chunk in visits.chunks(shared::ROWS_PER_STATEMENT) {
             let mut q = sqlx::QueryBuilder::new(
                 "INSERT INTO visits (share_id, link_id, at, kind, app, visitor, referrer_host, device, browser, os, country) ",
@@ -66,12 +67,12 @@ impl SqliteStore {
                     .push_bind(v.at)
                     .push_bind(v.kind.as_str())
                     .push_bind(v.app.map(|a| a.as_str()))
-                    .push_bind(v.visitor.clone())
-                    .push_bind(v.referrer_host.clone())
+                    .push_bind(v.visitor.as_str())
+                    .push_bind(v.referrer_host.as_deref())
                     .push_bind(v.device.as_str())
-                    .push_bind(v.browser.as_deref().map(str::to_owned))
-                    .push_bind(v.os.as_deref().map(str::to_owned))
-                    .push_bind(v.country.clone());
+                    .push_bind(v.browser.as_deref())
+                    .push_bind(v.os.as_deref())
+                    .push_bind(v.country.as_deref());
             });
             q.build().execute(&mut **tx).await?;
         }
