@@ -1,10 +1,6 @@
 use clap::Parser;
 use sharetrail::cli::Cli;
 
-// glibc's per-thread arenas grew RSS past 100 MB under load; mimalloc holds it lower and is faster.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
