@@ -244,3 +244,55 @@ fn serve_with_an_invalid_listen_address_exits_naming_the_problem() {
         outcome.stderr
     );
 }
+
+/// A publishable site key as `site create` prints it: `pk_` and 24 letters or digits.
+fn is_site_key(text: &str) -> bool {
+    text.strip_prefix("pk_")
+        .is_some_and(|secret| secret.len() == 24 && secret.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+#[test]
+fn site_create_prints_only_the_publishable_key_on_one_line() {
+    let sandbox = Sandbox::new();
+
+    let outcome = sandbox.run(&["site", "create", "--name", "Blog", "--domain", "example.com"]);
+
+    assert!(outcome.status.success(), "{}", outcome.stderr);
+    let key = outcome.stdout.strip_suffix('\n').unwrap_or_default();
+    assert!(is_site_key(key), "stdout was {:?}", outcome.stdout);
+    assert_eq!(
+        outcome.stdout,
+        format!("{key}\n"),
+        "stdout must hold the key and nothing else"
+    );
+}
+
+#[test]
+fn site_create_with_an_invalid_origin_fails_with_a_message_on_stderr() {
+    let sandbox = Sandbox::new();
+
+    let outcome = sandbox.run(&[
+        "site",
+        "create",
+        "--name",
+        "Blog",
+        "--domain",
+        "example.com",
+        "--origin",
+        "not-an-origin",
+    ]);
+
+    assert!(!outcome.status.success(), "exit status {}", outcome.status);
+    assert!(outcome.stderr.contains("not-an-origin"), "stderr: {:?}", outcome.stderr);
+    assert_eq!(outcome.stdout, "", "no key may be printed");
+}
+
+#[test]
+fn help_for_site_create_mentions_the_domain_option() {
+    let sandbox = Sandbox::new();
+
+    let outcome = sandbox.run(&["site", "create", "--help"]);
+
+    assert!(outcome.status.success(), "{}", outcome.stderr);
+    assert!(outcome.stdout.contains("--domain"), "{}", outcome.stdout);
+}

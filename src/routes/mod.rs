@@ -16,7 +16,6 @@ mod stats;
 
 use crate::error::ApiError;
 use actix_web::error::{JsonPayloadError, PathError};
-use actix_web::middleware::Compress;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 /// JSON bodies are small; anything larger is refused before it is read.
@@ -30,18 +29,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/healthz", web::get().to(ops::healthz))
         .route("/metrics", web::get().to(ops::metrics))
         .route("/static/sharetrail.css", web::get().to(crate::web::stylesheet))
-        .service(
-            web::resource("/share.js")
-                .wrap(Compress::default())
-                .route(web::get().to(snippet::latest))
-                .route(web::head().to(snippet::latest)),
-        )
-        .service(
-            web::resource("/share.{version}.js")
-                .wrap(Compress::default())
-                .route(web::get().to(snippet::pinned))
-                .route(web::head().to(snippet::pinned)),
-        )
+        .route("/share.js", web::get().to(snippet::latest))
+        .route("/share.js", web::head().to(snippet::latest))
+        .route(&snippet::Snippet::get().pinned_path(), web::get().to(snippet::pinned))
+        .route(&snippet::Snippet::get().pinned_path(), web::head().to(snippet::pinned))
         .route("/demo", web::get().to(snippet::demo))
         .route("/demo.js", web::get().to(snippet::demo_script))
         .service(

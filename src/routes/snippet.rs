@@ -7,30 +7,51 @@ use crate::state::AppState;
 use crate::store::{NewSite, SiteRecord, SiteUpdate};
 use crate::web::DemoPage;
 use actix_web::http::header;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine;
+use flate2::Compression;
+use flate2::write::GzEncoder;
 use sha2::{Digest, Sha256, Sha384};
+use std::io::Write;
 use std::sync::LazyLock;
 
 const SHARE_JS: &str = include_str!("../../assets/share.js");
 const DEMO_JS: &str = include_str!("../../assets/demo.js");
 
-/// The snippet with its version (a content hash, for the immutable URL) and its SRI hash.
+/// The snippet with its version (a content hash, for the immutable URL), its SRI hash, and its
+/// gzip form, compressed once at the best level: a middleware compressing per request uses a
+/// fast level and would push the script past its 6 KB budget.
 pub struct Snippet {
     version: String,
     integrity: String,
+    gzipped: Vec<u8>,
 }
 
 static SNIPPET: LazyLock<Snippet> = LazyLock::new(|| {
     let version = crate::domain::api_key::hex(&Sha256::digest(SHARE_JS.as_bytes())[..6]);
     let digest = Sha384::digest(SHARE_JS.as_bytes());
     let integrity = format!("sha384-{}", base64::engine::general_purpose::STANDARD.encode(digest));
-    Snippet { version, integrity }
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
+    // Writing into a Vec cannot fail.
+    let gzipped = encoder
+        .write_all(SHARE_JS.as_bytes())
+        .and_then(|()| encoder.finish())
+        .unwrap_or_default();
+    Snippet {
+        version,
+        integrity,
+        gzipped,
+    }
 });
 
 impl Snippet {
     pub fn get() -> &'static Snippet {
         &SNIPPET
+    }
+
+    /// The route of the pinned script: a fixed path, so matching it costs no pattern.
+    pub fn pinned_path(&self) -> String {
+        format!("/share.{}.js", self.version)
     }
 
     pub fn url(&self, base_url: &str) -> String {
@@ -57,32 +78,46 @@ impl Snippet {
     }
 }
 
-fn javascript(body: &'static str, cache_control: &'static str) -> HttpResponse {
-    HttpResponse::Ok()
+fn javascript(body: &'static [u8], gzipped: bool, cache_control: &'static str) -> HttpResponse {
+    let mut response = HttpResponse::Ok();
+    response
         .content_type("text/javascript; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, cache_control))
+        .insert_header((header::VARY, "Accept-Encoding"))
         // Anyone may load it, and SRI on a cross-origin script needs a CORS-readable response.
         .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
-        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .body(body)
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));
+    if gzipped {
+        response.insert_header((header::CONTENT_ENCODING, "gzip"));
+    }
+    response.body(body)
 }
 
-/// The moving `/share.js`: short caching so fixes reach sites within minutes.
-pub async fn latest() -> HttpResponse {
-    javascript(SHARE_JS, "public, max-age=300")
-}
-
-/// `/share.{version}.js`: never changes, so it may be cached forever and pinned with SRI.
-pub async fn pinned(version: web::Path<String>) -> HttpResponse {
-    if *version == Snippet::get().version {
-        javascript(SHARE_JS, "public, max-age=31536000, immutable")
-    } else {
-        crate::web::not_found_page()
+fn share_js(req: &HttpRequest, cache_control: &'static str) -> HttpResponse {
+    let accepts_gzip = req
+        .headers()
+        .get_all(header::ACCEPT_ENCODING)
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.split(',').any(|e| e.trim().split(';').next() == Some("gzip")));
+    let snippet = Snippet::get();
+    match accepts_gzip && !snippet.gzipped.is_empty() {
+        true => javascript(&snippet.gzipped, true, cache_control),
+        false => javascript(SHARE_JS.as_bytes(), false, cache_control),
     }
 }
 
+/// The moving `/share.js`: short caching so fixes reach sites within minutes.
+pub async fn latest(req: HttpRequest) -> HttpResponse {
+    share_js(&req, "public, max-age=300")
+}
+
+/// `/share.<version>.js`: never changes, so it may be cached forever and pinned with SRI.
+pub async fn pinned(req: HttpRequest) -> HttpResponse {
+    share_js(&req, "public, max-age=31536000, immutable")
+}
+
 pub async fn demo_script() -> HttpResponse {
-    javascript(DEMO_JS, "public, max-age=300")
+    javascript(DEMO_JS.as_bytes(), false, "public, max-age=300")
 }
 
 pub async fn demo(state: web::Data<AppState>) -> Result<DemoPage, ApiError> {
