@@ -6,7 +6,7 @@
 use super::VisitRecord;
 use crate::clock::day_of;
 use crate::domain::visit::VisitKind;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 const MS_PER_DAY: i64 = 86_400_000;
@@ -53,21 +53,19 @@ pub struct VisitBatch {
 impl VisitBatch {
     pub fn new(visits: Vec<VisitRecord>) -> VisitBatch {
         let mut r = Rollups::default();
-        // Formatting a date per visit showed up in profiles; a batch rarely spans two days.
-        let mut day_names: BTreeMap<i64, String> = BTreeMap::new();
+        // Per-visit work borrows from the batch; only distinct keys are copied at the end. Both a
+        // date string and a visitor string per visit showed up in the writer's profile.
+        let mut days: HashMap<(i64, i64), Counts> = HashMap::new();
+        let mut visitors: HashSet<(i64, &str)> = HashSet::new();
         for v in &visits {
-            let day = day_names
-                .entry(v.at.div_euclid(MS_PER_DAY))
-                .or_insert_with(|| day_of(v.at))
-                .clone();
             r.shares.entry(v.share_id).or_default().add(v.kind);
             r.links.entry(v.link_id).or_default().add(v.kind);
-            r.days.entry((v.link_id, day)).or_default().add(v.kind);
+            days.entry((v.link_id, v.at.div_euclid(MS_PER_DAY))).or_default().add(v.kind);
             match (v.kind, v.app) {
                 (VisitKind::Click, _) => {
                     *r.channel_clicks.entry((v.link_id, v.channel.clone())).or_default() += 1;
                     *r.depth_clicks.entry((v.link_id, v.depth)).or_default() += 1;
-                    r.visitors.insert((v.link_id, v.visitor.clone()));
+                    visitors.insert((v.link_id, v.visitor.as_str()));
                 }
                 (VisitKind::Unfurl, Some(app)) => {
                     *r.unfurl_apps.entry((v.link_id, app.as_str())).or_default() += 1;
@@ -78,6 +76,8 @@ impl VisitBatch {
                 _ => {}
             }
         }
+        r.days = days.into_iter().map(|((link, day), n)| ((link, day_of(day * MS_PER_DAY)), n)).collect();
+        r.visitors = visitors.into_iter().map(|(link, visitor)| (link, visitor.to_owned())).collect();
         VisitBatch { visits, rollups: r }
     }
 
