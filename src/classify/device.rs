@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use ua_parser::{Extractor, Regexes};
+use ua_parser::{Extractor, Regexes, device, os, user_agent};
 
 use crate::domain::visit::DeviceClass;
 
@@ -26,7 +26,16 @@ pub(super) struct DeviceParser {
 impl DeviceParser {
     pub(super) fn from_json(json: &'static str) -> anyhow::Result<Self> {
         let regexes: Regexes<'static> = serde_json::from_str(json).context("parsing the uap-core regexes")?;
-        let extractor = Extractor::try_from(regexes).context("compiling the uap-core regexes")?;
+        // Only the device parsers that can name a family `device_class` looks at. The other
+        // ~500 name phone models sharetrail never reports, and compiled they held some 20 MB.
+        let device_parsers = regexes.device_parsers.into_iter().filter(|p| names_a_class(p));
+        let extractor = Extractor {
+            ua: user_agent::Builder::new()
+                .push_all(regexes.user_agent_parsers)?
+                .build()?,
+            os: os::Builder::new().push_all(regexes.os_parsers)?.build()?,
+            dev: device::Builder::new().push_all(device_parsers)?.build()?,
+        };
         Ok(Self { extractor })
     }
 
@@ -48,6 +57,17 @@ impl DeviceParser {
             os,
         }
     }
+}
+
+/// Device families `device_class` tells apart; a parser naming none of them cannot change a class.
+const CLASS_FAMILIES: &[&str] = &["Spider", "iPad", "Tablet", "Kindle", "iPhone", "iPod", "Generic", "Mac"];
+
+fn names_a_class(parser: &device::Parser<'_>) -> bool {
+    // A replacement like `$1` takes the family from the match, so the regex counts too.
+    let replacement = parser.device_replacement.as_deref().unwrap_or_default();
+    CLASS_FAMILIES
+        .iter()
+        .any(|family| replacement.contains(family) || parser.regex.contains(family))
 }
 
 /// uap-core answers "Other" when it knows nothing, which is no family.
