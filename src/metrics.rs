@@ -6,12 +6,14 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
+use std::borrow::Cow;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
     /// The matched route pattern (`/{code}`), never the raw path: codes would explode cardinality.
-    pub route: String,
-    pub method: String,
+    /// Borrowed for the redirect, so the hot path allocates no label.
+    pub route: Cow<'static, str>,
+    pub method: &'static str,
     pub status: u16,
 }
 

@@ -12,9 +12,11 @@ use crate::state::AppState;
 use crate::store;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
 use actix_web::middleware::{Next, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
+use std::borrow::Cow;
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
@@ -136,8 +138,17 @@ async fn count_requests(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let metrics = req.app_data::<web::Data<AppState>>().map(|s| s.metrics.clone());
     // No pattern means the default service: the short-code redirect (or its 404 page).
-    let route = req.match_pattern().unwrap_or_else(|| "/{code}".to_owned());
-    let method = req.method().to_string();
+    let route = req.match_pattern().map_or(Cow::Borrowed("/{code}"), Cow::Owned);
+    let method = match *req.method() {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PATCH => "PATCH",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "OTHER",
+    };
     let response = next.call(req).await?;
     if let Some(metrics) = metrics {
         let labels = RequestLabels {
