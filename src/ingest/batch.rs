@@ -60,7 +60,9 @@ impl VisitBatch {
         for v in &visits {
             r.shares.entry(v.share_id).or_default().add(v.kind);
             r.links.entry(v.link_id).or_default().add(v.kind);
-            days.entry((v.link_id, v.at.div_euclid(MS_PER_DAY))).or_default().add(v.kind);
+            days.entry((v.link_id, v.at.div_euclid(MS_PER_DAY)))
+                .or_default()
+                .add(v.kind);
             match (v.kind, v.app) {
                 (VisitKind::Click, _) => {
                     *r.channel_clicks.entry((v.link_id, v.channel.clone())).or_default() += 1;
@@ -76,8 +78,14 @@ impl VisitBatch {
                 _ => {}
             }
         }
-        r.days = days.into_iter().map(|((link, day), n)| ((link, day_of(day * MS_PER_DAY)), n)).collect();
-        r.visitors = visitors.into_iter().map(|(link, visitor)| (link, visitor.to_owned())).collect();
+        r.days = days
+            .into_iter()
+            .map(|((link, day), n)| ((link, day_of(day * MS_PER_DAY)), n))
+            .collect();
+        r.visitors = visitors
+            .into_iter()
+            .map(|(link, visitor)| (link, visitor.to_owned()))
+            .collect();
         VisitBatch { visits, rollups: r }
     }
 
