@@ -57,6 +57,26 @@ impl Destination {
     pub fn host(&self) -> &str {
         self.0.host_str().unwrap_or_default()
     }
+
+    /// The page itself, as a site's share buttons identify it: no fragment, and none of the
+    /// tags sharetrail's own redirects add (`st`, `utm_*`), so a landing page and the same page
+    /// reached directly are one link. Other parameters stay byte for byte.
+    pub fn page(&self) -> Destination {
+        let mut url = self.0.clone();
+        url.set_fragment(None);
+        let kept: Vec<&str> = self
+            .0
+            .query()
+            .unwrap_or_default()
+            .split('&')
+            .filter(|pair| {
+                let key = pair.split('=').next().unwrap_or_default().to_ascii_lowercase();
+                !pair.is_empty() && key != "st" && !key.starts_with("utm_")
+            })
+            .collect();
+        url.set_query((!kept.is_empty()).then(|| kept.join("&")).as_deref());
+        Destination(url)
+    }
 }
 
 impl fmt::Display for Destination {
@@ -94,6 +114,15 @@ mod tests {
         }
         let long = format!("https://example.com/{}", "a".repeat(2048));
         assert_eq!(Destination::parse(&long), Err(DestinationError::TooLong));
+    }
+
+    #[test]
+    fn a_page_is_its_url_without_fragment_and_sharetrail_tags() {
+        let landing =
+            Destination::parse("https://e.com/p?id=7&utm_source=whatsapp&st=AbCd2345&x=a%20b#st=tok").unwrap();
+        assert_eq!(landing.page().as_str(), "https://e.com/p?id=7&x=a%20b");
+        let plain = Destination::parse("https://e.com/p?st=AbCd2345").unwrap();
+        assert_eq!(plain.page().as_str(), "https://e.com/p");
     }
 
     #[test]

@@ -283,7 +283,9 @@ async fn page_link(
 }
 
 fn page_url(site: &SiteRecord, raw_url: &str) -> Result<Destination, ApiError> {
-    let url = Destination::parse(raw_url).map_err(|e| ApiError::invalid("url", e))?;
+    let url = Destination::parse(raw_url)
+        .map_err(|e| ApiError::invalid("url", e))?
+        .page();
     if !site.domains().contain(&url) {
         return Err(ApiError::invalid(
             "url",
