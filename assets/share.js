@@ -1,4 +1,4 @@
-/*! sharetrail share buttons. <script src=".../share.js" data-site="pk_…" defer> + <div data-sharetrail>.
+/*! sharetrail share buttons. <script src=".../share.js" data-site="pk_..." defer> + <div data-sharetrail>.
  * Reserve the row to avoid layout shift: [data-sharetrail]{min-height:2.5rem} */
 (() => {
   'use strict';
@@ -30,7 +30,7 @@
     facebook: ['Facebook', '1461d0', 'https://www.facebook.com/sharer/sharer.php?u={u}'],
     reddit: ['Reddit', 'c33a00', 'https://www.reddit.com/submit?url={u}&title={t}'],
     copy: ['Copy link', '444', 0],
-    native: ['Share…', '444', 3],
+    native: ['Share\u2026', '444', 3],
   };
 
   const store = (k, v) => {
@@ -41,9 +41,10 @@
   };
   const replace = url => { try { history.replaceState(history.state, '', url); } catch (e) {} };
 
-  // The page as shared: no fragment, no `st`, the rest byte for byte.
+  // The page as shared: no fragment, no `st` and no utm_* (the redirect adds them, and each share
+  // gets its own channel's), other parameters byte for byte. One page, one link: the cascade holds.
   const pageUrl = () => {
-    const q = L.search.slice(1).split('&').filter(p => p && p.split('=')[0] !== 'st').join('&');
+    const q = L.search.slice(1).split('&').filter(p => p && !/^(st|utm_\w*)$/i.test(p.split('=')[0])).join('&');
     return L.origin + L.pathname + (q ? '?' + q : '');
   };
 
@@ -100,7 +101,7 @@
   ready = Promise.race([ready, new Promise(r => setTimeout(r, 2500))]);
 
   // Mint ahead on intent (hover, focus, touch) so the click finds its share ready.
-  const mint = (channel, url) => ready.then(() => withParent('shares', { site: SITE, url, channel, parent: arrived }));
+  const mint = (channel, url) => ready.then(() => withParent('shares', { site: SITE, url, channel, parent: arrived, title: D.title }));
   const prime = (el, ch) => {
     if (el._p) return;
     const p = (el._p = mint(ch, ctx(el).url));
@@ -157,7 +158,7 @@
   // click; a failed mint shares the page URL.
   const go = (el, ch, again) => {
     const d = ctx(el), s0 = el._s, a = ch === 'native' && !N.share ? 0 : C[ch][2];
-    const sp = (s0 ? Promise.resolve(s0) : el._p || mint(ch, d.url)).catch(e => (warn(e), null));
+    const sp = (s0 ? Promise.resolve(s0) : el._p || mint(ch, d.url)).catch(e => (warn('sharing the page URL: ' + e.message), null));
     el._s = el._p = null;
     if (again) prime(el, ch);
     const url = s => target(ch, s ? s.short_url : d.url, d);
@@ -169,7 +170,7 @@
     if (a === 0) {
       return copy(sp.then(url)).then(async ok => {
         const s = await sp, u = url(s);
-        say(ok ? 'Link copied' + (C[ch][2] === 0 && ch !== 'copy' ? ' — paste it in ' + C[ch][0] : '') : 'Copy this link: ' + u, !ok);
+        say(ok ? 'Link copied' + (C[ch][2] === 0 && ch !== 'copy' ? ' \u2014 paste it in ' + C[ch][0] : '') : 'Copy this link: ' + u, !ok);
         return done(s, u);
       });
     }
@@ -223,7 +224,7 @@
         b.type = 'button';
         b.className = 'st-b st-' + ch;
         b.textContent = c[0];
-        if (ch !== 'copy') b.setAttribute('aria-label', (ch === 'native' ? 'Share… with an app' : 'Share ' + (c[2] > 0 ? 'by ' : 'on ') + c[0]) + (c[2] === 0 ? ', copies the link' : ''));
+        if (ch !== 'copy') b.setAttribute('aria-label', (ch === 'native' ? 'Share\u2026 with an app' : 'Share ' + (c[2] > 0 ? 'by ' : 'on ') + c[0]) + (c[2] === 0 ? ', copies the link' : ''));
         bind(b, ch);
         box.append(b);
       }
