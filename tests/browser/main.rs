@@ -1,0 +1,10 @@
+//! Browser tests: the share buttons in headless Chromium, on a page of another origin under a
+//! strict Content Security Policy, against the real application on SQLite.
+
+#[allow(dead_code)]
+#[path = "../api/helpers.rs"]
+mod helpers;
+mod support;
+
+mod journeys;
+mod share_buttons;
