@@ -30,6 +30,9 @@ pub enum Command {
     /// Manage custom channels (`newsletter`, `podcast`…).
     #[command(subcommand)]
     Channel(ChannelCommand),
+    /// Manage the people who sign in to the web UI.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Manage the websites that embed the share buttons.
     #[command(subcommand)]
     Site(SiteCommand),
@@ -51,6 +54,27 @@ pub enum SiteCommand {
         /// `utm_campaign` for links its pages create.
         #[arg(long)]
         campaign: Option<String>,
+        #[command(flatten)]
+        database: DatabaseSettings,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a person who can sign in. Without --password-stdin a strong password is generated
+    /// and printed, alone on its line.
+    Add {
+        #[arg(long)]
+        email: String,
+        /// How the web UI shows them (default: the e-mail's local part).
+        #[arg(long)]
+        name: Option<String>,
+        /// `admin` (people, sites, API keys) or `member` (campaigns and links).
+        #[arg(long, default_value = "member")]
+        role: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
         #[command(flatten)]
         database: DatabaseSettings,
     },

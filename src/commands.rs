@@ -1,6 +1,6 @@
 //! What each `sharetrail` subcommand does.
 
-use crate::cli::{ApiKeyCommand, ChannelCommand, Cli, Command, SiteCommand};
+use crate::cli::{ApiKeyCommand, ChannelCommand, Cli, Command, SiteCommand, UserCommand};
 use crate::clock::now_ms;
 use crate::config::{DatabaseSettings, Settings};
 use crate::domain::site::{Domains, Origins, SiteKey};
@@ -37,6 +37,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", key.plaintext);
             Ok(())
         }
+        Some(Command::User(UserCommand::Add {
+            email,
+            name,
+            role,
+            password_stdin,
+            database,
+        })) => add_user(&email, name.as_deref(), &role, password_stdin, &database).await,
         Some(Command::Channel(ChannelCommand::Create { name, medium, database })) => {
             let Ok(Channel::Custom(name)) = Channel::parse(&name) else {
                 bail!("'{name}' is not a valid custom channel name (or is a built-in channel)");
@@ -91,4 +98,47 @@ async fn open(database: &DatabaseSettings) -> anyhow::Result<Arc<dyn Store>> {
         .context("could not open the database")?;
     store.migrate().await.context("could not migrate the database")?;
     Ok(store)
+}
+
+async fn add_user(
+    email: &str,
+    name: Option<&str>,
+    role: &str,
+    password_stdin: bool,
+    database: &DatabaseSettings,
+) -> anyhow::Result<()> {
+    use crate::domain::account::{Email, NewPassword, PersonName, Role};
+    let email = Email::parse(email).map_err(|e| anyhow::anyhow!("--email: {e}"))?;
+    let name = name.unwrap_or_else(|| email.as_str().split('@').next().unwrap_or_default());
+    let name = PersonName::parse(name).map_err(|e| anyhow::anyhow!("--name: {e}"))?;
+    let Some(role) = Role::parse(role) else {
+        bail!("--role must be admin or member");
+    };
+    let (password, generated) = if password_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .context("could not read the password from stdin")?;
+        (line.trim_end_matches(['\r', '\n']).to_owned(), false)
+    } else {
+        (crate::accounts::session::random_token()[..24].to_owned(), true)
+    };
+    let password = NewPassword::parse(&password).map_err(|e| anyhow::anyhow!("password: {e}"))?;
+    let password_hash = crate::accounts::password::hash(&password)?;
+    let store = open(database).await?;
+    let user = crate::store::NewUser {
+        email,
+        name,
+        role,
+        password_hash,
+    };
+    match store.create_user(&user, now_ms()).await {
+        Ok(_) => {}
+        Err(crate::store::StoreError::EmailTaken) => bail!("an account with that e-mail already exists"),
+        Err(err) => return Err(err.into()),
+    }
+    if generated {
+        println!("{}", password.expose());
+    }
+    Ok(())
 }

@@ -71,6 +71,22 @@ pub struct Settings {
     #[arg(long, env = "SHARETRAIL_PUBLIC_RATE_PER_SITE", default_value_t = 6_000)]
     pub public_rate_per_site: u32,
 
+    /// Web UI sessions end after this many minutes without a request.
+    #[arg(long, env = "SHARETRAIL_SESSION_IDLE_MINUTES", default_value_t = 240)]
+    pub session_idle_minutes: u64,
+
+    /// Web UI sessions end this many hours after signing in, however active.
+    #[arg(long, env = "SHARETRAIL_SESSION_MAX_HOURS", default_value_t = 24)]
+    pub session_max_hours: u64,
+
+    /// Sign-in attempts allowed per account per minute (then slowed, never locked).
+    #[arg(long, env = "SHARETRAIL_SIGNIN_RATE_PER_ACCOUNT", default_value_t = 5)]
+    pub signin_rate_per_account: u32,
+
+    /// Sign-in attempts allowed per client address per minute.
+    #[arg(long, env = "SHARETRAIL_SIGNIN_RATE_PER_IP", default_value_t = 20)]
+    pub signin_rate_per_ip: u32,
+
     /// HTTP worker threads (default: one per CPU core).
     #[arg(long, env = "SHARETRAIL_WORKERS")]
     pub workers: Option<usize>,
@@ -94,6 +110,10 @@ impl Settings {
             geoip_db: None,
             public_rate_per_ip: 120,
             public_rate_per_site: 6_000,
+            session_idle_minutes: 240,
+            session_max_hours: 24,
+            signin_rate_per_account: 5,
+            signin_rate_per_ip: 20,
             workers: None,
         }
     }

@@ -148,6 +148,14 @@ impl From<crate::store::StoreError> for ApiError {
                 field: "name",
                 message: "that channel already exists".into(),
             },
+            S::EmailTaken => ApiError::Conflict {
+                field: "email",
+                message: "an account with that e-mail already exists".into(),
+            },
+            S::CampaignExists => ApiError::Conflict {
+                field: "name",
+                message: "a campaign with that name already exists".into(),
+            },
             S::LinkNotFound => ApiError::invalid("link_id", "no link has that id"),
             S::ParentNotFound => ApiError::invalid("parent", "no share has that code"),
             S::ParentOnOtherLink => ApiError::invalid("parent", "the parent share belongs to another link"),

@@ -2,8 +2,9 @@
 //!
 //! Layout: `domain` is pure logic; `store` is the one storage interface (SQLite and PostgreSQL);
 //! `ingest` moves visits from the redirect to the database in batches; `classify` tells people
-//! from previews and bots; `routes` are thin HTTP handlers; `web` renders pages.
+//! from previews and bots; `routes` are thin HTTP handlers; `web` renders pages; `accounts` signs people in to the web UI.
 
+pub mod accounts;
 pub mod classify;
 pub mod cli;
 pub mod clock;

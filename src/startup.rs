@@ -1,5 +1,6 @@
 //! Building and running the application: the same code path for `main` and for the tests.
 
+use crate::accounts::{Accounts, SessionPolicy, SignInThrottle};
 use crate::classify::Classifier;
 use crate::config::Settings;
 use crate::gate::PublicGate;
@@ -28,6 +29,7 @@ const DRAIN_DEADLINE: Duration = Duration::from_secs(3);
 
 pub struct Application {
     port: u16,
+    setup_url: Option<String>,
     base_url: String,
     server: Server,
     ingest: IngestWorker,
@@ -82,6 +84,24 @@ impl Application {
             settings.public_rate_per_site,
         ));
         gate.keep_tidy();
+        let accounts = Arc::new(Accounts::new(
+            SessionPolicy {
+                idle: Duration::from_secs(settings.session_idle_minutes.max(1) * 60),
+                absolute: Duration::from_secs(settings.session_max_hours.max(1) * 3600),
+                secure: base_url.starts_with("https://"),
+            },
+            SignInThrottle::new(settings.signin_rate_per_account, settings.signin_rate_per_ip),
+        ));
+        let mut setup_url = None;
+        if store.count_users().await.context("could not count users")? == 0 {
+            let url = format!("{base_url}/app/setup?token={}", accounts.open_setup());
+            tracing::warn!(
+                setup_url = %url,
+                "no account exists yet: open the setup URL to create the first admin (it works once)"
+            );
+            setup_url = Some(url);
+        }
+        keep_sessions_tidy(store.clone(), accounts.clone());
         let state = web::Data::new(AppState {
             store,
             lookup,
@@ -93,6 +113,7 @@ impl Application {
             trust_proxy: settings.trust_proxy,
             geoip,
             gate,
+            accounts,
         });
         let mut server = HttpServer::new(move || {
             App::new()
@@ -107,6 +128,7 @@ impl Application {
         let server = server.listen(listener)?.run();
         Ok(Application {
             port,
+            setup_url,
             base_url,
             server,
             ingest: worker,
@@ -115,6 +137,11 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The one-time link that creates the first admin, while no account exists.
+    pub fn setup_url(&self) -> Option<&str> {
+        self.setup_url.as_deref()
     }
 
     pub fn base_url(&self) -> &str {
@@ -129,6 +156,28 @@ impl Application {
         tracing::info!("sharetrail stopped");
         Ok(served?)
     }
+}
+
+/// Deletes expired sessions and idle throttle state every few minutes.
+fn keep_sessions_tidy(store: Arc<dyn store::Store>, accounts: Arc<Accounts>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(300));
+        loop {
+            tick.tick().await;
+            accounts.throttle.tidy();
+            let now = crate::clock::now_ms();
+            let policy = accounts.policy;
+            let purged = store
+                .purge_sessions(
+                    now - policy.idle.as_millis() as i64,
+                    now - policy.absolute.as_millis() as i64,
+                )
+                .await;
+            if let Err(err) = purged {
+                tracing::warn!(error = %crate::error::cause_chain(&err), "could not purge expired sessions");
+            }
+        }
+    });
 }
 
 /// Counts requests by matched route (never the raw path) and status.

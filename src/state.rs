@@ -22,6 +22,8 @@ pub struct AppState {
     pub geoip: Option<Arc<crate::geo::GeoIp>>,
     /// Site keys, origins and rate limits of the public API.
     pub gate: Arc<crate::gate::PublicGate>,
+    /// Sessions, sign-in throttling and first-run setup of the web UI.
+    pub accounts: Arc<crate::accounts::Accounts>,
 }
 
 impl AppState {

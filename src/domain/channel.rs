@@ -73,6 +73,14 @@ impl BuiltinChannel {
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|c| c.as_str() == s)
     }
+
+    /// Private routes web analytics files under "direct": chats, mail, texts and copied links.
+    pub fn is_dark(self) -> bool {
+        !matches!(
+            self,
+            Self::Linkedin | Self::X | Self::Facebook | Self::Reddit | Self::Qr | Self::Direct
+        )
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -115,6 +123,15 @@ impl Channel {
         }
     }
 
+    /// Whether clicks through this channel are dark social. A custom channel is dark when its
+    /// medium is a private one (a newsletter travels by e-mail); `medium` is its `utm_medium`.
+    pub fn is_dark(&self, custom_medium: Option<&str>) -> bool {
+        match self {
+            Channel::Builtin(b) => b.is_dark(),
+            Channel::Custom(_) => matches!(custom_medium, Some("email" | "sms")),
+        }
+    }
+
     /// Channels whose real app is unknown when the share is minted; an unfurl later tells.
     pub fn is_inferable(&self) -> bool {
         matches!(
@@ -134,6 +151,28 @@ impl fmt::Display for Channel {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn chats_mail_and_copied_links_are_dark_while_public_networks_are_not() {
+        for dark in [
+            "whatsapp",
+            "slack",
+            "email",
+            "sms",
+            "copy",
+            "address_bar",
+            "native",
+            "signal",
+        ] {
+            assert!(Channel::parse(dark).unwrap().is_dark(None), "{dark}");
+        }
+        for public in ["linkedin", "x", "facebook", "reddit", "qr", "direct"] {
+            assert!(!Channel::parse(public).unwrap().is_dark(None), "{public}");
+        }
+        let newsletter = Channel::parse("newsletter").unwrap();
+        assert!(newsletter.is_dark(Some("email")));
+        assert!(!newsletter.is_dark(Some("referral")));
+    }
 
     #[test]
     fn every_builtin_round_trips_through_its_name() {

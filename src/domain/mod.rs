@@ -1,12 +1,15 @@
 //! Pure domain logic: no HTTP, no SQL, no I/O.
 
+pub mod account;
 pub mod api_key;
 pub mod app;
 pub mod attribution;
+pub mod campaign;
 pub mod cascade;
 pub mod channel;
 pub mod code;
 pub mod destination;
+pub mod share_tree;
 pub mod site;
 pub mod utm;
 pub mod visit;

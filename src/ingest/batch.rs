@@ -42,7 +42,11 @@ pub struct Rollups {
     pub visitors: BTreeSet<(i64, String)>,
     /// The first unfurl app seen for shares whose channel is still unknown.
     pub inferences: BTreeMap<i64, &'static str>,
+    /// Visits per (link, day, channel, depth, kind, unfurl app or ""): the date-filterable rollup.
+    pub breakdown: BTreeMap<BreakdownKey, i64>,
 }
+
+pub type BreakdownKey = (i64, String, Arc<str>, i64, &'static str, &'static str);
 
 #[derive(Debug, Default)]
 pub struct VisitBatch {
@@ -57,7 +61,19 @@ impl VisitBatch {
         // date string and a visitor string per visit showed up in the writer's profile.
         let mut days: HashMap<(i64, i64), Counts> = HashMap::new();
         let mut visitors: HashSet<(i64, &str)> = HashSet::new();
+        let mut breakdown: HashMap<(i64, i64, &str, i64, &'static str, &'static str), i64> = HashMap::new();
         for v in &visits {
+            let app = v.app.map_or("", |a| a.as_str());
+            *breakdown
+                .entry((
+                    v.link_id,
+                    v.at.div_euclid(MS_PER_DAY),
+                    &*v.channel,
+                    v.depth,
+                    v.kind.as_str(),
+                    app,
+                ))
+                .or_default() += 1;
             r.shares.entry(v.share_id).or_default().add(v.kind);
             r.links.entry(v.link_id).or_default().add(v.kind);
             days.entry((v.link_id, v.at.div_euclid(MS_PER_DAY)))
@@ -81,6 +97,15 @@ impl VisitBatch {
         r.days = days
             .into_iter()
             .map(|((link, day), n)| ((link, day_of(day * MS_PER_DAY)), n))
+            .collect();
+        r.breakdown = breakdown
+            .into_iter()
+            .map(|((link, day, channel, depth, kind, app), n)| {
+                (
+                    (link, day_of(day * MS_PER_DAY), Arc::from(channel), depth, kind, app),
+                    n,
+                )
+            })
             .collect();
         r.visitors = visitors
             .into_iter()

@@ -1,6 +1,7 @@
 //! The route table: used by `main`, by the test harness and by nothing else, so tests can never
 //! drift from the real routes. Handlers are thin: parse, call, answer.
 
+pub mod app;
 mod auth;
 mod body;
 mod channels;
@@ -35,6 +36,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(&snippet::Snippet::get().pinned_path(), web::head().to(snippet::pinned))
         .route("/demo", web::get().to(snippet::demo))
         .route("/demo.js", web::get().to(snippet::demo_script))
+        .configure(app::configure)
         .service(
             web::scope("/api/v1")
                 .service(

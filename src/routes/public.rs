@@ -335,7 +335,7 @@ fn origin_of(req: &HttpRequest) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn client_ip(req: &HttpRequest, trust_proxy: bool) -> IpAddr {
+pub(super) fn client_ip(req: &HttpRequest, trust_proxy: bool) -> IpAddr {
     let forwarded = trust_proxy
         .then(|| {
             req.connection_info()

@@ -7,10 +7,12 @@ mod models;
 mod postgres;
 mod shared;
 mod sqlite;
+mod workspace;
 
 pub use models::*;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
+pub use workspace::{DayRange, Scope, WorkspaceStore};
 
 use crate::domain::api_key::{KeyHash, NewApiKey};
 use crate::domain::code::Code;
@@ -34,6 +36,10 @@ pub enum StoreError {
     ParentOnOtherLink,
     #[error("unknown channel")]
     UnknownChannel,
+    #[error("an account with that e-mail already exists")]
+    EmailTaken,
+    #[error("a campaign with that name already exists")]
+    CampaignExists,
     #[error("database error")]
     Database(#[from] sqlx::Error),
     #[error("migration failed")]
@@ -43,7 +49,7 @@ pub enum StoreError {
 pub type StoreResult<T> = Result<T, StoreError>;
 
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: WorkspaceStore + Send + Sync + 'static {
     fn backend(&self) -> &'static str;
     async fn migrate(&self) -> StoreResult<()>;
     async fn ping(&self) -> StoreResult<()>;

@@ -237,3 +237,188 @@ pub struct AttributionRows {
     pub names: Vec<ConversionNameRow>,
     pub self_reports: Vec<SelfReportRow>,
 }
+
+pub struct NewUser {
+    pub email: crate::domain::account::Email,
+    pub name: crate::domain::account::PersonName,
+    pub role: crate::domain::account::Role,
+    /// An argon2id PHC string, never the password.
+    pub password_hash: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRecord {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub created_at: i64,
+    pub disabled_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserCredentials {
+    pub id: i64,
+    pub password_hash: String,
+    pub disabled_at: Option<i64>,
+}
+
+pub struct NewSession {
+    pub token_hash: String,
+    pub user_id: i64,
+    pub csrf_token: String,
+    pub now: i64,
+}
+
+/// A session joined with its user.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionRecord {
+    pub token_hash: String,
+    pub csrf_token: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub user_id: i64,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub disabled_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ApiKeyRecord {
+    pub id: i64,
+    pub name: String,
+    pub prefix: String,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CustomChannelRecord {
+    pub name: String,
+    pub utm_medium: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CampaignRecord {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub created_at: i64,
+    pub archived_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CampaignTotals {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub created_at: i64,
+    pub archived_at: Option<i64>,
+    pub links: i64,
+    pub clicks: i64,
+    pub shares: i64,
+    pub max_depth: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CampaignChannelRow {
+    pub campaign_id: i64,
+    pub channel: String,
+    pub clicks: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CampaignDayRow {
+    pub campaign_id: i64,
+    pub day: String,
+    pub clicks: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LinkSummary {
+    pub id: i64,
+    pub url: String,
+    pub title: Option<String>,
+    pub campaign: Option<String>,
+    pub created_at: i64,
+    pub disabled_at: Option<i64>,
+    pub site_id: Option<i64>,
+    pub share_count: i64,
+    pub max_depth: i64,
+    pub clicks: i64,
+    pub unfurls: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ShareRow {
+    pub id: i64,
+    pub parent_id: Option<i64>,
+    pub code: String,
+    pub channel: String,
+    pub depth: i64,
+    pub label: Option<String>,
+    pub inferred_channel: Option<String>,
+    pub clicks: i64,
+    pub unfurls: i64,
+    pub subtree_size: i64,
+    pub created_at: i64,
+}
+
+/// Visits of one day, channel, depth, kind and unfurl app (`""` for none).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct BreakdownRow {
+    pub day: String,
+    pub channel: String,
+    pub depth: i64,
+    pub kind: String,
+    pub app: String,
+    pub visits: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ShareCountRow {
+    pub channel: String,
+    pub depth: i64,
+    pub shares: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct InferredRow {
+    pub channel: String,
+    pub inferred_channel: String,
+    pub shares: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct VisitExportRow {
+    pub id: i64,
+    pub link_id: i64,
+    pub at: i64,
+    pub code: String,
+    pub channel: String,
+    pub depth: i64,
+    pub kind: String,
+    pub app: Option<String>,
+    pub referrer_host: Option<String>,
+    pub device: String,
+    pub browser: Option<String>,
+    pub os: Option<String>,
+    pub country: Option<String>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ShareExportRow {
+    pub id: i64,
+    pub link_id: i64,
+    pub code: String,
+    pub parent_code: Option<String>,
+    pub channel: String,
+    pub depth: i64,
+    pub label: Option<String>,
+    pub inferred_channel: Option<String>,
+    pub clicks: i64,
+    pub unfurls: i64,
+    pub bots: i64,
+    pub created_at: i64,
+}

@@ -4,6 +4,7 @@
 //! stops redirecting on all of them as soon as the notification lands (milliseconds).
 
 use super::shared::{self, impl_store};
+use super::workspace::{self, impl_workspace_store};
 use super::*;
 use crate::domain::channel::Channel;
 use crate::ingest::VisitRecord;
@@ -109,3 +110,4 @@ impl PgStore {
 }
 
 impl_store!(PgStore);
+impl_workspace_store!(PgStore);

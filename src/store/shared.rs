@@ -54,6 +54,11 @@ pub(super) const ADD_SHARE_TO_LINK: &str = "UPDATE links SET share_count = share
      max_depth = CASE WHEN max_depth < $3 THEN $3 ELSE max_depth END, \
      sum_sizes = sum_sizes + $4, sum_sq_sizes = sum_sq_sizes + $5 WHERE id = $1";
 
+/// A campaign named only by links made through the API or a site gets a row, so the web UI
+/// lists it; its slug doubles as its name until someone renames it.
+pub(super) const ENSURE_CAMPAIGN: &str =
+    "INSERT INTO campaigns (slug, name, created_at) VALUES ($1, $1, $2) ON CONFLICT (slug) DO NOTHING";
+
 /// Rows per multi-row statement: far below SQLite's 32,766 bound parameters even for visits.
 pub(super) const ROWS_PER_STATEMENT: usize = 1000;
 
@@ -130,6 +135,9 @@ macro_rules! impl_store {
                 .bind(now)
                 .fetch_one(self.writer())
                 .await?;
+                if let Some(campaign) = &link.campaign {
+                    sqlx::query(shared::ENSURE_CAMPAIGN).bind(campaign).bind(now).execute(self.writer()).await?;
+                }
                 Ok(record)
             }
 
@@ -399,6 +407,9 @@ macro_rules! impl_store {
                 .bind(site.id)
                 .fetch_optional(self.writer())
                 .await?;
+                if let (Some(_), Some(campaign)) = (&created, &site.utm_campaign) {
+                    sqlx::query(shared::ENSURE_CAMPAIGN).bind(campaign).bind(now).execute(self.writer()).await?;
+                }
                 match created {
                     Some(link) => Ok(link),
                     None => self.find_site_page_link(site.id, url).await?.ok_or(StoreError::LinkNotFound),
@@ -624,6 +635,24 @@ macro_rules! apply_rollups {
             });
             q.push(" ON CONFLICT (link_id, day) DO UPDATE SET clicks = link_daily_stats.clicks + excluded.clicks, \
                     unfurls = link_daily_stats.unfurls + excluded.unfurls, bots = link_daily_stats.bots + excluded.bots");
+            q.build().execute(&mut **tx).await?;
+        }
+        let breakdown: Vec<_> = r.breakdown.iter().collect();
+        for chunk in breakdown.chunks(shared::ROWS_PER_STATEMENT) {
+            let mut q = sqlx::QueryBuilder::new(
+                "INSERT INTO link_daily_breakdown (link_id, day, channel, depth, kind, app, visits) ",
+            );
+            q.push_values(chunk, |mut row, ((link, day, channel, depth, kind, app), n)| {
+                row.push_bind(*link)
+                    .push_bind(day.clone())
+                    .push_bind(channel.to_string())
+                    .push_bind(*depth)
+                    .push_bind(*kind)
+                    .push_bind(*app)
+                    .push_bind(**n);
+            });
+            q.push(" ON CONFLICT (link_id, day, channel, depth, kind, app) \
+                    DO UPDATE SET visits = link_daily_breakdown.visits + excluded.visits");
             q.build().execute(&mut **tx).await?;
         }
         let visitors: Vec<_> = r.visitors.iter().collect();

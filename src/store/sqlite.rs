@@ -1,6 +1,7 @@
 //! The embedded default: one SQLite file in WAL mode, one writer connection and a read pool.
 
 use super::shared::{self, impl_store};
+use super::workspace::{self, impl_workspace_store};
 use super::*;
 use crate::domain::channel::Channel;
 use crate::ingest::VisitRecord;
@@ -90,3 +91,4 @@ impl SqliteStore {
 }
 
 impl_store!(SqliteStore);
+impl_workspace_store!(SqliteStore);

@@ -1,5 +1,9 @@
 //! Server-rendered pages (askama): a struct per page, all extending `templates/base.html`.
 
+pub mod charts;
+pub mod pages;
+pub mod report;
+
 use actix_web::HttpResponse;
 use actix_web::http::{StatusCode, header};
 use askama::Template;

@@ -88,6 +88,8 @@ pub struct TestApp {
     pub address: String,
     pub api_key: String,
     pub client: reqwest::Client,
+    /// The first-run setup link (no account exists when a test app starts).
+    pub setup_url: String,
     /// Kept for the app's lifetime: dropping it deletes a SQLite test file.
     pub db: TestDatabase,
 }
@@ -108,6 +110,7 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settin
     configure(&mut settings);
     let app = Application::build(settings).await.expect("the application builds");
     let address = app.base_url().to_owned();
+    let setup_url = app.setup_url().expect("a fresh database has no account").to_owned();
     tokio::spawn(app.run_until_stopped());
     let api_key = create_api_key(&db.url).await;
     let client = reqwest::Client::builder()
@@ -118,6 +121,7 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settin
         address,
         api_key,
         client,
+        setup_url,
         db,
     }
 }

@@ -12,3 +12,4 @@ mod restart;
 mod shares;
 mod sites;
 mod stats;
+mod web_ui;

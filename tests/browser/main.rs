@@ -8,3 +8,4 @@ mod support;
 
 mod journeys;
 mod share_buttons;
+mod web_ui;

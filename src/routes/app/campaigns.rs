@@ -1,0 +1,271 @@
+//! Campaigns: the list with totals and sparklines, one campaign's analytics, rename, archive.
+
+use super::{UiError, Viewer, check_form, see_other};
+use crate::clock::now_ms;
+use crate::domain::campaign::CampaignName;
+use crate::state::AppState;
+use crate::store::{Scope, StoreError};
+use crate::web::charts;
+use crate::web::pages::{CampaignPage, CampaignRow, CampaignsPage, FieldErrors};
+use crate::web::report::{DateRange, percent};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use std::collections::HashMap;
+
+const SPARKLINE_DAYS: i64 = 30;
+
+pub async fn home(_viewer: Viewer) -> HttpResponse {
+    see_other("/app/campaigns")
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    archived: Option<String>,
+}
+
+pub async fn index(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, UiError> {
+    let show_archived = query.archived.as_deref() == Some("1");
+    list_page(
+        &state,
+        &viewer,
+        show_archived,
+        String::new(),
+        FieldErrors::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn list_page(
+    state: &AppState,
+    viewer: &Viewer,
+    show_archived: bool,
+    name: String,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> Result<HttpResponse, UiError> {
+    let totals = state.store.campaign_totals(show_archived).await?;
+    let mediums = custom_mediums(state).await?;
+    let mut dark: HashMap<i64, i64> = HashMap::new();
+    for row in state.store.campaign_channel_clicks().await? {
+        let is_dark = crate::domain::channel::Channel::parse(&row.channel)
+            .map(|c| c.is_dark(mediums.get(&row.channel).map(String::as_str)))
+            .unwrap_or(false);
+        if is_dark {
+            *dark.entry(row.campaign_id).or_default() += row.clicks;
+        }
+    }
+    let today = chrono::Utc::now().date_naive();
+    let range = DateRange::last(SPARKLINE_DAYS, today);
+    let mut series: HashMap<i64, HashMap<String, i64>> = HashMap::new();
+    for row in state.store.campaign_daily_clicks(&range.start_day()).await? {
+        series.entry(row.campaign_id).or_default().insert(row.day, row.clicks);
+    }
+    let days = range.days();
+    let rows = totals
+        .into_iter()
+        .map(|c| {
+            let per_day = series.remove(&c.id).unwrap_or_default();
+            let values: Vec<i64> = days.iter().map(|d| per_day.get(d).copied().unwrap_or(0)).collect();
+            CampaignRow {
+                dark_share: percent(dark.get(&c.id).copied().unwrap_or(0), c.clicks),
+                sparkline: charts::sparkline(&values),
+                totals: c,
+            }
+        })
+        .collect();
+    let page = CampaignsPage {
+        nav: viewer.nav("campaigns"),
+        campaigns: rows,
+        show_archived,
+        name,
+        errors,
+    };
+    Ok(page.respond(status, None))
+}
+
+#[derive(Deserialize)]
+pub struct NameForm {
+    csrf: Option<String>,
+    #[serde(default)]
+    name: String,
+}
+
+pub async fn create(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    form: web::Form<NameForm>,
+) -> Result<HttpResponse, UiError> {
+    let form = form.into_inner();
+    check_form(&req, &viewer, form.csrf.as_deref())?;
+    let mut errors = FieldErrors::default();
+    let name = match CampaignName::parse(&form.name) {
+        Ok(name) => name,
+        Err(e) => {
+            errors.add("name", e);
+            return list_page(
+                &state,
+                &viewer,
+                false,
+                form.name,
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+    };
+    match state.store.create_campaign(&name.slug(), name.as_str(), now_ms()).await {
+        Ok(campaign) => Ok(see_other(&format!("/app/campaigns/{}", campaign.id))),
+        Err(StoreError::CampaignExists) => {
+            errors.add(
+                "name",
+                format!(
+                    "a campaign called '{}' (or one with the same utm_campaign, {}) exists",
+                    name.as_str(),
+                    name.slug()
+                ),
+            );
+            list_page(&state, &viewer, false, form.name, errors, StatusCode::CONFLICT).await
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RangeQuery {
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+impl RangeQuery {
+    /// The requested range, or the last 30 days and a message saying why not.
+    pub fn range(&self) -> (DateRange, Option<String>) {
+        let default = DateRange::last(30, chrono::Utc::now().date_naive());
+        match DateRange::parse(self.from.as_deref(), self.to.as_deref(), default.clone()) {
+            Ok(range) => (range, None),
+            Err(message) => (default, Some(message)),
+        }
+    }
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    path: web::Path<i64>,
+    query: web::Query<RangeQuery>,
+) -> Result<HttpResponse, UiError> {
+    let campaign = state
+        .store
+        .get_campaign(path.into_inner())
+        .await?
+        .ok_or(UiError::NotFound)?;
+    campaign_page(
+        &state,
+        &viewer,
+        campaign,
+        &query,
+        FieldErrors::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn campaign_page(
+    state: &AppState,
+    viewer: &Viewer,
+    campaign: crate::store::CampaignRecord,
+    query: &RangeQuery,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> Result<HttpResponse, UiError> {
+    let (range, range_error) = query.range();
+    let scope = Scope::Campaign(campaign.slug.clone());
+    let report = super::links::build_report(state, &scope, &range).await?;
+    let links = state.store.list_links(Some(&campaign.slug), 500).await?;
+    let page = CampaignPage {
+        nav: viewer.nav("campaigns"),
+        campaign,
+        links,
+        range_from: range.start_day(),
+        range_to: range.end_day(),
+        range_error,
+        report,
+        errors,
+    };
+    Ok(page.respond(status, None))
+}
+
+pub async fn rename(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    path: web::Path<i64>,
+    form: web::Form<NameForm>,
+) -> Result<HttpResponse, UiError> {
+    let form = form.into_inner();
+    check_form(&req, &viewer, form.csrf.as_deref())?;
+    let campaign = state
+        .store
+        .get_campaign(path.into_inner())
+        .await?
+        .ok_or(UiError::NotFound)?;
+    match CampaignName::parse(&form.name) {
+        Ok(name) => {
+            state.store.rename_campaign(campaign.id, name.as_str()).await?;
+            Ok(see_other(&format!("/app/campaigns/{}", campaign.id)))
+        }
+        Err(e) => {
+            let mut errors = FieldErrors::default();
+            errors.add("name", e);
+            let query = RangeQuery { from: None, to: None };
+            campaign_page(
+                &state,
+                &viewer,
+                campaign,
+                &query,
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ArchiveForm {
+    csrf: Option<String>,
+    #[serde(default)]
+    archived: String,
+}
+
+pub async fn archive(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    path: web::Path<i64>,
+    form: web::Form<ArchiveForm>,
+) -> Result<HttpResponse, UiError> {
+    check_form(&req, &viewer, form.csrf.as_deref())?;
+    let id = path.into_inner();
+    let archived_at = (form.archived == "1").then(now_ms);
+    if !state.store.set_campaign_archived(id, archived_at).await? {
+        return Err(UiError::NotFound);
+    }
+    Ok(see_other(&format!("/app/campaigns/{id}")))
+}
+
+pub async fn custom_mediums(state: &AppState) -> Result<HashMap<String, String>, UiError> {
+    Ok(state
+        .store
+        .list_custom_channels()
+        .await?
+        .into_iter()
+        .map(|c| (c.name, c.utm_medium))
+        .collect())
+}

@@ -1,0 +1,582 @@
+//! Links: one link with a short link per channel in one step, the link's page (its short links,
+//! QR codes, analytics and cascade), event QR codes and their print sheet.
+
+use super::campaigns::{RangeQuery, custom_mediums};
+use super::{UiError, Viewer, check_form, see_other};
+use crate::clock::now_ms;
+use crate::domain::campaign::CampaignName;
+use crate::domain::channel::{BuiltinChannel, Channel};
+use crate::domain::code::{Code, Slug};
+use crate::domain::destination::Destination;
+use crate::domain::share_tree::{self, TreeLimits, TreeShare};
+use crate::state::AppState;
+use crate::store::{CampaignRecord, NewLink, NewShare, Scope, StoreError};
+use crate::web::pages::{
+    ChannelChoice, EventPage, FieldErrors, LinkFormValues, LinkPage, LinksPage, NewLinkPage, QrSheetPage, ShortLink,
+};
+use crate::web::report::{DateRange, Report, ReportInput};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+
+/// The channels a marketer is offered, in button order; `address_bar`, `native` and `direct`
+/// only ever come from the share buttons.
+const OFFERED: [BuiltinChannel; 15] = [
+    BuiltinChannel::Whatsapp,
+    BuiltinChannel::Email,
+    BuiltinChannel::Slack,
+    BuiltinChannel::Sms,
+    BuiltinChannel::Linkedin,
+    BuiltinChannel::Telegram,
+    BuiltinChannel::Messenger,
+    BuiltinChannel::Signal,
+    BuiltinChannel::Teams,
+    BuiltinChannel::Discord,
+    BuiltinChannel::X,
+    BuiltinChannel::Facebook,
+    BuiltinChannel::Reddit,
+    BuiltinChannel::Qr,
+    BuiltinChannel::Copy,
+];
+const MAX_CHANNELS: usize = 30;
+const MAX_PLACEMENTS: usize = 50;
+const TREE_LOAD_LIMIT: i64 = 20_000;
+
+pub async fn index(state: web::Data<AppState>, viewer: Viewer) -> Result<HttpResponse, UiError> {
+    let links = state.store.list_links(None, 200).await?;
+    Ok(LinksPage {
+        nav: viewer.nav("links"),
+        links,
+    }
+    .respond(StatusCode::OK, None))
+}
+
+#[derive(Deserialize)]
+pub struct NewLinkQuery {
+    campaign: Option<i64>,
+}
+
+pub async fn new_form(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    query: web::Query<NewLinkQuery>,
+) -> Result<HttpResponse, UiError> {
+    let values = LinkFormValues {
+        campaign_id: query.campaign.map(|id| id.to_string()).unwrap_or_default(),
+        ..LinkFormValues::default()
+    };
+    link_form(&state, &viewer, values, FieldErrors::default(), StatusCode::OK).await
+}
+
+async fn link_form(
+    state: &AppState,
+    viewer: &Viewer,
+    values: LinkFormValues,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> Result<HttpResponse, UiError> {
+    let campaigns = open_campaigns(state).await?;
+    let mut choices: Vec<ChannelChoice> = OFFERED
+        .iter()
+        .map(|c| ChannelChoice::new(c.as_str(), &values.channels))
+        .collect();
+    for custom in state.store.list_custom_channels().await? {
+        choices.push(ChannelChoice::new(&custom.name, &values.channels));
+    }
+    Ok(NewLinkPage {
+        nav: viewer.nav("links"),
+        campaigns,
+        choices,
+        values,
+        errors,
+    }
+    .respond(status, None))
+}
+
+async fn open_campaigns(state: &AppState) -> Result<Vec<CampaignRecord>, UiError> {
+    Ok(state
+        .store
+        .campaign_totals(false)
+        .await?
+        .into_iter()
+        .map(|c| CampaignRecord {
+            id: c.id,
+            slug: c.slug,
+            name: c.name,
+            created_at: c.created_at,
+            archived_at: c.archived_at,
+        })
+        .collect())
+}
+
+/// The form posts `channel` once per ticked box; serde_urlencoded cannot gather repeats, so the
+/// body is read as pairs.
+fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(body).into_owned().collect()
+}
+
+fn field(pairs: &[(String, String)], name: &str) -> String {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default()
+}
+
+pub async fn create(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    body: web::Bytes,
+) -> Result<HttpResponse, UiError> {
+    let pairs = form_pairs(&body);
+    let csrf = pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str());
+    check_form(&req, &viewer, csrf)?;
+    let values = LinkFormValues {
+        url: field(&pairs, "url"),
+        title: field(&pairs, "title"),
+        campaign_id: field(&pairs, "campaign_id"),
+        new_campaign: field(&pairs, "new_campaign"),
+        slug: field(&pairs, "slug"),
+        channels: pairs
+            .iter()
+            .filter(|(k, _)| k == "channel")
+            .map(|(_, v)| v.clone())
+            .collect(),
+        other_channels: field(&pairs, "other_channels"),
+        other_medium: field(&pairs, "other_medium"),
+    };
+    let mut errors = FieldErrors::default();
+    let url = Destination::parse(values.url.trim())
+        .map_err(|e| errors.add("url", e))
+        .ok();
+    let title = optional_text(&values.title, 200, "title", &mut errors);
+    let campaign = resolve_campaign(&state, &values, &mut errors).await?;
+
+    let mut channels: Vec<Channel> = Vec::new();
+    for raw in values
+        .channels
+        .iter()
+        .map(String::as_str)
+        .chain(values.other_channels.split([',', ' ']))
+    {
+        let raw = raw.trim().to_lowercase();
+        if raw.is_empty() {
+            continue;
+        }
+        match Channel::parse(&raw) {
+            Ok(channel) if !channels.contains(&channel) => channels.push(channel),
+            Ok(_) => {}
+            Err(e) => errors.add("other_channels", format!("'{raw}': {e}")),
+        }
+    }
+    if channels.is_empty() && errors.get("other_channels").is_none() {
+        errors.add("channels", "tick at least one channel");
+    }
+    if channels.len() > MAX_CHANNELS {
+        errors.add("channels", format!("at most {MAX_CHANNELS} channels at once"));
+    }
+    let medium = match values.other_medium.as_str() {
+        "" => "referral".to_owned(),
+        raw => crate::routes::parse_medium_for_cli(raw)
+            .map_err(|e| errors.add("other_medium", e))
+            .unwrap_or_default(),
+    };
+    let codes = slug_codes(&state, &values.slug, &channels, &mut errors).await?;
+    let (Some(url), Some(campaign), true) = (url, campaign, errors.is_empty()) else {
+        return link_form(&state, &viewer, values, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
+    };
+    for channel in &channels {
+        if let Channel::Custom(name) = channel
+            && !state.store.custom_channel_exists(name).await?
+        {
+            match state.store.create_custom_channel(name, &medium, now_ms()).await {
+                Ok(()) | Err(StoreError::ChannelExists) => {}
+                Err(err) => return Err(err.into()),
+            }
+        }
+    }
+    let link = state
+        .store
+        .create_link(
+            &NewLink {
+                url,
+                title,
+                campaign: campaign.map(|c| c.slug),
+            },
+            now_ms(),
+        )
+        .await?;
+    let shares = channels
+        .into_iter()
+        .zip(codes)
+        .map(|(channel, code)| (channel, code, None));
+    mint(&state, link.id, shares).await?;
+    Ok(see_other(&format!("/app/links/{}", link.id)))
+}
+
+/// `None` (outer) when the form has an error; `Some(None)` for no campaign.
+async fn resolve_campaign(
+    state: &AppState,
+    values: &LinkFormValues,
+    errors: &mut FieldErrors,
+) -> Result<Option<Option<CampaignRecord>>, UiError> {
+    if !values.new_campaign.trim().is_empty() {
+        let name = match CampaignName::parse(&values.new_campaign) {
+            Ok(name) => name,
+            Err(e) => {
+                errors.add("new_campaign", e);
+                return Ok(None);
+            }
+        };
+        if let Some(existing) = state.store.campaign_by_slug(&name.slug()).await? {
+            return Ok(Some(Some(existing)));
+        }
+        if !errors.is_empty() {
+            return Ok(None);
+        }
+        return match state.store.create_campaign(&name.slug(), name.as_str(), now_ms()).await {
+            Ok(created) => Ok(Some(Some(created))),
+            Err(StoreError::CampaignExists) => Ok(Some(state.store.campaign_by_slug(&name.slug()).await?)),
+            Err(err) => Err(err.into()),
+        };
+    }
+    match values.campaign_id.trim() {
+        "" => Ok(Some(None)),
+        raw => match raw.parse::<i64>().ok() {
+            Some(id) => match state.store.get_campaign(id).await? {
+                Some(c) => Ok(Some(Some(c))),
+                None => {
+                    errors.add("campaign_id", "that campaign no longer exists");
+                    Ok(None)
+                }
+            },
+            None => {
+                errors.add("campaign_id", "choose a campaign from the list");
+                Ok(None)
+            }
+        },
+    }
+}
+
+/// One code per channel: generated, or from the custom slug (`slug` for one channel,
+/// `slug-channel` for several), each checked to be free.
+async fn slug_codes(
+    state: &AppState,
+    raw: &str,
+    channels: &[Channel],
+    errors: &mut FieldErrors,
+) -> Result<Vec<(Code, bool)>, UiError> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(channels.iter().map(|_| (Code::generate(), false)).collect());
+    }
+    let mut codes = Vec::new();
+    for channel in channels {
+        let candidate = if channels.len() == 1 {
+            raw.to_owned()
+        } else {
+            format!("{raw}-{}", channel.as_str().replace('_', "-"))
+        };
+        match Slug::parse(&candidate) {
+            Ok(slug) => {
+                let code = Code::from(slug);
+                if state.store.get_share(&code).await?.is_some() {
+                    errors.add("slug", format!("/{candidate} is already taken"));
+                }
+                codes.push((code, true));
+            }
+            Err(e) => {
+                errors.add("slug", format!("/{candidate}: {e}"));
+                return Ok(codes);
+            }
+        }
+    }
+    Ok(codes)
+}
+
+async fn mint(
+    state: &AppState,
+    link_id: i64,
+    shares: impl IntoIterator<Item = (Channel, (Code, bool), Option<String>)>,
+) -> Result<(), UiError> {
+    let mut minted = Vec::new();
+    for (channel, (code, is_slug), label) in shares {
+        let share = NewShare {
+            link_id,
+            code,
+            is_slug,
+            channel,
+            parent: None,
+            label,
+            expires_at: None,
+            token: None,
+        };
+        match state.store.create_share(&share, now_ms()).await {
+            Ok(created) => minted.push(created.code),
+            // Taken between the check and now: mint the rest, the page shows what exists.
+            Err(StoreError::CodeTaken) => {}
+            Err(err) => return Err(err.into()),
+        }
+    }
+    // A miss for a chosen slug may be cached (someone tried it before it existed).
+    state.invalidate(Some(&minted)).await;
+    Ok(())
+}
+
+fn optional_text(raw: &str, max: usize, name: &'static str, errors: &mut FieldErrors) -> Option<String> {
+    let text = raw.trim();
+    if text.chars().count() > max {
+        errors.add(name, format!("at most {max} characters"));
+        return None;
+    }
+    (!text.is_empty()).then(|| text.to_owned())
+}
+
+pub async fn build_report(state: &AppState, scope: &Scope, range: &DateRange) -> Result<Report, UiError> {
+    let days = crate::store::DayRange {
+        from: range.start_day(),
+        to: range.end_day(),
+    };
+    let (from_ms, to_ms) = range.millis();
+    let mediums = custom_mediums(state).await?;
+    Ok(Report::build(ReportInput {
+        range,
+        breakdown: state.store.breakdown(scope, &days).await?,
+        daily: state.store.daily(scope, &days).await?,
+        shares: state.store.shares_created(scope, from_ms, to_ms).await?,
+        inferred: state.store.inferred_channels(scope).await?,
+        custom_mediums: &mediums,
+    }))
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    path: web::Path<i64>,
+    query: web::Query<RangeQuery>,
+) -> Result<HttpResponse, UiError> {
+    let link = state
+        .store
+        .link_summary(path.into_inner())
+        .await?
+        .ok_or(UiError::NotFound)?;
+    let (range, range_error) = query.range();
+    let report = build_report(&state, &Scope::Link(link.id), &range).await?;
+    let short_links = state
+        .store
+        .root_shares(link.id, 500)
+        .await?
+        .into_iter()
+        .map(|s| ShortLink::new(&state, s))
+        .collect();
+    let shares = state.store.link_shares(link.id, TREE_LOAD_LIMIT).await?;
+    let tree = share_tree::layout(
+        shares
+            .into_iter()
+            .map(|s| TreeShare {
+                id: s.id,
+                parent_id: s.parent_id,
+                code: s.code,
+                channel: s.channel,
+                label: s.label,
+                inferred_channel: s.inferred_channel,
+                clicks: s.clicks,
+                subtree_size: s.subtree_size,
+            })
+            .collect(),
+        link.share_count,
+        TreeLimits::default(),
+    );
+    let attribution = state
+        .store
+        .link_stats(link.id)
+        .await?
+        .map(|s| s.attribution)
+        .unwrap_or_default();
+    let campaign = match &link.campaign {
+        Some(slug) => state.store.campaign_by_slug(slug).await?,
+        None => None,
+    };
+    Ok(LinkPage {
+        nav: viewer.nav("links"),
+        short_url_base: state.base_url.clone(),
+        link,
+        campaign,
+        short_links,
+        tree,
+        attribution,
+        range_from: range.start_day(),
+        range_to: range.end_day(),
+        range_error,
+        report,
+        channels: OFFERED.iter().map(|c| c.as_str()).collect(),
+    }
+    .respond(StatusCode::OK, None))
+}
+
+#[derive(Deserialize)]
+pub struct AddShareForm {
+    csrf: Option<String>,
+    #[serde(default)]
+    channel: String,
+    #[serde(default)]
+    label: String,
+}
+
+pub async fn add_share(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    path: web::Path<i64>,
+    form: web::Form<AddShareForm>,
+) -> Result<HttpResponse, UiError> {
+    check_form(&req, &viewer, form.csrf.as_deref())?;
+    let link = state
+        .store
+        .get_link(path.into_inner())
+        .await?
+        .ok_or(UiError::NotFound)?;
+    let channel = Channel::parse(form.channel.trim())
+        .map_err(|e| UiError::BadForm(format!("'{}' is not a channel: {e}", form.channel)))?;
+    if let Channel::Custom(name) = &channel
+        && !state.store.custom_channel_exists(name).await?
+    {
+        return Err(UiError::BadForm(format!(
+            "'{name}' is not a channel yet: create it with a new link first"
+        )));
+    }
+    let mut errors = FieldErrors::default();
+    let label = optional_text(&form.label, 120, "label", &mut errors);
+    if let Some(message) = errors.get("label") {
+        return Err(UiError::BadForm(format!("label: {message}")));
+    }
+    mint(&state, link.id, [(channel, (Code::generate(), false), label)]).await?;
+    Ok(see_other(&format!("/app/links/{}", link.id)))
+}
+
+pub async fn event_form(state: web::Data<AppState>, viewer: Viewer) -> Result<HttpResponse, UiError> {
+    let values = crate::web::pages::EventValues {
+        placements: "Poster\nBadge\nSlide".into(),
+        ..Default::default()
+    };
+    event_page(&state, &viewer, values, FieldErrors::default(), StatusCode::OK).await
+}
+
+async fn event_page(
+    state: &AppState,
+    viewer: &Viewer,
+    values: crate::web::pages::EventValues,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> Result<HttpResponse, UiError> {
+    Ok(EventPage {
+        nav: viewer.nav("events"),
+        campaigns: open_campaigns(state).await?,
+        values,
+        errors,
+    }
+    .respond(status, None))
+}
+
+#[derive(Deserialize)]
+pub struct EventForm {
+    csrf: Option<String>,
+    #[serde(flatten)]
+    values: crate::web::pages::EventValues,
+}
+
+pub async fn create_event(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    form: web::Form<EventForm>,
+) -> Result<HttpResponse, UiError> {
+    let form = form.into_inner();
+    check_form(&req, &viewer, form.csrf.as_deref())?;
+    let values = form.values;
+    let mut errors = FieldErrors::default();
+    let url = Destination::parse(values.url.trim())
+        .map_err(|e| errors.add("url", e))
+        .ok();
+    let event = optional_text(&values.event, 120, "event", &mut errors);
+    if event.is_none() && errors.get("event").is_none() {
+        errors.add("event", "name the event, e.g. \"Web Summit 2026\"");
+    }
+    let mut placements: Vec<String> = Vec::new();
+    for line in values.placements.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if line.chars().count() > 120 {
+            errors.add("placements", "a placement label is at most 120 characters");
+        } else if !placements.iter().any(|p| p.eq_ignore_ascii_case(line)) {
+            placements.push(line.to_owned());
+        }
+    }
+    if placements.is_empty() {
+        errors.add(
+            "placements",
+            "list at least one placement, one per line (poster, badge, slide …)",
+        );
+    }
+    if placements.len() > MAX_PLACEMENTS {
+        errors.add("placements", format!("at most {MAX_PLACEMENTS} placements per event"));
+    }
+    let campaign = match values.campaign_id.trim() {
+        "" => None,
+        raw => match raw.parse::<i64>().ok() {
+            Some(id) => state.store.get_campaign(id).await?,
+            None => None,
+        },
+    };
+    if !values.campaign_id.trim().is_empty() && campaign.is_none() {
+        errors.add("campaign_id", "choose a campaign from the list");
+    }
+    let (Some(url), Some(event), true) = (url, event, errors.is_empty()) else {
+        return event_page(&state, &viewer, values, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
+    };
+    let link = state
+        .store
+        .create_link(
+            &NewLink {
+                url,
+                title: Some(event),
+                campaign: campaign.map(|c| c.slug),
+            },
+            now_ms(),
+        )
+        .await?;
+    let shares = placements.into_iter().map(|label| {
+        (
+            Channel::Builtin(BuiltinChannel::Qr),
+            (Code::generate(), false),
+            Some(label),
+        )
+    });
+    mint(&state, link.id, shares).await?;
+    Ok(see_other(&format!("/app/links/{}/qr", link.id)))
+}
+
+pub async fn qr_sheet(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, UiError> {
+    let link = state
+        .store
+        .link_summary(path.into_inner())
+        .await?
+        .ok_or(UiError::NotFound)?;
+    let codes: Vec<ShortLink> = state
+        .store
+        .root_shares(link.id, 500)
+        .await?
+        .into_iter()
+        .filter(|s| s.channel == "qr")
+        .map(|s| ShortLink::new(&state, s))
+        .collect();
+    Ok(QrSheetPage {
+        nav: viewer.nav("events"),
+        link,
+        codes,
+    }
+    .respond(StatusCode::OK, None))
+}
