@@ -98,6 +98,17 @@ pub(super) const SESSION_BY_HASH: &str = "SELECT s.token_hash, s.csrf_token, s.c
 
 pub(super) const USER_COLUMNS: &str = "SELECT id, email, name, role, created_at, disabled_at FROM users";
 
+/// A `query_as` of `sql` with `{scope}` filled in for `column` and the scope bound as `$1`.
+macro_rules! scoped_query {
+    ($sql:expr, $scope:expr, $column:expr) => {{
+        let query = sqlx::query_as(sqlx::AssertSqlSafe(workspace::scoped($sql, $scope, $column)));
+        match $scope {
+            Scope::Link(id) => query.bind(*id),
+            Scope::Campaign(slug) => query.bind(slug.as_str()),
+        }
+    }};
+}
+
 macro_rules! impl_workspace_store {
     ($store:ty) => {
         #[async_trait::async_trait]
@@ -365,65 +376,29 @@ macro_rules! impl_workspace_store {
             }
 
             async fn breakdown(&self, scope: &Scope, days: &DayRange) -> StoreResult<Vec<BreakdownRow>> {
-                let sql = workspace::scoped(
-                    "SELECT day, channel, depth, kind, app, CAST(SUM(visits) AS BIGINT) AS visits \
+                let query = workspace::scoped_query!("SELECT day, channel, depth, kind, app, CAST(SUM(visits) AS BIGINT) AS visits \
                      FROM link_daily_breakdown WHERE {scope} AND day >= $2 AND day <= $3 \
-                     GROUP BY day, channel, depth, kind, app ORDER BY day, channel",
-                    scope,
-                    "link_id",
-                );
-                let query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
-                let query = match scope {
-                    Scope::Link(id) => query.bind(*id),
-                    Scope::Campaign(slug) => query.bind(slug.as_str()),
-                };
+                     GROUP BY day, channel, depth, kind, app ORDER BY day, channel", scope, "link_id");
                 Ok(query.bind(&days.from).bind(&days.to).fetch_all(self.reader()).await?)
             }
 
             async fn daily(&self, scope: &Scope, days: &DayRange) -> StoreResult<Vec<DayRow>> {
-                let sql = workspace::scoped(
-                    "SELECT day, CAST(SUM(clicks) AS BIGINT) AS clicks, CAST(SUM(shares) AS BIGINT) AS shares, \
+                let query = workspace::scoped_query!("SELECT day, CAST(SUM(clicks) AS BIGINT) AS clicks, CAST(SUM(shares) AS BIGINT) AS shares, \
                      CAST(SUM(unfurls) AS BIGINT) AS unfurls, CAST(SUM(bots) AS BIGINT) AS bots \
-                     FROM link_daily_stats WHERE {scope} AND day >= $2 AND day <= $3 GROUP BY day ORDER BY day",
-                    scope,
-                    "link_id",
-                );
-                let query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
-                let query = match scope {
-                    Scope::Link(id) => query.bind(*id),
-                    Scope::Campaign(slug) => query.bind(slug.as_str()),
-                };
+                     FROM link_daily_stats WHERE {scope} AND day >= $2 AND day <= $3 GROUP BY day ORDER BY day", scope, "link_id");
                 Ok(query.bind(&days.from).bind(&days.to).fetch_all(self.reader()).await?)
             }
 
             async fn shares_created(&self, scope: &Scope, from_ms: i64, to_ms: i64) -> StoreResult<Vec<ShareCountRow>> {
-                let sql = workspace::scoped(
-                    "SELECT channel, depth, CAST(COUNT(*) AS BIGINT) AS shares FROM shares \
-                     WHERE {scope} AND created_at >= $2 AND created_at < $3 GROUP BY channel, depth",
-                    scope,
-                    "link_id",
-                );
-                let query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
-                let query = match scope {
-                    Scope::Link(id) => query.bind(*id),
-                    Scope::Campaign(slug) => query.bind(slug.as_str()),
-                };
+                let query = workspace::scoped_query!("SELECT channel, depth, CAST(COUNT(*) AS BIGINT) AS shares FROM shares \
+                     WHERE {scope} AND created_at >= $2 AND created_at < $3 GROUP BY channel, depth", scope, "link_id");
                 Ok(query.bind(from_ms).bind(to_ms).fetch_all(self.reader()).await?)
             }
 
             async fn inferred_channels(&self, scope: &Scope) -> StoreResult<Vec<InferredRow>> {
-                let sql = workspace::scoped(
-                    "SELECT channel, inferred_channel, CAST(COUNT(*) AS BIGINT) AS shares FROM shares \
+                let query = workspace::scoped_query!("SELECT channel, inferred_channel, CAST(COUNT(*) AS BIGINT) AS shares FROM shares \
                      WHERE {scope} AND inferred_channel IS NOT NULL GROUP BY channel, inferred_channel \
-                     ORDER BY channel, inferred_channel",
-                    scope,
-                    "link_id",
-                );
-                let query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
-                let query = match scope {
-                    Scope::Link(id) => query.bind(*id),
-                    Scope::Campaign(slug) => query.bind(slug.as_str()),
-                };
+                     ORDER BY channel, inferred_channel", scope, "link_id");
                 Ok(query.fetch_all(self.reader()).await?)
             }
 
@@ -435,35 +410,17 @@ macro_rules! impl_workspace_store {
                 after: i64,
                 limit: i64,
             ) -> StoreResult<Vec<VisitExportRow>> {
-                let sql = workspace::scoped(
-                    "SELECT v.id, v.link_id, v.at, s.code, s.channel, s.depth, v.kind, v.app, v.referrer_host, \
+                let query = workspace::scoped_query!("SELECT v.id, v.link_id, v.at, s.code, s.channel, s.depth, v.kind, v.app, v.referrer_host, \
                      v.device, v.browser, v.os, v.country FROM visits v JOIN shares s ON s.id = v.share_id \
-                     WHERE {scope} AND v.at >= $2 AND v.at < $3 AND v.id > $4 ORDER BY v.id LIMIT $5",
-                    scope,
-                    "v.link_id",
-                );
-                let query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
-                let query = match scope {
-                    Scope::Link(id) => query.bind(*id),
-                    Scope::Campaign(slug) => query.bind(slug.as_str()),
-                };
+                     WHERE {scope} AND v.at >= $2 AND v.at < $3 AND v.id > $4 ORDER BY v.id LIMIT $5", scope, "v.link_id");
                 Ok(query.bind(from_ms).bind(to_ms).bind(after).bind(limit).fetch_all(self.reader()).await?)
             }
 
             async fn export_shares(&self, scope: &Scope, after: i64, limit: i64) -> StoreResult<Vec<ShareExportRow>> {
-                let sql = workspace::scoped(
-                    "SELECT s.id, s.link_id, s.code, p.code AS parent_code, s.channel, s.depth, s.label, \
+                let query = workspace::scoped_query!("SELECT s.id, s.link_id, s.code, p.code AS parent_code, s.channel, s.depth, s.label, \
                      s.inferred_channel, s.clicks, s.unfurls, s.bots, s.created_at \
                      FROM shares s LEFT JOIN shares p ON p.id = s.parent_id \
-                     WHERE {scope} AND s.id > $2 ORDER BY s.id LIMIT $3",
-                    scope,
-                    "s.link_id",
-                );
-                let query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
-                let query = match scope {
-                    Scope::Link(id) => query.bind(*id),
-                    Scope::Campaign(slug) => query.bind(slug.as_str()),
-                };
+                     WHERE {scope} AND s.id > $2 ORDER BY s.id LIMIT $3", scope, "s.link_id");
                 Ok(query.bind(after).bind(limit).fetch_all(self.reader()).await?)
             }
         }
@@ -471,3 +428,4 @@ macro_rules! impl_workspace_store {
 }
 
 pub(super) use impl_workspace_store;
+pub(super) use scoped_query;

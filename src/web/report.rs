@@ -146,9 +146,7 @@ impl Report {
         report.channels = channels
             .into_iter()
             .map(|(channel, (clicks, shares))| {
-                let dark = Channel::parse(&channel)
-                    .map(|c| c.is_dark(input.custom_mediums.get(&channel).map(String::as_str)))
-                    .unwrap_or(false);
+                let dark = is_dark(&channel, input.custom_mediums);
                 ChannelLine {
                     channel,
                     clicks,
@@ -226,6 +224,13 @@ impl Report {
         let shares: Vec<i64> = self.days.iter().map(|d| d.shares).collect();
         super::charts::daily(&days, &clicks, &shares)
     }
+}
+
+/// Whether clicks through the channel of this name are dark social (custom channels by medium).
+pub fn is_dark(channel: &str, custom_mediums: &HashMap<String, String>) -> bool {
+    Channel::parse(channel)
+        .map(|c| c.is_dark(custom_mediums.get(channel).map(String::as_str)))
+        .unwrap_or(false)
 }
 
 pub fn percent(part: i64, whole: i64) -> String {

@@ -7,7 +7,7 @@ use crate::state::AppState;
 use crate::store::{Scope, StoreError};
 use crate::web::charts;
 use crate::web::pages::{CampaignPage, CampaignRow, CampaignsPage, FieldErrors};
-use crate::web::report::{DateRange, percent};
+use crate::web::report::{DateRange, is_dark, percent};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
@@ -53,10 +53,7 @@ async fn list_page(
     let mediums = custom_mediums(state).await?;
     let mut dark: HashMap<i64, i64> = HashMap::new();
     for row in state.store.campaign_channel_clicks().await? {
-        let is_dark = crate::domain::channel::Channel::parse(&row.channel)
-            .map(|c| c.is_dark(mediums.get(&row.channel).map(String::as_str)))
-            .unwrap_or(false);
-        if is_dark {
+        if is_dark(&row.channel, &mediums) {
             *dark.entry(row.campaign_id).or_default() += row.clicks;
         }
     }
