@@ -12,24 +12,12 @@ use sharetrail::startup::Application;
 use sharetrail::store::{self, NewLink, NewShare, Store};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use support::{Lcg, env_or};
+
+#[path = "support/mod.rs"]
+mod support;
 
 const CHANNELS: [&str; 6] = ["whatsapp", "email", "slack", "sms", "copy", "telegram"];
-
-fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-/// A small deterministic generator: the benchmark must not depend on a random seed.
-struct Lcg(u64);
-impl Lcg {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((self.0 >> 33) % n as u64) as usize
-    }
-}
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
