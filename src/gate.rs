@@ -9,20 +9,23 @@ use crate::store::{SiteRecord, Store, StoreResult};
 use governor::clock::{Clock, DefaultClock};
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
-use moka::sync::Cache;
+use quick_cache::sync::Cache;
 use std::hash::Hash;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const SITE_TTL: Duration = Duration::from_secs(10);
 
 type Limiter<K> = RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock>;
 
+/// A cached value and when it goes stale.
+type Fresh<V> = (Instant, V);
+
 pub struct PublicGate {
-    sites: Cache<String, Option<Arc<SiteRecord>>>,
-    all_origins: Cache<(), Arc<Vec<String>>>,
+    sites: Cache<String, Fresh<Option<Arc<SiteRecord>>>>,
+    all_origins: Cache<(), Fresh<Arc<Vec<String>>>>,
     per_ip: Limiter<IpAddr>,
     per_site: Limiter<i64>,
 }
@@ -35,8 +38,8 @@ impl PublicGate {
     pub fn new(per_ip_per_minute: u32, per_site_per_minute: u32) -> PublicGate {
         let quota = |n: u32| Quota::per_minute(NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN));
         PublicGate {
-            sites: Cache::builder().max_capacity(10_000).time_to_live(SITE_TTL).build(),
-            all_origins: Cache::builder().max_capacity(1).time_to_live(SITE_TTL).build(),
+            sites: Cache::new(10_000),
+            all_origins: Cache::new(1),
             per_ip: RateLimiter::keyed(quota(per_ip_per_minute)),
             per_site: RateLimiter::keyed(quota(per_site_per_minute)),
         }
@@ -65,7 +68,9 @@ impl PublicGate {
 
     /// The active site a key names, if any.
     pub async fn site(&self, store: &dyn Store, key: &SiteKey) -> StoreResult<Option<Arc<SiteRecord>>> {
-        if let Some(cached) = self.sites.get(key.as_str()) {
+        if let Some((until, cached)) = self.sites.get(key.as_str())
+            && until > Instant::now()
+        {
             return Ok(cached);
         }
         let site = store
@@ -73,7 +78,8 @@ impl PublicGate {
             .await?
             .filter(|s| s.disabled_at.is_none())
             .map(Arc::new);
-        self.sites.insert(key.as_str().to_owned(), site.clone());
+        self.sites
+            .insert(key.as_str().to_owned(), (Instant::now() + SITE_TTL, site.clone()));
         Ok(site)
     }
 
@@ -81,8 +87,8 @@ impl PublicGate {
     /// can be told.
     pub async fn any_site_allows(&self, store: &dyn Store, origin: &str) -> StoreResult<bool> {
         let origins = match self.all_origins.get(&()) {
-            Some(origins) => origins,
-            None => {
+            Some((until, origins)) if until > Instant::now() => origins,
+            _ => {
                 let sites = store.list_sites().await?;
                 let origins: Vec<String> = sites
                     .iter()
@@ -90,7 +96,8 @@ impl PublicGate {
                     .flat_map(|s| s.origins().list().to_vec())
                     .collect();
                 let origins = Arc::new(origins);
-                self.all_origins.insert((), origins.clone());
+                self.all_origins
+                    .insert((), (Instant::now() + SITE_TTL, origins.clone()));
                 origins
             }
         };
@@ -99,8 +106,8 @@ impl PublicGate {
 
     /// A site changed: the next request reads it afresh.
     pub fn forget_sites(&self) {
-        self.sites.invalidate_all();
-        self.all_origins.invalidate_all();
+        self.sites.clear();
+        self.all_origins.clear();
     }
 }
 

@@ -17,7 +17,7 @@ mod tests;
 
 use std::sync::Arc;
 
-use moka::sync::Cache;
+use quick_cache::sync::Cache;
 
 use crate::domain::app::App;
 use crate::domain::visit::{DeviceClass, VisitKind};
@@ -27,7 +27,7 @@ use table::AppTable;
 
 /// Distinct user agents remembered; real traffic has a long tail but a small
 /// head, and each entry is a few hundred bytes.
-const CACHE_CAPACITY: u64 = 10_000;
+const CACHE_CAPACITY: usize = 10_000;
 
 /// Longer agents are cut before matching and caching, so that a hostile
 /// client cannot make each request run the regexes over a huge header or
@@ -129,7 +129,10 @@ impl Classifier {
         }
         let profile = self
             .cache
-            .get_with_by_ref(user_agent, || Arc::new(self.profile(user_agent)));
+            .get_or_insert_with(user_agent, || {
+                Ok::<_, std::convert::Infallible>(Arc::new(self.profile(user_agent)))
+            })
+            .unwrap_or_else(|never| match never {});
         let speculative = signals.is_head || signals.is_prefetch;
         let (kind, app) = match profile.agent {
             // A preview fetcher's HEAD is still that app looking at the link.
@@ -181,9 +184,8 @@ impl Classifier {
     }
 
     #[cfg(test)]
-    fn cached_agents(&self) -> u64 {
-        self.cache.run_pending_tasks();
-        self.cache.entry_count()
+    fn cached_agents(&self) -> usize {
+        self.cache.len()
     }
 }
 

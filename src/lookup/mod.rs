@@ -13,8 +13,7 @@ use crate::metrics::Metrics;
 use crate::store::{Invalidation, RedirectTarget, Store, StoreResult};
 use actix_web::http::header::HeaderValue;
 use filter::CodeFilter;
-use moka::Expiry;
-use moka::sync::Cache;
+use quick_cache::sync::Cache;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -47,20 +46,31 @@ pub enum Cached {
     Missing,
 }
 
-struct Lifetimes;
+/// A cached answer and when it stops being trusted.
+#[derive(Clone)]
+struct Slot {
+    entry: Arc<Cached>,
+    fresh_until: Instant,
+}
 
-impl Expiry<String, Arc<Cached>> for Lifetimes {
-    fn expire_after_create(&self, _key: &String, value: &Arc<Cached>, _now: Instant) -> Option<Duration> {
-        // Invalidation is explicit (and via NOTIFY on PostgreSQL); the TTLs are a safety net.
-        Some(match value.as_ref() {
+impl Slot {
+    fn new(entry: Arc<Cached>) -> Slot {
+        // Invalidation is explicit (and via NOTIFY on PostgreSQL); these lifetimes are a safety net.
+        let lifetime = match entry.as_ref() {
             Cached::Live(_) => Duration::from_secs(600),
             Cached::Gone | Cached::Missing => Duration::from_secs(60),
-        })
+        };
+        Slot {
+            entry,
+            fresh_until: Instant::now() + lifetime,
+        }
     }
 }
 
+/// quick_cache rather than a cache with timers and background upkeep: a hit is one hash and a
+/// shard read lock, which matters at tens of thousands of redirects a second.
 pub struct ShareLookup {
-    cache: Cache<String, Arc<Cached>>,
+    cache: Cache<String, Slot>,
     filter: CodeFilter,
     store: Arc<dyn Store>,
     metrics: Arc<Metrics>,
@@ -70,11 +80,7 @@ impl ShareLookup {
     /// Loads every existing code into the filter: the one full read, at start-up.
     pub async fn load(store: Arc<dyn Store>, metrics: Arc<Metrics>, capacity: u64) -> StoreResult<ShareLookup> {
         let filter = CodeFilter::new(&store.all_code_keys().await?);
-        let cache = Cache::builder()
-            .max_capacity(capacity)
-            .expire_after(Lifetimes)
-            .support_invalidation_closures()
-            .build();
+        let cache = Cache::new(usize::try_from(capacity).unwrap_or(usize::MAX).max(1));
         Ok(ShareLookup {
             cache,
             filter,
@@ -84,9 +90,11 @@ impl ShareLookup {
     }
 
     pub async fn find(&self, code: &Code) -> StoreResult<Arc<Cached>> {
-        if let Some(hit) = self.cache.get(code.as_str()) {
+        if let Some(hit) = self.cache.get(code.as_str())
+            && hit.fresh_until > Instant::now()
+        {
             self.metrics.cache_hits.inc();
-            return Ok(hit);
+            return Ok(hit.entry);
         }
         if !self.filter.may_exist(code) {
             self.metrics.codes_filtered.inc();
@@ -98,24 +106,19 @@ impl ShareLookup {
             None => Cached::Missing,
             Some(target) => to_cached(target),
         });
-        self.cache.insert(code.as_str().to_owned(), entry.clone());
+        self.cache.insert(code.as_str().to_owned(), Slot::new(entry.clone()));
         Ok(entry)
     }
 
     /// Forgets these codes under any spelling: slugs are looked up ignoring case, so `PROMO` and
     /// `promo` may both be cached for one share.
     pub fn forget(&self, codes: &[String]) {
-        let codes: Vec<String> = codes.iter().map(|c| c.to_ascii_lowercase()).collect();
-        let forgot = self
-            .cache
-            .invalidate_entries_if(move |key, _| codes.iter().any(|c| key.eq_ignore_ascii_case(c)));
-        if forgot.is_err() {
-            self.forget_everything();
-        }
+        self.cache
+            .retain(|key, _| !codes.iter().any(|c| key.eq_ignore_ascii_case(c)));
     }
 
     pub fn forget_everything(&self) {
-        self.cache.invalidate_all();
+        self.cache.clear();
     }
 
     /// Applies a change announced here or by another instance. Codes named are forgotten and let
