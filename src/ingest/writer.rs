@@ -73,23 +73,22 @@ impl Writer {
                 }
                 _ = stopped.changed() => break,
             }
-            // Under light load, wait a moment for company: fewer, fuller transactions.
-            let deadline = tokio::time::Instant::now() + self.linger;
-            while buffer.len() < self.batch_size {
-                let room = self.batch_size - buffer.len();
+            // Let the batch fill for up to `linger`, asleep: waiting on the queue instead would make
+            // every redirect wake this task, a cross-thread wake-up per visit on the hot path.
+            if buffer.len() < self.batch_size {
                 tokio::select! {
-                    received = tokio::time::timeout_at(deadline, rx.recv_many(&mut buffer, room)) => {
-                        if !matches!(received, Ok(n) if n > 0) {
-                            break;
-                        }
-                    }
-                    _ = stopped.changed() => {
-                        stopping = true;
-                        break;
+                    _ = tokio::time::sleep(self.linger) => {}
+                    _ = stopped.changed() => stopping = true,
+                }
+                while buffer.len() < self.batch_size {
+                    match rx.try_recv() {
+                        Ok(visit) => buffer.push(visit),
+                        Err(_) => break,
                     }
                 }
             }
-            self.write(std::mem::take(&mut buffer)).await;
+            self.write(std::mem::replace(&mut buffer, Vec::with_capacity(self.batch_size)))
+                .await;
         }
         rx.close();
         let started = Instant::now();
