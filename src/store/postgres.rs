@@ -7,9 +7,10 @@ use super::shared::{self, impl_store};
 use super::workspace::{self, impl_workspace_store};
 use super::*;
 use crate::domain::channel::Channel;
-use crate::ingest::VisitRecord;
+use crate::ingest::{Counts, VisitRecord};
 use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 const INVALIDATION_CHANNEL: &str = "sharetrail_invalidate";
@@ -65,6 +66,46 @@ impl PgStore {
         .bind(column(|v| v.browser.as_deref().map(str::to_owned)))
         .bind(column(|v| v.os.as_deref().map(str::to_owned)))
         .bind(column(|v| v.country.clone()))
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Adds a batch's counts to its shares, one row per share touched, as arrays like the visits.
+    async fn add_share_counts(tx: &mut Transaction<'_, Postgres>, shares: &BTreeMap<i64, Counts>) -> StoreResult<()> {
+        let column = |f: fn(&Counts) -> i64| shares.values().map(f).collect::<Vec<_>>();
+        sqlx::query(
+            "UPDATE shares SET clicks = shares.clicks + v.c, unfurls = shares.unfurls + v.u, bots = shares.bots + v.b \
+             FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::int8[]) AS v(id, c, u, b) WHERE shares.id = v.id",
+        )
+        .bind(shares.keys().copied().collect::<Vec<_>>())
+        .bind(column(|n| n.clicks))
+        .bind(column(|n| n.unfurls))
+        .bind(column(|n| n.bots))
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Records the batch's visitors and adds those new to their link to its unique count.
+    /// `RETURNING` yields exactly the rows inserted, so instances writing at once never count a
+    /// visitor twice; the whole step is one statement.
+    async fn add_unique_visitors(
+        tx: &mut Transaction<'_, Postgres>,
+        visitors: &BTreeSet<(i64, String)>,
+    ) -> StoreResult<()> {
+        if visitors.is_empty() {
+            return Ok(());
+        }
+        // The links were locked by this batch's click counts already: no new lock order to get wrong.
+        sqlx::query(
+            "WITH added AS (INSERT INTO link_visitors (link_id, visitor) SELECT * FROM unnest($1::int8[], $2::text[]) \
+             ON CONFLICT (link_id, visitor) DO NOTHING RETURNING link_id), \
+             fresh AS (SELECT link_id, COUNT(*) AS n FROM added GROUP BY link_id) \
+             UPDATE links SET unique_visitors = links.unique_visitors + fresh.n FROM fresh WHERE links.id = fresh.link_id",
+        )
+        .bind(visitors.iter().map(|(link, _)| *link).collect::<Vec<_>>())
+        .bind(visitors.iter().map(|(_, visitor)| visitor.as_str()).collect::<Vec<_>>())
         .execute(&mut **tx)
         .await?;
         Ok(())

@@ -1,8 +1,9 @@
 //! The SQL both backends run, written once.
 //!
 //! Each backend is a struct with `reader()` and `writer()` pools plus the few dialect-specific
-//! methods (`run_migrations`, `insert_visits`, `notify`, `listen`); this macro writes the rest of
-//! the `Store` implementation for it. Placeholders are `$n`, which both SQLite and PostgreSQL take.
+//! methods (`run_migrations`, `notify`, `listen`, and the visit writer's per-row statements:
+//! `insert_visits`, `add_share_counts`, `add_unique_visitors`); this macro writes the rest of the
+//! `Store` implementation for it. Placeholders are `$n`, which both SQLite and PostgreSQL take.
 
 /// Exact code first, then a custom slug in any case.
 pub(super) const SHARE_BY_CODE: &str = "SELECT s.id, s.link_id, s.code, s.channel, p.code AS parent_code, \
@@ -580,16 +581,7 @@ macro_rules! apply_rollups {
         let tx = $tx;
         let r = $rollups;
         let mut outcome = WriteOutcome::default();
-        let shares: Vec<_> = r.shares.iter().collect();
-        for chunk in shares.chunks(shared::ROWS_PER_STATEMENT) {
-            let mut q = sqlx::QueryBuilder::new("WITH v(id, c, u, b) AS (");
-            q.push_values(chunk, |mut row, (id, n)| {
-                row.push_bind(**id).push_bind(n.clicks).push_bind(n.unfurls).push_bind(n.bots);
-            });
-            q.push(") UPDATE shares SET clicks = shares.clicks + v.c, unfurls = shares.unfurls + v.u, \
-                    bots = shares.bots + v.b FROM v WHERE shares.id = v.id");
-            q.build().execute(&mut **tx).await?;
-        }
+        Self::add_share_counts(&mut *tx, &r.shares).await?;
         let links: Vec<_> = r.links.iter().collect();
         for chunk in links.chunks(shared::ROWS_PER_STATEMENT) {
             let mut q = sqlx::QueryBuilder::new("WITH v(id, c, u, b) AS (");
@@ -655,27 +647,7 @@ macro_rules! apply_rollups {
                     DO UPDATE SET visits = link_daily_breakdown.visits + excluded.visits");
             q.build().execute(&mut **tx).await?;
         }
-        let visitors: Vec<_> = r.visitors.iter().collect();
-        let mut new_visitors: std::collections::BTreeMap<i64, i64> = Default::default();
-        for chunk in visitors.chunks(shared::ROWS_PER_STATEMENT) {
-            let mut q = sqlx::QueryBuilder::new("INSERT INTO link_visitors (link_id, visitor) ");
-            q.push_values(chunk, |mut row, (link, visitor)| {
-                row.push_bind(*link).push_bind(visitor.clone());
-            });
-            // RETURNING yields only the rows that were new: exactly the unique visitors to add.
-            q.push(" ON CONFLICT (link_id, visitor) DO NOTHING RETURNING link_id");
-            let fresh: Vec<i64> = q.build_query_scalar().fetch_all(&mut **tx).await?;
-            for link in fresh {
-                *new_visitors.entry(link).or_default() += 1;
-            }
-        }
-        for (link, n) in new_visitors {
-            sqlx::query("UPDATE links SET unique_visitors = unique_visitors + $2 WHERE id = $1")
-                .bind(link)
-                .bind(n)
-                .execute(&mut **tx)
-                .await?;
-        }
+        Self::add_unique_visitors(&mut *tx, &r.visitors).await?;
         for (share_id, app) in &r.inferences {
             let code: Option<String> = sqlx::query_scalar(
                 "UPDATE shares SET inferred_channel = $2 WHERE id = $1 AND inferred_channel IS NULL RETURNING code",
