@@ -18,12 +18,8 @@ pub async fn link_visits(
     path: web::Path<i64>,
     query: web::Query<RangeQuery>,
 ) -> Result<HttpResponse, UiError> {
-    let link = state
-        .store
-        .get_link(path.into_inner())
-        .await?
-        .ok_or(UiError::NotFound)?;
-    visits(state, Scope::Link(link.id), &query, &format!("link-{}", link.id))
+    let (scope, name) = link_scope(&state, path.into_inner()).await?;
+    visits(state, scope, &query, &name)
 }
 
 pub async fn campaign_visits(
@@ -32,12 +28,8 @@ pub async fn campaign_visits(
     path: web::Path<i64>,
     query: web::Query<RangeQuery>,
 ) -> Result<HttpResponse, UiError> {
-    let campaign = state
-        .store
-        .get_campaign(path.into_inner())
-        .await?
-        .ok_or(UiError::NotFound)?;
-    visits(state, Scope::Campaign(campaign.slug.clone()), &query, &campaign.slug)
+    let (scope, name) = campaign_scope(&state, path.into_inner()).await?;
+    visits(state, scope, &query, &name)
 }
 
 pub async fn link_shares(
@@ -45,12 +37,8 @@ pub async fn link_shares(
     _viewer: Viewer,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, UiError> {
-    let link = state
-        .store
-        .get_link(path.into_inner())
-        .await?
-        .ok_or(UiError::NotFound)?;
-    Ok(shares(state, Scope::Link(link.id), &format!("link-{}", link.id)))
+    let (scope, name) = link_scope(&state, path.into_inner()).await?;
+    Ok(shares(state, scope, &name))
 }
 
 pub async fn campaign_shares(
@@ -58,12 +46,20 @@ pub async fn campaign_shares(
     _viewer: Viewer,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, UiError> {
-    let campaign = state
-        .store
-        .get_campaign(path.into_inner())
-        .await?
-        .ok_or(UiError::NotFound)?;
-    Ok(shares(state, Scope::Campaign(campaign.slug.clone()), &campaign.slug))
+    let (scope, name) = campaign_scope(&state, path.into_inner()).await?;
+    Ok(shares(state, scope, &name))
+}
+
+/// What a link's export covers, and the name its files get.
+async fn link_scope(state: &AppState, id: i64) -> Result<(Scope, String), UiError> {
+    let link = state.store.get_link(id).await?.ok_or(UiError::NotFound)?;
+    Ok((Scope::Link(link.id), format!("link-{}", link.id)))
+}
+
+/// What a campaign's export covers, and the name its files get.
+async fn campaign_scope(state: &AppState, id: i64) -> Result<(Scope, String), UiError> {
+    let campaign = state.store.get_campaign(id).await?.ok_or(UiError::NotFound)?;
+    Ok((Scope::Campaign(campaign.slug.clone()), campaign.slug))
 }
 
 fn visits(state: web::Data<AppState>, scope: Scope, query: &RangeQuery, name: &str) -> Result<HttpResponse, UiError> {
