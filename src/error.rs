@@ -161,6 +161,7 @@ impl From<crate::store::StoreError> for ApiError {
             S::ParentOnOtherLink => ApiError::invalid("parent", "the parent share belongs to another link"),
             S::UnknownChannel => ApiError::invalid("channel", "unknown channel: define a custom channel first"),
             S::Database(e) => ApiError::internal(e),
+            S::Sqlite(e) => ApiError::internal(e),
             S::Migrate(e) => ApiError::internal(e),
         }
     }

@@ -7,6 +7,7 @@ mod models;
 mod postgres;
 mod shared;
 mod sqlite;
+mod sqlite_batch;
 mod workspace;
 
 pub use models::*;
@@ -42,6 +43,9 @@ pub enum StoreError {
     CampaignExists,
     #[error("database error")]
     Database(#[from] sqlx::Error),
+    /// From the SQLite visit writer's prepared statements, which bypass sqlx.
+    #[error("database error")]
+    Sqlite(#[from] rusqlite::Error),
     #[error("migration failed")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }

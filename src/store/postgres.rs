@@ -7,7 +7,7 @@ use super::shared::{self, impl_store};
 use super::workspace::{self, impl_workspace_store};
 use super::*;
 use crate::domain::channel::Channel;
-use crate::ingest::{Counts, VisitRecord};
+use crate::ingest::{Counts, Rollups, VisitBatch, VisitRecord};
 use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
 use std::collections::{BTreeMap, BTreeSet};
@@ -45,6 +45,112 @@ impl PgStore {
     async fn run_migrations(&self) -> StoreResult<()> {
         sqlx::migrate!("./migrations/postgres").run(&self.pool).await?;
         Ok(())
+    }
+
+    /// One batch in one transaction: the visits, then the rollups they add.
+    async fn write_batch(&self, batch: &VisitBatch) -> StoreResult<WriteOutcome> {
+        let mut tx = self.pool.begin().await?;
+        Self::insert_visits(&mut tx, &batch.visits).await?;
+        let outcome = Self::apply_rollups(&mut tx, &batch.rollups).await?;
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    /// The rollup statements of one batch; rows are touched in key order (the maps are sorted),
+    /// so instances writing at once cannot deadlock on each other.
+    async fn apply_rollups(tx: &mut Transaction<'_, Postgres>, r: &Rollups) -> StoreResult<WriteOutcome> {
+        let mut outcome = WriteOutcome::default();
+        Self::add_share_counts(tx, &r.shares).await?;
+        let links: Vec<_> = r.links.iter().collect();
+        for chunk in links.chunks(shared::ROWS_PER_STATEMENT) {
+            let mut q = sqlx::QueryBuilder::new("WITH v(id, c, u, b) AS (");
+            q.push_values(chunk, |mut row, (id, n)| {
+                row.push_bind(**id)
+                    .push_bind(n.clicks)
+                    .push_bind(n.unfurls)
+                    .push_bind(n.bots);
+            });
+            q.push(
+                ") UPDATE links SET clicks = links.clicks + v.c, unfurls = links.unfurls + v.u, \
+                    bots = links.bots + v.b FROM v WHERE links.id = v.id",
+            );
+            q.build().execute(&mut **tx).await?;
+        }
+        let channels: Vec<_> = r.channel_clicks.iter().collect();
+        for chunk in channels.chunks(shared::ROWS_PER_STATEMENT) {
+            let mut q = sqlx::QueryBuilder::new("INSERT INTO link_channel_stats (link_id, channel, clicks) ");
+            q.push_values(chunk, |mut row, ((link, channel), n)| {
+                row.push_bind(*link).push_bind(channel.to_string()).push_bind(**n);
+            });
+            q.push(
+                " ON CONFLICT (link_id, channel) DO UPDATE SET clicks = link_channel_stats.clicks + excluded.clicks",
+            );
+            q.build().execute(&mut **tx).await?;
+        }
+        let depths: Vec<_> = r.depth_clicks.iter().collect();
+        for chunk in depths.chunks(shared::ROWS_PER_STATEMENT) {
+            let mut q = sqlx::QueryBuilder::new("INSERT INTO link_depth_stats (link_id, depth, clicks) ");
+            q.push_values(chunk, |mut row, ((link, depth), n)| {
+                row.push_bind(*link).push_bind(*depth).push_bind(**n);
+            });
+            q.push(" ON CONFLICT (link_id, depth) DO UPDATE SET clicks = link_depth_stats.clicks + excluded.clicks");
+            q.build().execute(&mut **tx).await?;
+        }
+        let apps: Vec<_> = r.unfurl_apps.iter().collect();
+        for chunk in apps.chunks(shared::ROWS_PER_STATEMENT) {
+            let mut q = sqlx::QueryBuilder::new("INSERT INTO link_unfurl_stats (link_id, app, unfurls) ");
+            q.push_values(chunk, |mut row, ((link, app), n)| {
+                row.push_bind(*link).push_bind(*app).push_bind(**n);
+            });
+            q.push(" ON CONFLICT (link_id, app) DO UPDATE SET unfurls = link_unfurl_stats.unfurls + excluded.unfurls");
+            q.build().execute(&mut **tx).await?;
+        }
+        let days: Vec<_> = r.days.iter().collect();
+        for chunk in days.chunks(shared::ROWS_PER_STATEMENT) {
+            let mut q = sqlx::QueryBuilder::new("INSERT INTO link_daily_stats (link_id, day, clicks, unfurls, bots) ");
+            q.push_values(chunk, |mut row, ((link, day), n)| {
+                row.push_bind(*link)
+                    .push_bind(day.clone())
+                    .push_bind(n.clicks)
+                    .push_bind(n.unfurls)
+                    .push_bind(n.bots);
+            });
+            q.push(" ON CONFLICT (link_id, day) DO UPDATE SET clicks = link_daily_stats.clicks + excluded.clicks, \
+                    unfurls = link_daily_stats.unfurls + excluded.unfurls, bots = link_daily_stats.bots + excluded.bots");
+            q.build().execute(&mut **tx).await?;
+        }
+        let breakdown: Vec<_> = r.breakdown.iter().collect();
+        for chunk in breakdown.chunks(shared::ROWS_PER_STATEMENT) {
+            let mut q = sqlx::QueryBuilder::new(
+                "INSERT INTO link_daily_breakdown (link_id, day, channel, depth, kind, app, visits) ",
+            );
+            q.push_values(chunk, |mut row, ((link, day, channel, depth, kind, app), n)| {
+                row.push_bind(*link)
+                    .push_bind(day.clone())
+                    .push_bind(channel.to_string())
+                    .push_bind(*depth)
+                    .push_bind(*kind)
+                    .push_bind(*app)
+                    .push_bind(**n);
+            });
+            q.push(
+                " ON CONFLICT (link_id, day, channel, depth, kind, app) \
+                    DO UPDATE SET visits = link_daily_breakdown.visits + excluded.visits",
+            );
+            q.build().execute(&mut **tx).await?;
+        }
+        Self::add_unique_visitors(tx, &r.visitors).await?;
+        for (share_id, app) in &r.inferences {
+            let code: Option<String> = sqlx::query_scalar(
+                "UPDATE shares SET inferred_channel = $2 WHERE id = $1 AND inferred_channel IS NULL RETURNING code",
+            )
+            .bind(*share_id)
+            .bind(*app)
+            .fetch_optional(&mut **tx)
+            .await?;
+            outcome.newly_inferred.extend(code);
+        }
+        Ok(outcome)
     }
 
     /// One statement per batch: columns travel as arrays and `unnest` turns them back into rows.

@@ -1,8 +1,8 @@
 //! The SQL both backends run, written once.
 //!
 //! Each backend is a struct with `reader()` and `writer()` pools plus the few dialect-specific
-//! methods (`run_migrations`, `notify`, `listen`, and the visit writer's per-row statements:
-//! `insert_visits`, `add_share_counts`, `add_unique_visitors`); this macro writes the rest of the
+//! methods (`run_migrations`, `notify`, `listen`, and `write_batch`, the visit writer, whose way of
+//! moving many rows differs most between the two); this macro writes the rest of the
 //! `Store` implementation for it. Placeholders are `$n`, which both SQLite and PostgreSQL take.
 
 /// Exact code first, then a custom slug in any case.
@@ -474,11 +474,7 @@ macro_rules! impl_store {
             }
 
             async fn write_visits(&self, batch: &VisitBatch) -> StoreResult<WriteOutcome> {
-                let mut tx = self.writer().begin().await?;
-                Self::insert_visits(&mut tx, &batch.visits).await?;
-                let outcome = shared::apply_rollups!(&mut tx, &batch.rollups);
-                tx.commit().await?;
-                Ok(outcome)
+                self.write_batch(batch).await
             }
 
             async fn link_stats(&self, link_id: i64) -> StoreResult<Option<LinkStatsRows>> {
@@ -574,93 +570,4 @@ macro_rules! impl_store {
     };
 }
 
-/// The rollup statements of one batch, run inside the batch's transaction. A macro, like
-/// `impl_store!`, because the transaction type differs per backend while the SQL does not.
-macro_rules! apply_rollups {
-    ($tx:expr, $rollups:expr) => {{
-        let tx = $tx;
-        let r = $rollups;
-        let mut outcome = WriteOutcome::default();
-        Self::add_share_counts(&mut *tx, &r.shares).await?;
-        let links: Vec<_> = r.links.iter().collect();
-        for chunk in links.chunks(shared::ROWS_PER_STATEMENT) {
-            let mut q = sqlx::QueryBuilder::new("WITH v(id, c, u, b) AS (");
-            q.push_values(chunk, |mut row, (id, n)| {
-                row.push_bind(**id).push_bind(n.clicks).push_bind(n.unfurls).push_bind(n.bots);
-            });
-            q.push(") UPDATE links SET clicks = links.clicks + v.c, unfurls = links.unfurls + v.u, \
-                    bots = links.bots + v.b FROM v WHERE links.id = v.id");
-            q.build().execute(&mut **tx).await?;
-        }
-        let channels: Vec<_> = r.channel_clicks.iter().collect();
-        for chunk in channels.chunks(shared::ROWS_PER_STATEMENT) {
-            let mut q = sqlx::QueryBuilder::new("INSERT INTO link_channel_stats (link_id, channel, clicks) ");
-            q.push_values(chunk, |mut row, ((link, channel), n)| {
-                row.push_bind(*link).push_bind(channel.to_string()).push_bind(**n);
-            });
-            q.push(" ON CONFLICT (link_id, channel) DO UPDATE SET clicks = link_channel_stats.clicks + excluded.clicks");
-            q.build().execute(&mut **tx).await?;
-        }
-        let depths: Vec<_> = r.depth_clicks.iter().collect();
-        for chunk in depths.chunks(shared::ROWS_PER_STATEMENT) {
-            let mut q = sqlx::QueryBuilder::new("INSERT INTO link_depth_stats (link_id, depth, clicks) ");
-            q.push_values(chunk, |mut row, ((link, depth), n)| {
-                row.push_bind(*link).push_bind(*depth).push_bind(**n);
-            });
-            q.push(" ON CONFLICT (link_id, depth) DO UPDATE SET clicks = link_depth_stats.clicks + excluded.clicks");
-            q.build().execute(&mut **tx).await?;
-        }
-        let apps: Vec<_> = r.unfurl_apps.iter().collect();
-        for chunk in apps.chunks(shared::ROWS_PER_STATEMENT) {
-            let mut q = sqlx::QueryBuilder::new("INSERT INTO link_unfurl_stats (link_id, app, unfurls) ");
-            q.push_values(chunk, |mut row, ((link, app), n)| {
-                row.push_bind(*link).push_bind(*app).push_bind(**n);
-            });
-            q.push(" ON CONFLICT (link_id, app) DO UPDATE SET unfurls = link_unfurl_stats.unfurls + excluded.unfurls");
-            q.build().execute(&mut **tx).await?;
-        }
-        let days: Vec<_> = r.days.iter().collect();
-        for chunk in days.chunks(shared::ROWS_PER_STATEMENT) {
-            let mut q = sqlx::QueryBuilder::new("INSERT INTO link_daily_stats (link_id, day, clicks, unfurls, bots) ");
-            q.push_values(chunk, |mut row, ((link, day), n)| {
-                row.push_bind(*link).push_bind(day.clone()).push_bind(n.clicks).push_bind(n.unfurls).push_bind(n.bots);
-            });
-            q.push(" ON CONFLICT (link_id, day) DO UPDATE SET clicks = link_daily_stats.clicks + excluded.clicks, \
-                    unfurls = link_daily_stats.unfurls + excluded.unfurls, bots = link_daily_stats.bots + excluded.bots");
-            q.build().execute(&mut **tx).await?;
-        }
-        let breakdown: Vec<_> = r.breakdown.iter().collect();
-        for chunk in breakdown.chunks(shared::ROWS_PER_STATEMENT) {
-            let mut q = sqlx::QueryBuilder::new(
-                "INSERT INTO link_daily_breakdown (link_id, day, channel, depth, kind, app, visits) ",
-            );
-            q.push_values(chunk, |mut row, ((link, day, channel, depth, kind, app), n)| {
-                row.push_bind(*link)
-                    .push_bind(day.clone())
-                    .push_bind(channel.to_string())
-                    .push_bind(*depth)
-                    .push_bind(*kind)
-                    .push_bind(*app)
-                    .push_bind(**n);
-            });
-            q.push(" ON CONFLICT (link_id, day, channel, depth, kind, app) \
-                    DO UPDATE SET visits = link_daily_breakdown.visits + excluded.visits");
-            q.build().execute(&mut **tx).await?;
-        }
-        Self::add_unique_visitors(&mut *tx, &r.visitors).await?;
-        for (share_id, app) in &r.inferences {
-            let code: Option<String> = sqlx::query_scalar(
-                "UPDATE shares SET inferred_channel = $2 WHERE id = $1 AND inferred_channel IS NULL RETURNING code",
-            )
-            .bind(*share_id)
-            .bind(*app)
-            .fetch_optional(&mut **tx)
-            .await?;
-            outcome.newly_inferred.extend(code);
-        }
-        outcome
-    }};
-}
-
-pub(super) use apply_rollups;
 pub(super) use impl_store;
