@@ -15,7 +15,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::middleware::{Next, from_fn};
-use actix_web::{App, HttpServer, web};
+use actix_web::{App, HttpMessage, HttpServer, web};
 use anyhow::Context;
 use std::borrow::Cow;
 use std::net::TcpListener;
@@ -186,8 +186,6 @@ async fn count_requests(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let metrics = req.app_data::<web::Data<AppState>>().map(|s| s.metrics.clone());
-    // No pattern means the default service: the short-code redirect (or its 404 page).
-    let route = req.match_pattern().map_or(Cow::Borrowed("/{code}"), Cow::Owned);
     let method = match *req.method() {
         Method::GET => "GET",
         Method::HEAD => "HEAD",
@@ -200,6 +198,16 @@ async fn count_requests(
     };
     let response = next.call(req).await?;
     if let Some(metrics) = metrics {
+        // The redirect marks its requests: finding any other route's pattern walks every route
+        // again, and the redirect is most of the traffic.
+        let request = response.request();
+        let route = if request.extensions().contains::<routes::redirect::ShortCodeRoute>() {
+            Cow::Borrowed(routes::redirect::ROUTE)
+        } else {
+            request
+                .match_pattern()
+                .map_or(Cow::Borrowed(routes::redirect::ROUTE), Cow::Owned)
+        };
         let labels = RequestLabels {
             route,
             method,

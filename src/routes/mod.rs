@@ -9,7 +9,7 @@ mod links;
 mod ops;
 mod public;
 mod qr;
-mod redirect;
+pub(crate) mod redirect;
 mod shares;
 mod sites;
 mod snippet;

@@ -335,7 +335,8 @@ fn origin_of(req: &HttpRequest) -> Option<String> {
         .map(str::to_owned)
 }
 
-pub(super) fn client_ip(req: &HttpRequest, trust_proxy: bool) -> IpAddr {
+/// Who sent `req`: the peer, or behind a trusted proxy the address it forwarded.
+pub(crate) fn client_ip(req: &HttpRequest, trust_proxy: bool) -> IpAddr {
     let forwarded = trust_proxy
         .then(|| {
             req.connection_info()

@@ -5,15 +5,28 @@ use crate::clock::now_ms;
 use crate::domain::code::Code;
 use crate::ingest::VisitRecord;
 use crate::lookup::{Cached, VisitTarget};
+use crate::routes::public::client_ip;
 use crate::state::AppState;
 use crate::web::{gone_page, not_found_page, unavailable_page};
+use actix_web::http::header::HeaderName;
 use actix_web::http::{Method, header};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use std::time::Instant;
+
+const SEC_PURPOSE: HeaderName = HeaderName::from_static("sec-purpose");
+const PURPOSE: HeaderName = HeaderName::from_static("purpose");
+const X_MOZ: HeaderName = HeaderName::from_static("x-moz");
+
+/// The route label of every request `follow` answers, in metrics.
+pub const ROUTE: &str = "/{code}";
+
+/// Marks a request `follow` answered, so the metrics need not match its path against every route.
+pub struct ShortCodeRoute;
 
 /// `GET` or `HEAD /{code}`; anything else that reached no route is a 404 page.
 pub async fn follow(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let started = Instant::now();
+    req.extensions_mut().insert(ShortCodeRoute);
     let single_segment = req.path().strip_prefix('/').filter(|rest| !rest.contains('/'));
     let response = match single_segment {
         Some(code) if matches!(*req.method(), Method::GET | Method::HEAD) => answer(&req, code, &state).await,
@@ -55,20 +68,18 @@ async fn answer(req: &HttpRequest, raw_code: &str, state: &AppState) -> HttpResp
 /// A visit of `share` by whoever sent `req`: classified, hashed, never holding the address.
 pub(crate) fn visit(req: &HttpRequest, share: &VisitTarget, now: i64, state: &AppState) -> VisitRecord {
     let headers = req.headers();
-    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let user_agent = text("user-agent").unwrap_or_default();
+    // Typed names: looking a header up by `&str` parses the name on every request.
+    let text = |name: &HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+    let user_agent = text(&header::USER_AGENT).unwrap_or_default();
     let signals = VisitSignals {
         user_agent,
         is_head: req.method() == Method::HEAD,
-        is_prefetch: is_prefetch(text("sec-purpose"), text("purpose"), text("x-moz")),
+        is_prefetch: is_prefetch(text(&SEC_PURPOSE), text(&PURPOSE), text(&X_MOZ)),
     };
     let verdict = state.classifier.classify(&signals);
     let ip = client_ip(req, state.trust_proxy);
     // Only the country is kept; the address itself is never stored.
-    let country = state
-        .geoip
-        .as_ref()
-        .and_then(|geo| geo.country(ip.trim().parse().ok()?));
+    let country = state.geoip.as_ref().and_then(|geo| geo.country(ip));
     VisitRecord {
         share_id: share.share_id,
         link_id: share.link_id,
@@ -77,21 +88,14 @@ pub(crate) fn visit(req: &HttpRequest, share: &VisitTarget, now: i64, state: &Ap
         at: now,
         kind: verdict.kind,
         app: verdict.app,
-        visitor: state.salt.visitor_hash(&ip, user_agent, share.link_id),
-        referrer_host: text("referer").and_then(referrer_host),
+        visitor: state.salt.visitor_hash(ip, user_agent, share.link_id),
+        referrer_host: text(&header::REFERER).and_then(referrer_host),
         device: verdict.device,
         browser: verdict.browser,
         os: verdict.os,
         country,
         infers_channel: share.infers_channel,
     }
-}
-
-fn client_ip(req: &HttpRequest, trust_proxy: bool) -> String {
-    if trust_proxy && let Some(addr) = req.connection_info().realip_remote_addr() {
-        return addr.to_owned();
-    }
-    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default()
 }
 
 /// Only the host: a referrer's path can carry personal data.

@@ -105,6 +105,26 @@ on_both_backends! {
         assert!(!text.contains(&code), "the raw code {code} appears in the metrics:\n{text}");
     }
 
+    async fn an_api_call_is_counted_under_its_own_route_pattern_and_a_redirect_never_is(app) {
+        let link = app.create_link("https://example.com/", None).await;
+        assert_eq!(app.get_api(&format!("/api/v1/links/{link}")).await.status(), 200);
+        assert_eq!(get(&app, "/healthz").await.status(), 200);
+
+        let text = metrics_text(&app).await;
+
+        let counted = request_counts(&text);
+        for route in [r#"route="/api/v1/links/{id}""#, r#"route="/healthz""#] {
+            assert!(
+                counted.iter().any(|line| line.contains(route) && line.contains(r#"status="200""#)),
+                "no 200 counted under {route} in {counted:#?}"
+            );
+        }
+        assert!(
+            !counted.iter().any(|line| line.contains(r#"route="/{code}""#)),
+            "nothing was redirected, yet {counted:#?} counts a redirect"
+        );
+    }
+
     async fn the_front_page_is_an_html_page(app) {
         let response = get(&app, "/").await;
 
