@@ -12,7 +12,9 @@
 
 use sharetrail::clock::now_ms;
 use sharetrail::domain::destination::Destination;
-use sharetrail::domain::{app::App, channel::Channel, code::Code, visit::DeviceClass, visit::VisitKind};
+use sharetrail::domain::{
+    app::App, channel::Channel, code::Code, visit::DeviceClass, visit::VisitKind, visit::VisitorHash,
+};
 use sharetrail::ingest::{VisitBatch, VisitRecord};
 use sharetrail::store::{self, NewLink, NewShare, Store};
 use std::sync::Arc;
@@ -149,7 +151,7 @@ fn visit(shares: &[Share], visitors: usize, rng: &mut Lcg) -> VisitRecord {
         at: now_ms(),
         kind,
         app,
-        visitor: format!("{:032x}", rng.below(visitors)),
+        visitor: VisitorHash::from_bytes((rng.below(visitors) as u128).to_be_bytes()),
         referrer_host: None,
         device,
         browser: Some(Arc::from("Chrome Mobile")),

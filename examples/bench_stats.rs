@@ -6,7 +6,9 @@
 
 use sharetrail::clock::now_ms;
 use sharetrail::config::Settings;
-use sharetrail::domain::{api_key, app::App, channel::Channel, code::Code, visit::DeviceClass, visit::VisitKind};
+use sharetrail::domain::{
+    api_key, app::App, channel::Channel, code::Code, visit::DeviceClass, visit::VisitKind, visit::VisitorHash,
+};
 use sharetrail::ingest::{VisitBatch, VisitRecord};
 use sharetrail::startup::Application;
 use sharetrail::store::{self, NewLink, NewShare, Store};
@@ -135,7 +137,7 @@ async fn seed_visits(
                     at: now - (rng.below(90) as i64) * day,
                     kind,
                     app,
-                    visitor: format!("{:032x}", rng.below(300_000)),
+                    visitor: VisitorHash::from_bytes((rng.below(300_000) as u128).to_be_bytes()),
                     referrer_host: None,
                     device: DeviceClass::Mobile,
                     browser: Some(Arc::from("Chrome Mobile")),

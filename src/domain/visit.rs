@@ -55,3 +55,57 @@ impl DeviceClass {
         }
     }
 }
+
+/// A visitor as the redirect hashed them (see `privacy`): 128 bits, held inline so that a queued
+/// visit carries no heap string for it, and stored as 32 lower-case hex digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct VisitorHash([u8; 16]);
+
+impl VisitorHash {
+    pub fn from_bytes(bytes: [u8; 16]) -> VisitorHash {
+        VisitorHash(bytes)
+    }
+
+    /// The stored form, built on the stack.
+    pub fn hex(&self) -> VisitorHex {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut out = [0u8; 32];
+        for (i, b) in self.0.iter().enumerate() {
+            out[2 * i] = DIGITS[usize::from(b >> 4)];
+            out[2 * i + 1] = DIGITS[usize::from(b & 0x0f)];
+        }
+        VisitorHex(out)
+    }
+}
+
+impl std::fmt::Display for VisitorHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.hex().as_str())
+    }
+}
+
+/// A [`VisitorHash`] as the 32 hex digits the database keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VisitorHex([u8; 32]);
+
+impl VisitorHex {
+    pub fn as_str(&self) -> &str {
+        // Only ASCII hex digits are ever written into it.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod visitor_tests {
+    use super::VisitorHash;
+
+    #[test]
+    fn a_visitor_hash_is_stored_as_32_lower_case_hex_digits_in_byte_order() {
+        let mut bytes = [0u8; 16];
+        bytes[0] = 0xab;
+        bytes[15] = 0x0f;
+        let hash = VisitorHash::from_bytes(bytes);
+        assert_eq!(hash.hex().as_str(), "ab00000000000000000000000000000f");
+        assert_eq!(hash.to_string(), hash.hex().as_str());
+    }
+}

@@ -5,8 +5,8 @@
 
 use super::VisitRecord;
 use crate::clock::day_of;
-use crate::domain::visit::VisitKind;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use crate::domain::visit::{VisitKind, VisitorHash};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 const MS_PER_DAY: i64 = 86_400_000;
@@ -39,7 +39,7 @@ pub struct Rollups {
     pub unfurl_apps: BTreeMap<(i64, &'static str), i64>,
     pub days: BTreeMap<(i64, String), Counts>,
     /// (link, visitor) pairs of human clicks, for the unique-visitor count.
-    pub visitors: BTreeSet<(i64, String)>,
+    pub visitors: BTreeSet<(i64, VisitorHash)>,
     /// The first unfurl app seen for shares whose channel is still unknown.
     pub inferences: BTreeMap<i64, &'static str>,
     /// Visits per (link, day, channel, depth, kind, unfurl app or ""): the date-filterable rollup.
@@ -57,10 +57,9 @@ pub struct VisitBatch {
 impl VisitBatch {
     pub fn new(visits: Vec<VisitRecord>) -> VisitBatch {
         let mut r = Rollups::default();
-        // Per-visit work borrows from the batch; only distinct keys are copied at the end. Both a
-        // date string and a visitor string per visit showed up in the writer's profile.
+        // Per-visit work borrows from the batch; only distinct keys are copied at the end. A date
+        // string per visit showed up in the writer's profile.
         let mut days: HashMap<(i64, i64), Counts> = HashMap::new();
-        let mut visitors: HashSet<(i64, &str)> = HashSet::new();
         let mut breakdown: HashMap<(i64, i64, &str, i64, &'static str, &'static str), i64> = HashMap::new();
         for v in &visits {
             let app = v.app.map_or("", |a| a.as_str());
@@ -83,7 +82,7 @@ impl VisitBatch {
                 (VisitKind::Click, _) => {
                     *r.channel_clicks.entry((v.link_id, v.channel.clone())).or_default() += 1;
                     *r.depth_clicks.entry((v.link_id, v.depth)).or_default() += 1;
-                    visitors.insert((v.link_id, v.visitor.as_str()));
+                    r.visitors.insert((v.link_id, v.visitor));
                 }
                 (VisitKind::Unfurl, Some(app)) => {
                     *r.unfurl_apps.entry((v.link_id, app.as_str())).or_default() += 1;
@@ -107,10 +106,6 @@ impl VisitBatch {
                 )
             })
             .collect();
-        r.visitors = visitors
-            .into_iter()
-            .map(|(link, visitor)| (link, visitor.to_owned()))
-            .collect();
         VisitBatch { visits, rollups: r }
     }
 
@@ -129,7 +124,7 @@ mod tests {
     use crate::domain::app::App;
     use crate::domain::visit::DeviceClass;
 
-    fn visit(share_id: i64, kind: VisitKind, app: Option<App>, visitor: &str) -> VisitRecord {
+    fn visit(share_id: i64, kind: VisitKind, app: Option<App>, visitor: u8) -> VisitRecord {
         VisitRecord {
             share_id,
             link_id: 1,
@@ -138,7 +133,7 @@ mod tests {
             at: 1_795_392_000_000,
             kind,
             app,
-            visitor: visitor.into(),
+            visitor: VisitorHash::from_bytes([visitor; 16]),
             referrer_host: None,
             device: DeviceClass::Desktop,
             browser: None,
@@ -151,12 +146,12 @@ mod tests {
     #[test]
     fn a_batch_rolls_up_clicks_unfurls_and_bots_per_share_link_channel_and_day() {
         let batch = VisitBatch::new(vec![
-            visit(10, VisitKind::Unfurl, Some(App::Slack), "v0"),
-            visit(10, VisitKind::Click, None, "v1"),
-            visit(10, VisitKind::Click, None, "v1"),
-            visit(20, VisitKind::Click, None, "v2"),
-            visit(20, VisitKind::Bot, None, "v3"),
-            visit(10, VisitKind::Unfurl, Some(App::Whatsapp), "v4"),
+            visit(10, VisitKind::Unfurl, Some(App::Slack), 0),
+            visit(10, VisitKind::Click, None, 1),
+            visit(10, VisitKind::Click, None, 1),
+            visit(20, VisitKind::Click, None, 2),
+            visit(20, VisitKind::Bot, None, 3),
+            visit(10, VisitKind::Unfurl, Some(App::Whatsapp), 4),
         ]);
         let r = &batch.rollups;
         assert_eq!(

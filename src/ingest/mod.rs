@@ -11,7 +11,7 @@ pub use batch::{Counts, Rollups, VisitBatch};
 pub use writer::{IngestWorker, start};
 
 use crate::domain::app::App;
-use crate::domain::visit::{DeviceClass, VisitKind};
+use crate::domain::visit::{DeviceClass, VisitKind, VisitorHash};
 use crate::metrics::Metrics;
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -26,7 +26,7 @@ pub struct VisitRecord {
     pub at: i64,
     pub kind: VisitKind,
     pub app: Option<App>,
-    pub visitor: String,
+    pub visitor: VisitorHash,
     pub referrer_host: Option<String>,
     pub device: DeviceClass,
     pub browser: Option<Arc<str>>,

@@ -7,6 +7,7 @@ use super::shared::{self, impl_store};
 use super::workspace::{self, impl_workspace_store};
 use super::*;
 use crate::domain::channel::Channel;
+use crate::domain::visit::VisitorHash;
 use crate::ingest::{Counts, Rollups, VisitBatch, VisitRecord};
 use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
@@ -167,7 +168,7 @@ impl PgStore {
                 [
                     Some(v.kind.as_str()),
                     v.app.map(|a| a.as_str()),
-                    Some(v.visitor.as_str()),
+                    Some(v.visitor.hex().as_str()),
                     v.referrer_host.as_deref(),
                     Some(v.device.as_str()),
                     v.browser.as_deref(),
@@ -208,7 +209,7 @@ impl PgStore {
     /// visitor twice; the whole step is one statement.
     async fn add_unique_visitors(
         tx: &mut Transaction<'_, Postgres>,
-        visitors: &BTreeSet<(i64, String)>,
+        visitors: &BTreeSet<(i64, VisitorHash)>,
     ) -> StoreResult<()> {
         if visitors.is_empty() {
             return Ok(());
@@ -221,7 +222,7 @@ impl PgStore {
              UPDATE links SET unique_visitors = links.unique_visitors + fresh.n FROM fresh WHERE links.id = fresh.link_id",
         )
         .bind(visitors.iter().map(|(link, _)| *link).collect::<Vec<_>>())
-        .bind(visitors.iter().map(|(_, visitor)| visitor.as_str()).collect::<Vec<_>>())
+        .bind(visitors.iter().map(|(_, visitor)| visitor.to_string()).collect::<Vec<_>>())
         .execute(&mut **tx)
         .await?;
         Ok(())

@@ -7,8 +7,10 @@
 //! transaction around it is still sqlx's.
 
 use super::WriteOutcome;
+use crate::domain::visit::VisitorHex;
 use crate::ingest::VisitBatch;
-use rusqlite::{Connection, OptionalExtension, Params};
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{Connection, OptionalExtension, Params, ToSql};
 use std::collections::BTreeMap;
 
 /// Writes `batch` on `conn`, inside the transaction its caller has begun.
@@ -25,7 +27,7 @@ pub(super) fn write_batch(conn: &Connection, batch: &VisitBatch) -> rusqlite::Re
                 v.at,
                 v.kind.as_str(),
                 v.app.map(|a| a.as_str()),
-                &v.visitor,
+                v.visitor.hex(),
                 &v.referrer_host,
                 v.device.as_str(),
                 v.browser.as_deref(),
@@ -86,7 +88,7 @@ pub(super) fn write_batch(conn: &Connection, batch: &VisitBatch) -> rusqlite::Re
     )?;
     let mut new_visitors: BTreeMap<i64, i64> = BTreeMap::new();
     for (link, visitor) in &r.visitors {
-        if visitors.execute((link, visitor))? > 0 {
+        if visitors.execute((link, visitor.hex()))? > 0 {
             *new_visitors.entry(*link).or_default() += 1;
         }
     }
@@ -113,4 +115,10 @@ fn execute_each<P: Params>(conn: &Connection, sql: &str, rows: impl IntoIterator
         statement.execute(row)?;
     }
     Ok(())
+}
+
+impl ToSql for VisitorHex {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(ValueRef::Text(self.as_str().as_bytes())))
+    }
 }
