@@ -5,8 +5,8 @@
 //! `cargo run --release --example bench_ingest` (SQLite in a temporary directory), or with
 //! `BENCH_DATABASE_URL=postgres://…` (an empty database) for PostgreSQL.
 //!
-//! It seeds 100 links × 100 shares, then writes `BENCH_BATCHES` (40) batches of `BENCH_BATCH`
-//! visits (10,000, the service's default batch) spread at random over those shares, as the
+//! It seeds 100 links × 100 shares, then writes `BENCH_BATCHES` (16) batches of `BENCH_BATCH`
+//! visits (25,000, the service's default batch) spread at random over those shares, as the
 //! redirect benchmark's traffic is: 85% clicks, 10% Slack unfurls, 5% bots, from
 //! `BENCH_VISITORS` (100,000) distinct visitors.
 
@@ -48,9 +48,9 @@ struct Share {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let batches = env_or("BENCH_BATCHES", 40);
+    let batches = env_or("BENCH_BATCHES", 16);
     let visitors = env_or("BENCH_VISITORS", 100_000);
-    let batch_size = env_or("BENCH_BATCH", 10_000);
+    let batch_size = env_or("BENCH_BATCH", 25_000);
     let dir = std::env::temp_dir().join(format!("sharetrail-bench-ingest-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let url =

@@ -47,7 +47,7 @@ pub struct Settings {
     pub visit_queue: usize,
 
     /// Most visits written in one transaction.
-    #[arg(long, env = "SHARETRAIL_VISIT_BATCH", default_value_t = 10_000)]
+    #[arg(long, env = "SHARETRAIL_VISIT_BATCH", default_value_t = 25_000)]
     pub visit_batch: usize,
 
     /// Longest wait, in milliseconds, for a visit batch to fill before it is written anyway.
@@ -104,7 +104,7 @@ impl Settings {
             base_url: None,
             trust_proxy: false,
             visit_queue: 200_000,
-            visit_batch: 10_000,
+            visit_batch: 25_000,
             visit_flush_ms: 50,
             cache_capacity: 100_000,
             geoip_db: None,
