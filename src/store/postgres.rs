@@ -156,8 +156,8 @@ impl PgStore {
     }
 
     /// The visits stream in through `COPY`, PostgreSQL's bulk path: it parses plain rows with no
-    /// planner, no arrays to unpack and no expression per column. It took a third less server
-    /// time per visit than `INSERT … SELECT unnest(…)`.
+    /// planner, no arrays to unpack and no expression per column (`bench_ingest`: 12% less time
+    /// per visit than `INSERT … SELECT unnest(…)`).
     async fn insert_visits(tx: &mut Transaction<'_, Postgres>, visits: &[VisitRecord]) -> StoreResult<()> {
         let mut rows = String::with_capacity(visits.len() * 160);
         for v in visits {
