@@ -12,7 +12,6 @@ use crate::ingest::{Counts, Rollups, VisitBatch, VisitRecord};
 use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write;
 use std::time::Duration;
 
 const INVALIDATION_CHANNEL: &str = "sharetrail_invalidate";
@@ -155,36 +154,27 @@ impl PgStore {
         Ok(outcome)
     }
 
-    /// The visits stream in through `COPY`, PostgreSQL's bulk path: it parses plain rows with no
-    /// planner, no arrays to unpack and no expression per column (`bench_ingest`: 12% less time
-    /// per visit than `INSERT … SELECT unnest(…)`).
+    /// One statement per batch: columns travel as arrays and `unnest` turns them back into rows.
     async fn insert_visits(tx: &mut Transaction<'_, Postgres>, visits: &[VisitRecord]) -> StoreResult<()> {
-        let mut rows = String::with_capacity(visits.len() * 160);
-        for v in visits {
-            // Writing to a String cannot fail.
-            let _ = write!(rows, "{}\t{}\t{}\t", v.share_id, v.link_id, v.at);
-            copy_text_row(
-                &mut rows,
-                [
-                    Some(v.kind.as_str()),
-                    v.app.map(|a| a.as_str()),
-                    Some(v.visitor.hex().as_str()),
-                    v.referrer_host.as_deref(),
-                    Some(v.device.as_str()),
-                    v.browser.as_deref(),
-                    v.os.as_deref(),
-                    v.country.as_deref(),
-                ],
-            );
-        }
-        let mut copy = tx
-            .copy_in_raw(
-                "COPY visits (share_id, link_id, at, kind, app, visitor, referrer_host, device, browser, os, country) \
-                 FROM STDIN",
-            )
-            .await?;
-        copy.send(rows.into_bytes()).await?;
-        copy.finish().await?;
+        let column = |f: fn(&VisitRecord) -> Option<String>| visits.iter().map(f).collect::<Vec<_>>();
+        sqlx::query(
+            "INSERT INTO visits (share_id, link_id, at, kind, app, visitor, referrer_host, device, browser, os, country) \
+             SELECT * FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::text[], $5::text[], $6::text[], \
+             $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])",
+        )
+        .bind(visits.iter().map(|v| v.share_id).collect::<Vec<_>>())
+        .bind(visits.iter().map(|v| v.link_id).collect::<Vec<_>>())
+        .bind(visits.iter().map(|v| v.at).collect::<Vec<_>>())
+        .bind(visits.iter().map(|v| v.kind.as_str()).collect::<Vec<_>>())
+        .bind(column(|v| v.app.map(|a| a.as_str().to_owned())))
+        .bind(visits.iter().map(|v| v.visitor.to_string()).collect::<Vec<_>>())
+        .bind(column(|v| v.referrer_host.clone()))
+        .bind(visits.iter().map(|v| v.device.as_str()).collect::<Vec<_>>())
+        .bind(column(|v| v.browser.as_deref().map(str::to_owned)))
+        .bind(column(|v| v.os.as_deref().map(str::to_owned)))
+        .bind(column(|v| v.country.clone()))
+        .execute(&mut **tx)
+        .await?;
         Ok(())
     }
 
@@ -267,42 +257,5 @@ impl PgStore {
     }
 }
 
-/// Appends one row in `COPY`'s text format: tab-separated, `\\N` for NULL, and the four
-/// characters that would break the format escaped.
-fn copy_text_row<const N: usize>(out: &mut String, fields: [Option<&str>; N]) {
-    for (i, field) in fields.into_iter().enumerate() {
-        if i > 0 {
-            out.push('\t');
-        }
-        match field {
-            None => out.push_str("\\N"),
-            Some(text) => {
-                for c in text.chars() {
-                    match c {
-                        '\\' => out.push_str("\\\\"),
-                        '\t' => out.push_str("\\t"),
-                        '\n' => out.push_str("\\n"),
-                        '\r' => out.push_str("\\r"),
-                        c => out.push(c),
-                    }
-                }
-            }
-        }
-    }
-    out.push('\n');
-}
-
 impl_store!(PgStore);
 impl_workspace_store!(PgStore);
-
-#[cfg(test)]
-mod tests {
-    use super::copy_text_row;
-
-    #[test]
-    fn a_copy_row_separates_with_tabs_marks_null_and_escapes_what_would_break_it() {
-        let mut out = String::new();
-        copy_text_row(&mut out, [Some("7"), None, Some("a\tb\\c\nd\re"), Some("")]);
-        assert_eq!(out, "7\t\\N\ta\\tb\\\\c\\nd\\re\t\n");
-    }
-}
