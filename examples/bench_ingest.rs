@@ -51,10 +51,7 @@ async fn main() -> anyhow::Result<()> {
     let batches = env_or("BENCH_BATCHES", 16);
     let visitors = env_or("BENCH_VISITORS", 100_000);
     let batch_size = env_or("BENCH_BATCH", 25_000);
-    let dir = std::env::temp_dir().join(format!("sharetrail-bench-ingest-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let url =
-        std::env::var("BENCH_DATABASE_URL").unwrap_or_else(|_| format!("sqlite://{}", dir.join("bench.db").display()));
+    let (url, dir) = support::database_url("bench-ingest")?;
     let store = store::connect(&url, 4).await?;
     store.migrate().await?;
     let mut rng = Lcg(7);

@@ -25,10 +25,7 @@ const CHANNELS: [&str; 6] = ["whatsapp", "email", "slack", "sms", "copy", "teleg
 async fn main() -> anyhow::Result<()> {
     let shares = env_or("BENCH_SHARES", 100_000);
     let visits = env_or("BENCH_VISITS", 1_000_000);
-    let dir = std::env::temp_dir().join(format!("sharetrail-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let url =
-        std::env::var("BENCH_DATABASE_URL").unwrap_or_else(|_| format!("sqlite://{}", dir.join("bench.db").display()));
+    let (url, dir) = support::database_url("bench-stats")?;
     let store = store::connect(&url, 8).await?;
     store.migrate().await?;
     let mut rng = Lcg(42);
