@@ -68,12 +68,8 @@ impl VisitorHash {
 
     /// The stored form, built on the stack.
     pub fn hex(&self) -> VisitorHex {
-        const DIGITS: &[u8; 16] = b"0123456789abcdef";
         let mut out = [0u8; 32];
-        for (i, b) in self.0.iter().enumerate() {
-            out[2 * i] = DIGITS[usize::from(b >> 4)];
-            out[2 * i + 1] = DIGITS[usize::from(b & 0x0f)];
-        }
+        super::api_key::write_hex(&self.0, &mut out);
         VisitorHex(out)
     }
 }
