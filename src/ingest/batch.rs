@@ -48,8 +48,14 @@ pub struct Rollups {
 
 pub type BreakdownKey = (i64, String, Arc<str>, i64, &'static str, &'static str);
 
-#[derive(Debug, Default)]
+/// How long a batch's key is kept: far longer than the writer goes on retrying one batch.
+pub const BATCH_KEY_RETENTION_MS: i64 = 3_600_000;
+
+#[derive(Debug)]
 pub struct VisitBatch {
+    /// Unique per batch and the same on every attempt to write it (126 random bits): stored with
+    /// the batch, it turns the retry of a batch that did land into a no-op.
+    pub key: String,
     pub visits: Vec<VisitRecord>,
     pub rollups: Rollups,
 }
@@ -106,7 +112,11 @@ impl VisitBatch {
                 )
             })
             .collect();
-        VisitBatch { visits, rollups: r }
+        VisitBatch {
+            key: nanoid::nanoid!(),
+            visits,
+            rollups: r,
+        }
     }
 
     pub fn len(&self) -> usize {

@@ -7,7 +7,7 @@
 mod batch;
 mod writer;
 
-pub use batch::{Counts, Rollups, VisitBatch};
+pub use batch::{BATCH_KEY_RETENTION_MS, Counts, Rollups, VisitBatch};
 pub use writer::{IngestWorker, start};
 
 use crate::domain::app::App;

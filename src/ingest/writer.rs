@@ -110,6 +110,13 @@ impl Writer {
         for attempt in 1..=WRITE_ATTEMPTS {
             match self.store.write_visits(&batch).await {
                 Ok(outcome) => {
+                    if outcome.already_stored {
+                        // The commit of an earlier attempt landed although its reply did not.
+                        tracing::info!(
+                            visits = batch.len(),
+                            "visit batch was already stored by an earlier attempt"
+                        );
+                    }
                     self.metrics.visits_written.inc_by(batch.len() as u64);
                     self.metrics.visit_batches.inc();
                     self.metrics

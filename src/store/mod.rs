@@ -96,7 +96,8 @@ pub trait Store: WorkspaceStore + Send + Sync + 'static {
     async fn record_conversion(&self, conversion: &NewConversion) -> StoreResult<()>;
     async fn record_self_report(&self, report: &NewSelfReport) -> StoreResult<()>;
 
-    /// Writes one batch of visits and their rollups in a single transaction.
+    /// Writes one batch of visits and their rollups in a single transaction, once: writing a
+    /// batch whose key is already stored changes nothing and says so (`already_stored`).
     async fn write_visits(&self, batch: &VisitBatch) -> StoreResult<WriteOutcome>;
     async fn link_stats(&self, link_id: i64) -> StoreResult<Option<LinkStatsRows>>;
     /// The visitor-hash salt of `day`, creating it from `candidate` if none exists yet; salts of

@@ -82,6 +82,9 @@ pub struct RedirectTarget {
 pub struct WriteOutcome {
     /// Codes whose channel was inferred by this batch: their redirect tags change.
     pub newly_inferred: Vec<String>,
+    /// The batch's key was already recorded: an earlier attempt stored it, and this one wrote
+    /// nothing.
+    pub already_stored: bool,
 }
 
 pub enum Invalidation {

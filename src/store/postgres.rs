@@ -51,6 +51,22 @@ impl PgStore {
     /// One batch in one transaction: the visits, then the rollups they add.
     async fn write_batch(&self, batch: &VisitBatch) -> StoreResult<WriteOutcome> {
         let mut tx = self.pool.begin().await?;
+        let now = crate::clock::now_ms();
+        sqlx::query(shared::FORGET_OLD_BATCH_KEYS)
+            .bind(now - crate::ingest::BATCH_KEY_RETENTION_MS)
+            .execute(&mut *tx)
+            .await?;
+        let claimed = sqlx::query(shared::CLAIM_BATCH_KEY)
+            .bind(&batch.key)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        if claimed.rows_affected() == 0 {
+            return Ok(WriteOutcome {
+                already_stored: true,
+                ..WriteOutcome::default()
+            });
+        }
         Self::insert_visits(&mut tx, &batch.visits).await?;
         let outcome = Self::apply_rollups(&mut tx, &batch.rollups).await?;
         tx.commit().await?;

@@ -60,6 +60,14 @@ pub(super) const ADD_SHARE_TO_LINK: &str = "UPDATE links SET share_count = share
 pub(super) const ENSURE_CAMPAIGN: &str =
     "INSERT INTO campaigns (slug, name, created_at) VALUES ($1, $1, $2) ON CONFLICT (slug) DO NOTHING";
 
+/// First in every visit batch's transaction: records the batch's key, or changes nothing when an
+/// earlier attempt at the same batch already committed (then the batch must not be written again).
+pub(super) const CLAIM_BATCH_KEY: &str =
+    "INSERT INTO visit_batches (batch_key, written_at) VALUES ($1, $2) ON CONFLICT (batch_key) DO NOTHING";
+
+/// Keys older than the retention cannot be retried any more; keeps the table at an hour of batches.
+pub(super) const FORGET_OLD_BATCH_KEYS: &str = "DELETE FROM visit_batches WHERE written_at < $1";
+
 /// Rows per multi-row statement: far below SQLite's 32,766 bound parameters even for visits.
 pub(super) const ROWS_PER_STATEMENT: usize = 1000;
 

@@ -65,7 +65,7 @@ impl SqliteStore {
             // SAFETY: `handle` keeps sqlx's worker thread off this connection while it lives, and
             // the `Connection` made from it is dropped first; that one never closes the handle.
             let conn = unsafe { rusqlite::Connection::from_handle(handle.as_raw_handle().as_ptr()) }?;
-            sqlite_batch::write_batch(&conn, batch)
+            sqlite_batch::write_batch(&conn, batch, crate::clock::now_ms())
         })?;
         drop(handle);
         tx.commit().await?;

@@ -7,14 +7,23 @@
 //! transaction around it is still sqlx's.
 
 use super::WriteOutcome;
+use super::shared::{CLAIM_BATCH_KEY, FORGET_OLD_BATCH_KEYS};
 use crate::domain::visit::VisitorHex;
-use crate::ingest::VisitBatch;
+use crate::ingest::{BATCH_KEY_RETENTION_MS, VisitBatch};
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OptionalExtension, Params, ToSql};
 use std::collections::BTreeMap;
 
-/// Writes `batch` on `conn`, inside the transaction its caller has begun.
-pub(super) fn write_batch(conn: &Connection, batch: &VisitBatch) -> rusqlite::Result<WriteOutcome> {
+/// Writes `batch` on `conn`, inside the transaction its caller has begun, unless an earlier
+/// attempt already stored it.
+pub(super) fn write_batch(conn: &Connection, batch: &VisitBatch, now: i64) -> rusqlite::Result<WriteOutcome> {
+    conn.execute(FORGET_OLD_BATCH_KEYS, (now - BATCH_KEY_RETENTION_MS,))?;
+    if conn.execute(CLAIM_BATCH_KEY, (&batch.key, now))? == 0 {
+        return Ok(WriteOutcome {
+            already_stored: true,
+            ..WriteOutcome::default()
+        });
+    }
     let r = &batch.rollups;
     execute_each(
         conn,

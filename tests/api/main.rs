@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod batches;
 mod geo;
 mod links;
 mod ops;
