@@ -15,7 +15,9 @@ mod table;
 #[cfg(test)]
 mod tests;
 
+use std::cell::RefCell;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use quick_cache::sync::Cache;
 
@@ -28,6 +30,11 @@ use table::AppTable;
 /// Distinct user agents remembered; real traffic has a long tail but a small
 /// head, and each entry is a few hundred bytes.
 const CACHE_CAPACITY: usize = 10_000;
+
+/// Agents each thread remembers on its own, in front of the shared cache. The few agents that
+/// make up most traffic are then classified without a shared lock and without reference counts
+/// that other threads write too; on a busy server those were cache-line transfers per request.
+const RECENT_PER_THREAD: usize = 64;
 
 /// Longer agents are cut before matching and caching, so that a hostile
 /// client cannot make each request run the regexes over a huge header or
@@ -69,7 +76,7 @@ enum Agent {
 }
 
 /// Everything derived from one user-agent string; cached per string.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Profile {
     agent: Agent,
     device: DeviceClass,
@@ -78,6 +85,8 @@ struct Profile {
 }
 
 pub struct Classifier {
+    /// Tells this classifier's entries in the per-thread memo from another instance's.
+    id: u64,
     previews: AppTable,
     in_app: AppTable,
     crawlers: Crawlers,
@@ -95,7 +104,9 @@ impl Classifier {
                 "crawler-user-agents patterns that Rust's regex cannot compile were skipped"
             );
         }
+        static NEXT_ID: AtomicU64 = AtomicU64::new(0);
         Ok(Self {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             previews: AppTable::new(previews::PREVIEW_BOTS)?,
             in_app: AppTable::new(in_app::IN_APP_BROWSERS)?,
             crawlers,
@@ -127,26 +138,39 @@ impl Classifier {
                 os: None,
             };
         }
-        let profile = self
+        let speculative = signals.is_head || signals.is_prefetch;
+        RECENT.with_borrow_mut(|recent| {
+            let profile = recent.profile(self.id, user_agent, || self.shared_profile(user_agent));
+            let (kind, app) = match profile.agent {
+                // A preview fetcher's HEAD is still that app looking at the link.
+                Agent::Preview(app) => (VisitKind::Unfurl, Some(app)),
+                Agent::InApp(app) if !speculative => (VisitKind::Click, Some(app)),
+                Agent::Person if !speculative => (VisitKind::Click, None),
+                Agent::InApp(_) | Agent::Person | Agent::Crawler => (VisitKind::Bot, None),
+            };
+            Verdict {
+                kind,
+                app,
+                device: profile.device,
+                browser: profile.browser.clone(),
+                os: profile.os.clone(),
+            }
+        })
+    }
+
+    /// The profile from the cache all threads share, worked out on a miss. The copy handed out
+    /// owns its strings, so the thread that keeps it is the only one counting references to them.
+    fn shared_profile(&self, user_agent: &str) -> Profile {
+        let shared = self
             .cache
             .get_or_insert_with(user_agent, || {
                 Ok::<_, std::convert::Infallible>(Arc::new(self.profile(user_agent)))
             })
             .unwrap_or_else(|never| match never {});
-        let speculative = signals.is_head || signals.is_prefetch;
-        let (kind, app) = match profile.agent {
-            // A preview fetcher's HEAD is still that app looking at the link.
-            Agent::Preview(app) => (VisitKind::Unfurl, Some(app)),
-            Agent::InApp(app) if !speculative => (VisitKind::Click, Some(app)),
-            Agent::Person if !speculative => (VisitKind::Click, None),
-            Agent::InApp(_) | Agent::Person | Agent::Crawler => (VisitKind::Bot, None),
-        };
-        Verdict {
-            kind,
-            app,
-            device: profile.device,
-            browser: profile.browser.clone(),
-            os: profile.os.clone(),
+        Profile {
+            browser: shared.browser.as_deref().map(Arc::from),
+            os: shared.os.as_deref().map(Arc::from),
+            ..*shared
         }
     }
 
@@ -186,6 +210,34 @@ impl Classifier {
     #[cfg(test)]
     fn cached_agents(&self) -> usize {
         self.cache.len()
+    }
+}
+
+thread_local! {
+    static RECENT: RefCell<RecentAgents> = RefCell::new(RecentAgents::default());
+}
+
+/// One thread's memo of the agents it classified last (see [`RECENT_PER_THREAD`]).
+#[derive(Default)]
+struct RecentAgents {
+    classifier: u64,
+    profiles: foldhash::HashMap<Box<str>, Profile>,
+}
+
+impl RecentAgents {
+    fn profile(&mut self, classifier: u64, user_agent: &str, load: impl FnOnce() -> Profile) -> &Profile {
+        if self.classifier != classifier {
+            self.classifier = classifier;
+            self.profiles.clear();
+        }
+        if !self.profiles.contains_key(user_agent) {
+            // Starting over when full keeps this a plain map; the shared cache holds the long tail.
+            if self.profiles.len() >= RECENT_PER_THREAD {
+                self.profiles.clear();
+            }
+            self.profiles.insert(user_agent.into(), load());
+        }
+        &self.profiles[user_agent]
     }
 }
 

@@ -113,6 +113,26 @@ fn a_repeated_user_agent_gets_the_same_verdict_from_the_cache() {
 }
 
 #[test]
+fn each_thread_remembers_a_bounded_number_of_agents_and_forgets_none_wrongly() {
+    let classifier = Classifier::from_vendored_data().unwrap();
+    let remembered = || RECENT.with_borrow(|recent| recent.profiles.len());
+    let first = get(IPHONE_SAFARI);
+    for n in 0..RECENT_PER_THREAD * 3 {
+        let verdict = classifier.classify(&VisitSignals {
+            user_agent: &format!("{ANDROID_CHROME} build/{n}"),
+            is_head: false,
+            is_prefetch: false,
+        });
+        assert_eq!((verdict.kind, verdict.device), (VisitKind::Click, DeviceClass::Mobile));
+        assert!((1..=RECENT_PER_THREAD).contains(&remembered()), "{}", remembered());
+    }
+    // Another classifier on the same thread starts the memo over; answers do not change.
+    assert_eq!(get(IPHONE_SAFARI), first);
+    assert_eq!(remembered(), 1);
+    assert_eq!(get(DESKTOP_CHROME).browser.as_deref(), Some("Chrome"));
+}
+
+#[test]
 fn oversized_agents_are_classified_from_their_first_kilobyte() {
     let ua = format!("{DESKTOP_CHROME} {}", "é".repeat(2_000));
     assert_eq!(get(&ua).kind, VisitKind::Click);
