@@ -1,12 +1,17 @@
 //! Prometheus metrics, rendered in the text exposition format at `/metrics`.
 
-use prometheus_client::encoding::EncodeLabelSet;
+use crate::routes::redirect::ROUTE as REDIRECT_ROUTE;
+use actix_web::http::Method;
 use prometheus_client::encoding::text::encode;
+use prometheus_client::encoding::{EncodeLabelSet, EncodeMetric, MetricEncoder, NoLabelSet};
 use prometheus_client::metrics::counter::Counter;
-use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::metrics::{MetricType, TypedMetric};
 use prometheus_client::registry::Registry;
 use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
@@ -19,14 +24,14 @@ pub struct RequestLabels {
 
 pub struct Metrics {
     registry: Registry,
-    pub http_requests: Family<RequestLabels, Counter>,
-    pub redirect_seconds: Histogram,
-    pub visits_queued: Counter,
+    pub http_requests: RequestCounts,
+    pub redirect_seconds: SlottedHistogram,
+    pub visits_queued: SlottedCounter,
     pub visits_written: Counter,
     pub visits_dropped: Counter,
     pub visit_batches: Counter,
     pub batch_write_seconds: Histogram,
-    pub cache_hits: Counter,
+    pub cache_hits: SlottedCounter,
     pub cache_misses: Counter,
     pub codes_filtered: Counter,
 }
@@ -34,19 +39,19 @@ pub struct Metrics {
 impl Metrics {
     pub fn new() -> Metrics {
         let mut registry = Registry::with_prefix("sharetrail");
-        let http_requests = Family::<RequestLabels, Counter>::default();
+        let http_requests = RequestCounts::default();
         // 50 µs .. ~0.8 s: redirects answered from the cache sit at the low end.
-        let redirect_seconds = Histogram::new(exponential_buckets(0.00005, 2.0, 15));
+        let redirect_seconds = SlottedHistogram::new(exponential_buckets(0.00005, 2.0, 15));
         let batch_write_seconds = Histogram::new(exponential_buckets(0.0005, 2.0, 14));
         let m = Metrics {
             http_requests,
             redirect_seconds,
-            visits_queued: Counter::default(),
+            visits_queued: SlottedCounter::default(),
             visits_written: Counter::default(),
             visits_dropped: Counter::default(),
             visit_batches: Counter::default(),
             batch_write_seconds,
-            cache_hits: Counter::default(),
+            cache_hits: SlottedCounter::default(),
             cache_misses: Counter::default(),
             codes_filtered: Counter::default(),
             registry: Registry::default(),
@@ -114,14 +119,311 @@ impl Default for Metrics {
     }
 }
 
+/// Metrics that every redirect updates keep one slot per thread, each on its own cache line,
+/// and a scrape adds the slots up. prometheus_client's counter is one atomic and its histogram
+/// one mutex shared by all workers: updated by each on every request, they moved a cache line
+/// between cores every time.
+const SLOTS: usize = 16;
+
+/// This thread's slot; threads take slots in turn, so a handful of workers never share one.
+fn slot() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local! {
+        static SLOT: usize = NEXT.fetch_add(1, Ordering::Relaxed) % SLOTS;
+    }
+    SLOT.with(|slot| *slot)
+}
+
+/// One cache line (two, for CPUs that fetch lines in pairs) per slot.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+struct Padded<T>(T);
+
+/// A counter in per-thread slots (see [`SLOTS`]). Clones count into the same slots.
+#[derive(Debug, Clone, Default)]
+pub struct SlottedCounter {
+    slots: Arc<[Padded<AtomicU64>; SLOTS]>,
+}
+
+impl SlottedCounter {
+    pub fn inc(&self) {
+        self.slots[slot()].0.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn get(&self) -> u64 {
+        self.slots.iter().map(|s| s.0.load(Ordering::Relaxed)).sum()
+    }
+}
+
+impl TypedMetric for SlottedCounter {
+    const TYPE: MetricType = MetricType::Counter;
+}
+
+impl EncodeMetric for SlottedCounter {
+    fn encode(&self, mut encoder: MetricEncoder) -> Result<(), std::fmt::Error> {
+        encoder.encode_counter::<NoLabelSet, _, u64>(&self.get(), None)
+    }
+
+    fn metric_type(&self) -> MetricType {
+        Self::TYPE
+    }
+}
+
+/// A histogram in per-thread slots (see [`SLOTS`]), encoded like prometheus_client's own.
+#[derive(Debug, Clone)]
+pub struct SlottedHistogram {
+    /// Upper bounds, ending with +Inf.
+    bounds: Arc<[f64]>,
+    slots: Arc<[Padded<HistogramSlot>]>,
+}
+
+#[derive(Debug)]
+struct HistogramSlot {
+    /// The sum of observations, as the bits of an f64.
+    sum: AtomicU64,
+    buckets: Box<[AtomicU64]>,
+}
+
+impl SlottedHistogram {
+    pub fn new(bounds: impl IntoIterator<Item = f64>) -> SlottedHistogram {
+        let bounds: Arc<[f64]> = bounds
+            .into_iter()
+            .filter(|bound| bound.is_finite())
+            .chain(std::iter::once(f64::INFINITY))
+            .collect();
+        let slots = (0..SLOTS)
+            .map(|_| {
+                Padded(HistogramSlot {
+                    sum: AtomicU64::new(0f64.to_bits()),
+                    buckets: bounds.iter().map(|_| AtomicU64::new(0)).collect(),
+                })
+            })
+            .collect();
+        SlottedHistogram { bounds, slots }
+    }
+
+    pub fn observe(&self, value: f64) {
+        let slot = &self.slots[slot()].0;
+        let bucket = self
+            .bounds
+            .iter()
+            .position(|bound| value <= *bound)
+            .unwrap_or(self.bounds.len() - 1);
+        slot.buckets[bucket].fetch_add(1, Ordering::Relaxed);
+        // Only this thread writes its slot's sum, so the update practically never retries.
+        let _ = slot.sum.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |bits| {
+            Some((f64::from_bits(bits) + value).to_bits())
+        });
+    }
+
+    /// Sum, count and per-bucket counts, added up over the slots.
+    fn totals(&self) -> (f64, u64, Vec<(f64, u64)>) {
+        let mut buckets: Vec<(f64, u64)> = self.bounds.iter().map(|bound| (*bound, 0)).collect();
+        let mut sum = 0.0;
+        for Padded(slot) in self.slots.iter() {
+            sum += f64::from_bits(slot.sum.load(Ordering::Relaxed));
+            for (total, count) in buckets.iter_mut().zip(slot.buckets.iter()) {
+                total.1 += count.load(Ordering::Relaxed);
+            }
+        }
+        // The count is the buckets' total, so a scrape never shows buckets that disagree with it.
+        let count = buckets.iter().map(|(_, n)| n).sum();
+        (sum, count, buckets)
+    }
+}
+
+impl TypedMetric for SlottedHistogram {
+    const TYPE: MetricType = MetricType::Histogram;
+}
+
+impl EncodeMetric for SlottedHistogram {
+    fn encode(&self, mut encoder: MetricEncoder) -> Result<(), std::fmt::Error> {
+        let (sum, count, buckets) = self.totals();
+        encoder.encode_histogram::<NoLabelSet>(sum, count, &buckets, None)
+    }
+
+    fn metric_type(&self) -> MetricType {
+        Self::TYPE
+    }
+}
+
+/// Request counts by route, method and status. The redirect's own (most of the traffic) count
+/// in per-thread slots; the other routes share one map, which their rate never makes contended.
+#[derive(Debug, Clone, Default)]
+pub struct RequestCounts {
+    redirects: Arc<[Padded<[AtomicU64; REDIRECT_COUNTERS]>; SLOTS]>,
+    others: Arc<Mutex<HashMap<RequestLabels, u64>>>,
+}
+
+/// Methods as the request counter labels them.
+const METHODS: [&str; 8] = ["GET", "HEAD", "POST", "PATCH", "PUT", "DELETE", "OPTIONS", "OTHER"];
+
+/// The label of `method`: one of [`METHODS`], so that no client can invent label values.
+pub fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PATCH => "PATCH",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "OTHER",
+    }
+}
+/// Every status the redirect answers with.
+const REDIRECT_STATUSES: [u16; 4] = [302, 404, 410, 503];
+const REDIRECT_COUNTERS: usize = METHODS.len() * REDIRECT_STATUSES.len();
+
+impl RequestCounts {
+    /// Counts one request the redirect answered.
+    pub fn count_redirect(&self, method: &'static str, status: u16) {
+        let method_index = METHODS.iter().position(|m| *m == method);
+        let status_index = REDIRECT_STATUSES.iter().position(|s| *s == status);
+        match method_index.zip(status_index) {
+            Some((m, s)) => {
+                self.redirects[slot()].0[m * REDIRECT_STATUSES.len() + s].fetch_add(1, Ordering::Relaxed);
+            }
+            None => self.count(RequestLabels {
+                route: Cow::Borrowed(REDIRECT_ROUTE),
+                method,
+                status,
+            }),
+        }
+    }
+
+    pub fn count(&self, labels: RequestLabels) {
+        let mut others = self.others.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        *others.entry(labels).or_default() += 1;
+    }
+
+    fn totals(&self) -> Vec<(RequestLabels, u64)> {
+        let mut totals: Vec<(RequestLabels, u64)> = self
+            .others
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .iter()
+            .map(|(labels, n)| (labels.clone(), *n))
+            .collect();
+        for (i, (method, status)) in METHODS
+            .iter()
+            .flat_map(|m| REDIRECT_STATUSES.iter().map(move |s| (*m, *s)))
+            .enumerate()
+        {
+            let n: u64 = self
+                .redirects
+                .iter()
+                .map(|slot| slot.0[i].load(Ordering::Relaxed))
+                .sum();
+            if n > 0 {
+                let labels = RequestLabels {
+                    route: Cow::Borrowed(REDIRECT_ROUTE),
+                    method,
+                    status,
+                };
+                totals.push((labels, n));
+            }
+        }
+        totals
+    }
+}
+
+impl TypedMetric for RequestCounts {
+    const TYPE: MetricType = MetricType::Counter;
+}
+
+impl EncodeMetric for RequestCounts {
+    fn encode(&self, mut encoder: MetricEncoder) -> Result<(), std::fmt::Error> {
+        for (labels, n) in self.totals() {
+            encoder
+                .encode_family(&labels)?
+                .encode_counter::<NoLabelSet, _, u64>(&n, None)?;
+        }
+        Ok(())
+    }
+
+    fn metric_type(&self) -> MetricType {
+        Self::TYPE
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn counters_are_exposed_with_the_sharetrail_prefix() {
-        let metrics = super::Metrics::new();
+        let metrics = Metrics::new();
         metrics.visits_queued.inc();
         let text = metrics.render();
         assert!(text.contains("sharetrail_visits_queued_total 1"), "{text}");
         assert!(text.contains("sharetrail_redirect_seconds_bucket"), "{text}");
+    }
+
+    #[test]
+    fn slotted_metrics_add_up_what_every_thread_counted() {
+        let metrics = Metrics::new();
+        std::thread::scope(|scope| {
+            for _ in 0..SLOTS + 3 {
+                scope.spawn(|| {
+                    for _ in 0..100 {
+                        metrics.cache_hits.inc();
+                        metrics.redirect_seconds.observe(0.0002);
+                        metrics.http_requests.count_redirect("GET", 302);
+                    }
+                });
+            }
+        });
+        metrics.redirect_seconds.observe(5.0);
+        let text = metrics.render();
+        let n = (SLOTS + 3) * 100;
+        assert!(text.contains(&format!("sharetrail_cache_hits_total {n}\n")), "{text}");
+        assert!(
+            text.contains(&format!("sharetrail_redirect_seconds_count {}\n", n + 1)),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("sharetrail_redirect_seconds_bucket{{le=\"0.0002\"}} {n}\n")),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(
+                "sharetrail_redirect_seconds_bucket{{le=\"+Inf\"}} {}\n",
+                n + 1
+            )),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(
+                "sharetrail_http_requests_total{{route=\"/{{code}}\",method=\"GET\",status=\"302\"}} {n}\n"
+            )),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn requests_of_other_routes_and_unusual_statuses_are_counted_too() {
+        let counts = RequestCounts::default();
+        counts.count_redirect("HEAD", 404);
+        counts.count_redirect("GET", 500);
+        counts.count(RequestLabels {
+            route: Cow::Borrowed("/healthz"),
+            method: "GET",
+            status: 200,
+        });
+        let mut totals: Vec<_> = counts
+            .totals()
+            .into_iter()
+            .map(|(labels, n)| (labels.route.into_owned(), labels.method, labels.status, n))
+            .collect();
+        totals.sort();
+        assert_eq!(
+            totals,
+            [
+                ("/healthz".to_owned(), "GET", 200, 1),
+                ("/{code}".to_owned(), "GET", 500, 1),
+                ("/{code}".to_owned(), "HEAD", 404, 1),
+            ]
+        );
     }
 }

@@ -6,14 +6,13 @@ use crate::config::Settings;
 use crate::gate::PublicGate;
 use crate::ingest::{self, IngestWorker};
 use crate::lookup::ShareLookup;
-use crate::metrics::{Metrics, RequestLabels};
+use crate::metrics::{Metrics, RequestLabels, method_label};
 use crate::privacy::DailySalt;
 use crate::routes;
 use crate::state::AppState;
 use crate::store;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
-use actix_web::http::Method;
 use actix_web::middleware::{Next, from_fn};
 use actix_web::{App, HttpMessage, HttpServer, web};
 use anyhow::Context;
@@ -185,35 +184,26 @@ async fn count_requests(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let metrics = req.app_data::<web::Data<AppState>>().map(|s| s.metrics.clone());
-    let method = match *req.method() {
-        Method::GET => "GET",
-        Method::HEAD => "HEAD",
-        Method::POST => "POST",
-        Method::PATCH => "PATCH",
-        Method::PUT => "PUT",
-        Method::DELETE => "DELETE",
-        Method::OPTIONS => "OPTIONS",
-        _ => "OTHER",
-    };
+    let method = method_label(req.method());
     let response = next.call(req).await?;
-    if let Some(metrics) = metrics {
+    let request = response.request();
+    // Borrowed from the request, not cloned: every clone of the shared state's `Arc` writes a
+    // reference count that all workers write.
+    if let Some(state) = request.app_data::<web::Data<AppState>>() {
+        let status = response.status().as_u16();
         // The redirect marks its requests: finding any other route's pattern walks every route
         // again, and the redirect is most of the traffic.
-        let request = response.request();
-        let route = if request.extensions().contains::<routes::redirect::ShortCodeRoute>() {
-            Cow::Borrowed(routes::redirect::ROUTE)
+        if request.extensions().contains::<routes::redirect::ShortCodeRoute>() {
+            state.metrics.http_requests.count_redirect(method, status);
         } else {
-            request
+            let route = request
                 .match_pattern()
-                .map_or(Cow::Borrowed(routes::redirect::ROUTE), Cow::Owned)
-        };
-        let labels = RequestLabels {
-            route,
-            method,
-            status: response.status().as_u16(),
-        };
-        metrics.http_requests.get_or_create(&labels).inc();
+                .map_or(Cow::Borrowed(routes::redirect::ROUTE), Cow::Owned);
+            state
+                .metrics
+                .http_requests
+                .count(RequestLabels { route, method, status });
+        }
     }
     Ok(response)
 }

@@ -48,7 +48,9 @@ impl Ingest {
     pub fn record(&self, visit: VisitRecord) {
         match self.queue.try_send(visit) {
             Ok(()) => self.metrics.visits_queued.inc(),
-            Err(_) => self.metrics.visits_dropped.inc(),
-        };
+            Err(_) => {
+                self.metrics.visits_dropped.inc();
+            }
+        }
     }
 }

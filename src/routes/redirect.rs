@@ -24,12 +24,17 @@ pub const ROUTE: &str = "/{code}";
 pub struct ShortCodeRoute;
 
 /// `GET` or `HEAD /{code}`; anything else that reached no route is a 404 page.
-pub async fn follow(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+pub async fn follow(req: HttpRequest) -> HttpResponse {
     let started = Instant::now();
     req.extensions_mut().insert(ShortCodeRoute);
+    // Borrowed rather than extracted: the extractor clones the state's `Arc`, a reference count
+    // every worker writes on every redirect.
+    let Some(state) = req.app_data::<web::Data<AppState>>() else {
+        return unavailable_page();
+    };
     let single_segment = req.path().strip_prefix('/').filter(|rest| !rest.contains('/'));
     let response = match single_segment {
-        Some(code) if matches!(*req.method(), Method::GET | Method::HEAD) => answer(&req, code, &state).await,
+        Some(code) if matches!(*req.method(), Method::GET | Method::HEAD) => answer(&req, code, state).await,
         _ => return not_found_page(),
     };
     state.metrics.redirect_seconds.observe(started.elapsed().as_secs_f64());
