@@ -177,28 +177,30 @@ pub struct SlottedHistogram {
     slots: Arc<[Padded<HistogramSlot>]>,
 }
 
-#[derive(Debug)]
+/// Bounds a [`SlottedHistogram`] can have, +Inf included. The buckets live inside the padded
+/// slot: separate allocations could put two threads' buckets on one cache line.
+const MAX_BUCKETS: usize = 24;
+
+#[derive(Debug, Default)]
 struct HistogramSlot {
-    /// The sum of observations, as the bits of an f64.
+    /// The sum of observations, as the bits of an f64 (0.0 is all zero bits).
     sum: AtomicU64,
-    buckets: Box<[AtomicU64]>,
+    buckets: [AtomicU64; MAX_BUCKETS],
 }
 
 impl SlottedHistogram {
+    /// Panics with more than `MAX_BUCKETS - 1` finite bounds: the bounds are constants in code.
     pub fn new(bounds: impl IntoIterator<Item = f64>) -> SlottedHistogram {
         let bounds: Arc<[f64]> = bounds
             .into_iter()
             .filter(|bound| bound.is_finite())
             .chain(std::iter::once(f64::INFINITY))
             .collect();
-        let slots = (0..SLOTS)
-            .map(|_| {
-                Padded(HistogramSlot {
-                    sum: AtomicU64::new(0f64.to_bits()),
-                    buckets: bounds.iter().map(|_| AtomicU64::new(0)).collect(),
-                })
-            })
-            .collect();
+        assert!(
+            bounds.len() <= MAX_BUCKETS,
+            "a histogram has at most {MAX_BUCKETS} buckets"
+        );
+        let slots = (0..SLOTS).map(|_| Padded::default()).collect();
         SlottedHistogram { bounds, slots }
     }
 
