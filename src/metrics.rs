@@ -4,8 +4,7 @@ use crate::routes::redirect::ROUTE as REDIRECT_ROUTE;
 use actix_web::http::Method;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::encoding::{EncodeLabelSet, EncodeMetric, MetricEncoder, NoLabelSet};
-use prometheus_client::metrics::counter::Counter;
-use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::metrics::histogram::exponential_buckets;
 use prometheus_client::metrics::{MetricType, TypedMetric};
 use prometheus_client::registry::Registry;
 use std::borrow::Cow;
@@ -27,13 +26,13 @@ pub struct Metrics {
     pub http_requests: RequestCounts,
     pub redirect_seconds: SlottedHistogram,
     pub visits_queued: SlottedCounter,
-    pub visits_written: Counter,
-    pub visits_dropped: Counter,
-    pub visit_batches: Counter,
-    pub batch_write_seconds: Histogram,
+    pub visits_written: SlottedCounter,
+    pub visits_dropped: SlottedCounter,
+    pub visit_batches: SlottedCounter,
+    pub batch_write_seconds: SlottedHistogram,
     pub cache_hits: SlottedCounter,
-    pub cache_misses: Counter,
-    pub codes_filtered: Counter,
+    pub cache_misses: SlottedCounter,
+    pub codes_filtered: SlottedCounter,
 }
 
 impl Metrics {
@@ -42,18 +41,18 @@ impl Metrics {
         let http_requests = RequestCounts::default();
         // 50 µs .. ~0.8 s: redirects answered from the cache sit at the low end.
         let redirect_seconds = SlottedHistogram::new(exponential_buckets(0.00005, 2.0, 15));
-        let batch_write_seconds = Histogram::new(exponential_buckets(0.0005, 2.0, 14));
+        let batch_write_seconds = SlottedHistogram::new(exponential_buckets(0.0005, 2.0, 14));
         let m = Metrics {
             http_requests,
             redirect_seconds,
             visits_queued: SlottedCounter::default(),
-            visits_written: Counter::default(),
-            visits_dropped: Counter::default(),
-            visit_batches: Counter::default(),
+            visits_written: SlottedCounter::default(),
+            visits_dropped: SlottedCounter::default(),
+            visit_batches: SlottedCounter::default(),
             batch_write_seconds,
             cache_hits: SlottedCounter::default(),
-            cache_misses: Counter::default(),
-            codes_filtered: Counter::default(),
+            cache_misses: SlottedCounter::default(),
+            codes_filtered: SlottedCounter::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -119,10 +118,9 @@ impl Default for Metrics {
     }
 }
 
-/// Metrics that every redirect updates keep one slot per thread, each on its own cache line,
-/// and a scrape adds the slots up. prometheus_client's counter is one atomic and its histogram
-/// one mutex shared by all workers: updated by each on every request, they moved a cache line
-/// between cores every time.
+/// Every metric keeps one slot per thread, each on its own cache line, and a scrape adds the
+/// slots up. prometheus_client's counter is one atomic and its histogram one mutex shared by all
+/// workers: updated by each on every redirect, they moved a cache line between cores every time.
 const SLOTS: usize = 16;
 
 /// This thread's slot; threads take slots in turn, so a handful of workers never share one.
@@ -147,7 +145,11 @@ pub struct SlottedCounter {
 
 impl SlottedCounter {
     pub fn inc(&self) {
-        self.slots[slot()].0.fetch_add(1, Ordering::Relaxed);
+        self.inc_by(1);
+    }
+
+    pub fn inc_by(&self, n: u64) {
+        self.slots[slot()].0.fetch_add(n, Ordering::Relaxed);
     }
 
     pub fn get(&self) -> u64 {
