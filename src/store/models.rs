@@ -87,6 +87,16 @@ pub struct WriteOutcome {
     pub already_stored: bool,
 }
 
+impl WriteOutcome {
+    /// An earlier attempt at the batch committed; this one wrote nothing.
+    pub fn already_stored() -> WriteOutcome {
+        WriteOutcome {
+            already_stored: true,
+            ..WriteOutcome::default()
+        }
+    }
+}
+
 pub enum Invalidation {
     Codes(Vec<String>),
     Everything,

@@ -62,10 +62,7 @@ impl PgStore {
             .execute(&mut *tx)
             .await?;
         if claimed.rows_affected() == 0 {
-            return Ok(WriteOutcome {
-                already_stored: true,
-                ..WriteOutcome::default()
-            });
+            return Ok(WriteOutcome::already_stored());
         }
         Self::insert_visits(&mut tx, &batch.visits).await?;
         let outcome = Self::apply_rollups(&mut tx, &batch.rollups).await?;

@@ -19,10 +19,7 @@ use std::collections::BTreeMap;
 pub(super) fn write_batch(conn: &Connection, batch: &VisitBatch, now: i64) -> rusqlite::Result<WriteOutcome> {
     conn.execute(FORGET_OLD_BATCH_KEYS, (now - BATCH_KEY_RETENTION_MS,))?;
     if conn.execute(CLAIM_BATCH_KEY, (&batch.key, now))? == 0 {
-        return Ok(WriteOutcome {
-            already_stored: true,
-            ..WriteOutcome::default()
-        });
+        return Ok(WriteOutcome::already_stored());
     }
     let r = &batch.rollups;
     execute_each(
