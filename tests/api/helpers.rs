@@ -7,8 +7,13 @@
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 use sharetrail::config::Settings;
+use sharetrail::domain::code::Code;
+use sharetrail::domain::visit::{DeviceClass, VisitKind, VisitorHash};
+use sharetrail::ingest::VisitRecord;
 use sharetrail::startup::Application;
+use sharetrail::store::Store;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub const BROWSER_UA: &str =
@@ -242,6 +247,47 @@ pub fn location(headers: &HeaderMap) -> String {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned()
+}
+
+/// The app's store, opened beside it, for tests that hand the visit writer's batches in directly.
+pub async fn open_store(app: &TestApp) -> Arc<dyn Store> {
+    sharetrail::store::connect(&app.db.url, 1)
+        .await
+        .expect("open the store")
+}
+
+/// A new `channel` share of `link_id`, as (share id, code).
+pub async fn create_share_row(app: &TestApp, store: &dyn Store, link_id: i64, channel: &str) -> (i64, String) {
+    let code = app.create_share(link_id, channel, None).await["code"]
+        .as_str()
+        .expect("code")
+        .to_owned();
+    let share = store
+        .get_share(&Code::parse(&code).expect("a valid code"))
+        .await
+        .expect("read the share")
+        .expect("the share exists");
+    (share.id, code)
+}
+
+/// A desktop click on an `email` share, as a redirect would record it.
+pub fn email_click(link_id: i64, share_id: i64, at: i64, visitor: u8) -> VisitRecord {
+    VisitRecord {
+        share_id,
+        link_id,
+        channel: Arc::from("email"),
+        depth: 0,
+        at,
+        kind: VisitKind::Click,
+        app: None,
+        visitor: VisitorHash::from_bytes([visitor; 16]),
+        referrer_host: None,
+        device: DeviceClass::Desktop,
+        browser: None,
+        os: None,
+        country: None,
+        infers_channel: false,
+    }
 }
 
 /// Runs each test body once against SQLite and once against PostgreSQL:

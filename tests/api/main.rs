@@ -3,6 +3,7 @@
 mod helpers;
 
 mod batches;
+mod exports;
 mod geo;
 mod links;
 mod ops;
