@@ -65,6 +65,7 @@ impl Application {
             settings.visit_queue,
             settings.visit_batch,
             Duration::from_millis(settings.visit_flush_ms),
+            ingest::FoldPolicy::default(),
         );
 
         let listener =

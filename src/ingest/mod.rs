@@ -7,8 +7,11 @@
 mod batch;
 mod writer;
 
-pub use batch::{BATCH_KEY_RETENTION_MS, Counts, Rollups, VisitBatch};
-pub use writer::{IngestWorker, start};
+pub use batch::{
+    BATCH_KEY_RETENTION_MS, Counts, MalformedParkedCounts, Rollups, ShareCounts, VisitBatch, park_share_counts,
+    with_parked_share_counts,
+};
+pub use writer::{FoldPolicy, IngestWorker, start};
 
 use crate::domain::app::App;
 use crate::domain::visit::{DeviceClass, VisitKind, VisitorHash};

@@ -1,6 +1,6 @@
 //! The single batch writer and its shutdown.
 
-use super::{Ingest, VisitBatch, VisitRecord};
+use super::{Ingest, ShareCounts, VisitBatch, VisitRecord};
 use crate::error::cause_chain;
 use crate::lookup::ShareLookup;
 use crate::metrics::Metrics;
@@ -11,6 +11,37 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 const WRITE_ATTEMPTS: u32 = 3;
+
+/// When a batch parks its share counters instead of applying them (see `ShareCounts`).
+#[derive(Debug, Clone, Copy)]
+pub struct FoldPolicy {
+    /// Smaller batches apply their share counters at once: they touch few shares, and they are
+    /// what a writer that keeps up writes, so stats stay exact while traffic is moderate.
+    pub park_from_visits: usize,
+    /// Parked counters are applied at least this often while batches come, and this long after
+    /// the last application when the writer falls idle: how far a share's counts may lag its
+    /// link's under heavy traffic.
+    pub fold_every: Duration,
+}
+
+impl Default for FoldPolicy {
+    fn default() -> Self {
+        FoldPolicy {
+            park_from_visits: 5_000,
+            fold_every: Duration::from_secs(2),
+        }
+    }
+}
+
+impl FoldPolicy {
+    fn share_counts(&self, batch_len: usize, since_fold: Duration) -> ShareCounts {
+        if batch_len >= self.park_from_visits && since_fold < self.fold_every {
+            ShareCounts::Park
+        } else {
+            ShareCounts::Apply
+        }
+    }
+}
 
 pub struct IngestWorker {
     stop: watch::Sender<bool>,
@@ -23,6 +54,15 @@ struct Writer {
     metrics: Arc<Metrics>,
     batch_size: usize,
     linger: Duration,
+    fold: FoldPolicy,
+}
+
+/// Whether share counters are parked in storage, and since when they have not been applied.
+struct Parked {
+    /// Counters may be parked: a batch of this writer parked some, or an attempt to apply them
+    /// failed (at start, an earlier run that crashed may have left some).
+    any: bool,
+    last_applied: tokio::time::Instant,
 }
 
 pub fn start(
@@ -32,6 +72,7 @@ pub fn start(
     capacity: usize,
     batch_size: usize,
     linger: Duration,
+    fold: FoldPolicy,
 ) -> (Ingest, IngestWorker) {
     let (queue, rx) = mpsc::channel(capacity.max(1));
     let (stop, stopped) = watch::channel(false);
@@ -41,6 +82,7 @@ pub fn start(
         metrics: metrics.clone(),
         batch_size: batch_size.max(1),
         linger,
+        fold,
     };
     let task = tokio::spawn(writer.run(rx, stopped));
     (Ingest { queue, metrics }, IngestWorker { stop, task })
@@ -62,6 +104,12 @@ impl IngestWorker {
 impl Writer {
     async fn run(self, mut rx: mpsc::Receiver<VisitRecord>, mut stopped: watch::Receiver<bool>) {
         let mut buffer = Vec::with_capacity(self.batch_size);
+        let mut parked = Parked {
+            any: true,
+            last_applied: tokio::time::Instant::now(),
+        };
+        // Counters an earlier run parked and could not apply (it crashed) are applied first.
+        self.write(Vec::new(), &mut parked).await;
         let mut stopping = false;
         while !stopping {
             tokio::select! {
@@ -70,6 +118,11 @@ impl Writer {
                     if received == 0 {
                         break;
                     }
+                }
+                // Idle with counters parked: apply them rather than wait for the next visit.
+                _ = tokio::time::sleep_until(parked.last_applied + self.fold.fold_every), if parked.any => {
+                    self.write(Vec::new(), &mut parked).await;
+                    continue;
                 }
                 _ = stopped.changed() => break,
             }
@@ -87,15 +140,19 @@ impl Writer {
                     }
                 }
             }
-            self.write(std::mem::replace(&mut buffer, Vec::with_capacity(self.batch_size)))
-                .await;
+            let visits = std::mem::replace(&mut buffer, Vec::with_capacity(self.batch_size));
+            self.write(visits, &mut parked).await;
         }
         rx.close();
         let started = Instant::now();
         let mut drained = 0;
         while rx.recv_many(&mut buffer, self.batch_size).await > 0 {
             drained += buffer.len();
-            self.write(std::mem::take(&mut buffer)).await;
+            self.write(std::mem::take(&mut buffer), &mut parked).await;
+        }
+        if parked.any {
+            // Parked counters are safe in storage, but the next start would apply them late.
+            self.write(Vec::new(), &mut parked).await;
         }
         tracing::info!(
             drained,
@@ -104,8 +161,12 @@ impl Writer {
         );
     }
 
-    async fn write(&self, visits: Vec<VisitRecord>) {
-        let batch = VisitBatch::new(visits);
+    /// Writes `visits` (none: just applies parked share counters), retrying a failed attempt.
+    async fn write(&self, visits: Vec<VisitRecord>, parked: &mut Parked) {
+        let mut batch = VisitBatch::new(visits);
+        if self.fold.share_counts(batch.len(), parked.last_applied.elapsed()) == ShareCounts::Park {
+            batch = batch.parking_share_counts();
+        }
         let started = Instant::now();
         for attempt in 1..=WRITE_ATTEMPTS {
             match self.store.write_visits(&batch).await {
@@ -116,6 +177,16 @@ impl Writer {
                             visits = batch.len(),
                             "visit batch was already stored by an earlier attempt"
                         );
+                    }
+                    match batch.share_counts {
+                        ShareCounts::Park => parked.any = true,
+                        ShareCounts::Apply => {
+                            parked.any = false;
+                            parked.last_applied = tokio::time::Instant::now();
+                        }
+                    }
+                    if batch.is_empty() {
+                        return;
                     }
                     self.metrics.visits_written.inc_by(batch.len() as u64);
                     self.metrics.visit_batches.inc();
@@ -136,10 +207,38 @@ impl Writer {
                 }
             }
         }
+        if batch.is_empty() {
+            // Only parked counters to apply: they are safe in storage until the next try.
+            tracing::warn!(
+                "could not apply parked share counts; trying again in {:?}",
+                self.fold.fold_every
+            );
+            parked.last_applied = tokio::time::Instant::now();
+            return;
+        }
         tracing::error!(
             lost = batch.len(),
             "visit batch dropped after {WRITE_ATTEMPTS} attempts"
         );
         self.metrics.visits_dropped.inc_by(batch.len() as u64);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn big_batches_park_share_counts_until_they_are_due_and_small_ones_apply_them() {
+        let policy = FoldPolicy {
+            park_from_visits: 100,
+            fold_every: Duration::from_secs(2),
+        };
+        let soon = Duration::from_millis(500);
+        let due = Duration::from_secs(2);
+        assert_eq!(policy.share_counts(100, soon), ShareCounts::Park);
+        assert_eq!(policy.share_counts(99, soon), ShareCounts::Apply, "a small batch");
+        assert_eq!(policy.share_counts(100, due), ShareCounts::Apply, "parked long enough");
+        assert_eq!(policy.share_counts(0, soon), ShareCounts::Apply, "an idle fold");
     }
 }

@@ -8,7 +8,9 @@ use super::workspace::{self, impl_workspace_store};
 use super::*;
 use crate::domain::channel::Channel;
 use crate::domain::visit::VisitorHash;
-use crate::ingest::{Counts, Rollups, VisitBatch, VisitRecord};
+use crate::ingest::{
+    Counts, Rollups, ShareCounts, VisitBatch, VisitRecord, park_share_counts, with_parked_share_counts,
+};
 use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
 use std::collections::{BTreeMap, BTreeSet};
@@ -65,6 +67,21 @@ impl PgStore {
             return Ok(WriteOutcome::already_stored());
         }
         Self::insert_visits(&mut tx, &batch.visits).await?;
+        match batch.share_counts {
+            ShareCounts::Park => {
+                sqlx::query(shared::PARK_SHARE_COUNTS)
+                    .bind(park_share_counts(&batch.rollups.shares))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            ShareCounts::Apply => {
+                let parked: Vec<Vec<u8>> = sqlx::query_scalar(shared::TAKE_PARKED_SHARE_COUNTS)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                let shares = with_parked_share_counts(&batch.rollups.shares, &parked)?;
+                Self::add_share_counts(&mut tx, &shares).await?;
+            }
+        }
         let outcome = Self::apply_rollups(&mut tx, &batch.rollups).await?;
         tx.commit().await?;
         Ok(outcome)
@@ -74,7 +91,6 @@ impl PgStore {
     /// so instances writing at once cannot deadlock on each other.
     async fn apply_rollups(tx: &mut Transaction<'_, Postgres>, r: &Rollups) -> StoreResult<WriteOutcome> {
         let mut outcome = WriteOutcome::default();
-        Self::add_share_counts(tx, &r.shares).await?;
         let links: Vec<_> = r.links.iter().collect();
         for chunk in links.chunks(shared::ROWS_PER_STATEMENT) {
             let mut q = sqlx::QueryBuilder::new("WITH v(id, c, u, b) AS (");

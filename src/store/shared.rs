@@ -68,6 +68,13 @@ pub(super) const CLAIM_BATCH_KEY: &str =
 /// Keys older than the retention cannot be retried any more; keeps the table at an hour of batches.
 pub(super) const FORGET_OLD_BATCH_KEYS: &str = "DELETE FROM visit_batches WHERE written_at < $1";
 
+/// A batch's share counters, parked for a later batch to apply (`ShareCounts::Park`).
+pub(super) const PARK_SHARE_COUNTS: &str = "INSERT INTO pending_share_counts (counts) VALUES ($1)";
+
+/// Every parked row, taken for applying. In PostgreSQL's default isolation a row another
+/// instance is taking at the same moment is taken by one of the two, never both.
+pub(super) const TAKE_PARKED_SHARE_COUNTS: &str = "DELETE FROM pending_share_counts RETURNING counts";
+
 /// Rows per multi-row statement: far below SQLite's 32,766 bound parameters even for visits.
 pub(super) const ROWS_PER_STATEMENT: usize = 1000;
 
