@@ -81,7 +81,12 @@ pub struct VisitBatch {
 }
 
 impl VisitBatch {
-    pub fn new(visits: Vec<VisitRecord>) -> VisitBatch {
+    pub fn new(mut visits: Vec<VisitRecord>) -> VisitBatch {
+        // Stored grouped by link, in arrival order within each: the visit log's index is by
+        // (link, id), so consecutive rows land in the same index page instead of one of a
+        // hundred links' pages at random (about a tenth off PostgreSQL's insert). The export
+        // pages by id, so a link's visits still come out in the order they arrived.
+        visits.sort_by_key(|v| v.link_id);
         // Per-visit work goes into hash maps that borrow from the batch; only the distinct keys
         // are copied and sorted at the end. A date string per visit, and a tree walk per visit
         // and rollup, showed up in the writer's profile.
