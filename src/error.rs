@@ -163,7 +163,6 @@ impl From<crate::store::StoreError> for ApiError {
             S::Database(e) => ApiError::internal(e),
             S::Sqlite(e) => ApiError::internal(e),
             S::Migrate(e) => ApiError::internal(e),
-            S::Malformed(e) => ApiError::internal(e),
         }
     }
 }

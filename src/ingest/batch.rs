@@ -189,22 +189,27 @@ pub fn park_share_counts(shares: &BTreeMap<i64, Counts>) -> Vec<u8> {
 /// A parked row whose length is not a whole number of shares: written by something else.
 #[derive(Debug, thiserror::Error)]
 #[error("a parked share-count row of {0} bytes is not a whole number of {PARKED_SHARE_BYTES}-byte shares")]
-pub struct MalformedParkedCounts(pub usize);
+struct MalformedParkedCounts(usize);
 
 /// A batch's share counters plus those of the parked rows `parked`, for a batch that applies
 /// them (`ShareCounts::Apply`).
+///
+/// A malformed row is skipped, and its counts lost, with an error in the log: failing the batch
+/// instead would fail every batch after it on the same row, and lose their visits.
 pub fn with_parked_share_counts<'a>(
     batch_shares: &'a BTreeMap<i64, Counts>,
     parked: &[Vec<u8>],
-) -> Result<Cow<'a, BTreeMap<i64, Counts>>, MalformedParkedCounts> {
+) -> Cow<'a, BTreeMap<i64, Counts>> {
     if parked.is_empty() {
-        return Ok(Cow::Borrowed(batch_shares));
+        return Cow::Borrowed(batch_shares);
     }
     let mut shares = batch_shares.clone();
     for bytes in parked {
-        unpark_share_counts(&mut shares, bytes)?;
+        if let Err(err) = unpark_share_counts(&mut shares, bytes) {
+            tracing::error!(error = %err, "skipped a parked share-count row; its counts are lost");
+        }
     }
-    Ok(Cow::Owned(shares))
+    Cow::Owned(shares)
 }
 
 /// Adds a parked row's counters to `shares`; nothing if the row is malformed.
@@ -315,7 +320,7 @@ mod tests {
             },
         )]);
         let parked = [park_share_counts(&first), Vec::new()];
-        let total = with_parked_share_counts(&second, &parked).expect("well-formed rows");
+        let total = with_parked_share_counts(&second, &parked);
         assert_eq!(
             total[&7],
             Counts {
@@ -326,7 +331,7 @@ mod tests {
         );
         assert_eq!(total[&i64::MAX], first[&i64::MAX]);
         assert_eq!(total.len(), 2, "an empty parked row adds no share");
-        let alone = with_parked_share_counts(&second, &[]).expect("nothing parked");
+        let alone = with_parked_share_counts(&second, &[]);
         assert!(
             matches!(alone, Cow::Borrowed(_)),
             "nothing parked: the batch's own counters"
@@ -334,10 +339,19 @@ mod tests {
     }
 
     #[test]
-    fn a_parked_row_of_the_wrong_length_is_refused() {
-        let mut bytes = park_share_counts(&BTreeMap::from([(1, Counts::default())]));
-        bytes.push(0);
-        let batch = BTreeMap::new();
-        assert!(with_parked_share_counts(&batch, &[bytes]).is_err());
+    fn a_parked_row_of_the_wrong_length_is_skipped_and_the_others_still_count() {
+        let one_click = BTreeMap::from([(
+            1,
+            Counts {
+                clicks: 1,
+                unfurls: 0,
+                bots: 0,
+            },
+        )]);
+        let mut malformed = park_share_counts(&one_click);
+        malformed.push(0);
+        let parked = [malformed, park_share_counts(&one_click)];
+        let total = with_parked_share_counts(&one_click, &parked);
+        assert_eq!(total[&1].clicks, 2, "the batch's click and the well-formed row's");
     }
 }

@@ -8,8 +8,7 @@ mod batch;
 mod writer;
 
 pub use batch::{
-    BATCH_KEY_RETENTION_MS, Counts, MalformedParkedCounts, Rollups, ShareCounts, VisitBatch, park_share_counts,
-    with_parked_share_counts,
+    BATCH_KEY_RETENTION_MS, Counts, Rollups, ShareCounts, VisitBatch, park_share_counts, with_parked_share_counts,
 };
 pub use writer::{FoldPolicy, IngestWorker, start};
 

@@ -48,9 +48,6 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("migration failed")]
     Migrate(#[from] sqlx::migrate::MigrateError),
-    /// Stored bytes sharetrail did not write, or wrote in another format.
-    #[error("malformed stored data")]
-    Malformed(#[from] crate::ingest::MalformedParkedCounts),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

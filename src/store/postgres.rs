@@ -78,7 +78,7 @@ impl PgStore {
                 let parked: Vec<Vec<u8>> = sqlx::query_scalar(shared::TAKE_PARKED_SHARE_COUNTS)
                     .fetch_all(&mut *tx)
                     .await?;
-                let shares = with_parked_share_counts(&batch.rollups.shares, &parked)?;
+                let shares = with_parked_share_counts(&batch.rollups.shares, &parked);
                 Self::add_share_counts(&mut tx, &shares).await?;
             }
         }

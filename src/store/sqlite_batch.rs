@@ -6,7 +6,6 @@
 //! that shares the CPU with the redirects. sqlx lends its connection handle for this; the
 //! transaction around it is still sqlx's.
 
-use super::StoreResult;
 use super::WriteOutcome;
 use super::shared::{CLAIM_BATCH_KEY, FORGET_OLD_BATCH_KEYS, PARK_SHARE_COUNTS, TAKE_PARKED_SHARE_COUNTS};
 use crate::domain::visit::VisitorHex;
@@ -18,7 +17,7 @@ use std::collections::BTreeMap;
 
 /// Writes `batch` on `conn`, inside the transaction its caller has begun, unless an earlier
 /// attempt already stored it.
-pub(super) fn write_batch(conn: &Connection, batch: &VisitBatch, now: i64) -> StoreResult<WriteOutcome> {
+pub(super) fn write_batch(conn: &Connection, batch: &VisitBatch, now: i64) -> rusqlite::Result<WriteOutcome> {
     conn.execute(FORGET_OLD_BATCH_KEYS, (now - BATCH_KEY_RETENTION_MS,))?;
     if conn.execute(CLAIM_BATCH_KEY, (&batch.key, now))? == 0 {
         return Ok(WriteOutcome::already_stored());
@@ -34,19 +33,9 @@ pub(super) fn write_batch(conn: &Connection, batch: &VisitBatch, now: i64) -> St
                 .prepare(TAKE_PARKED_SHARE_COUNTS)?
                 .query_map((), |row| row.get::<_, Vec<u8>>(0))?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
-            with_parked_share_counts(&r.shares, &parked)?
+            with_parked_share_counts(&r.shares, &parked)
         }
     };
-    execute_each(
-        conn,
-        "UPDATE shares SET clicks = clicks + ?2, unfurls = unfurls + ?3, bots = bots + ?4 WHERE id = ?1",
-        shares.iter().map(|(id, n)| (id, n.clicks, n.unfurls, n.bots)),
-    )?;
-    execute_each(
-        conn,
-        "UPDATE links SET clicks = clicks + ?2, unfurls = unfurls + ?3, bots = bots + ?4 WHERE id = ?1",
-        r.links.iter().map(|(id, n)| (id, n.clicks, n.unfurls, n.bots)),
-    )?;
     execute_each(
         conn,
         "INSERT INTO visits (share_id, link_id, at, kind, app, visitor, referrer_host, device, browser, os, country) \
@@ -67,6 +56,13 @@ pub(super) fn write_batch(conn: &Connection, batch: &VisitBatch, now: i64) -> St
             )
         }),
     )?;
+    for (table, counts) in [("shares", &*shares), ("links", &r.links)] {
+        execute_each(
+            conn,
+            &format!("UPDATE {table} SET clicks = clicks + ?2, unfurls = unfurls + ?3, bots = bots + ?4 WHERE id = ?1"),
+            counts.iter().map(|(id, n)| (id, n.clicks, n.unfurls, n.bots)),
+        )?;
+    }
     execute_each(
         conn,
         "INSERT INTO link_channel_stats (link_id, channel, clicks) VALUES (?1, ?2, ?3) \
