@@ -61,10 +61,9 @@ pub const BATCH_KEY_RETENTION_MS: i64 = 3_600_000;
 /// `pending_share_counts`; the next batch that applies its counters folds every parked row in
 /// with its own. Nothing is held only in memory, so a crash loses no count: the parked rows are
 /// folded by the first batch after the restart.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ShareCounts {
     /// Add this batch's counters, and every parked batch's, to the shares now.
-    #[default]
     Apply,
     /// Park this batch's counters for a later batch to apply.
     Park,
