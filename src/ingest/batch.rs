@@ -4,6 +4,7 @@
 //! updates, and the stats endpoint reads counters instead of scanning raw visits.
 
 use super::VisitRecord;
+use super::run::{VisitRun, runs_of};
 use crate::clock::day_of;
 use crate::domain::visit::{VisitKind, VisitorHash};
 use foldhash::{HashMap, HashSet};
@@ -74,17 +75,18 @@ pub struct VisitBatch {
     /// Unique per batch and the same on every attempt to write it (126 random bits): stored with
     /// the batch, it turns the retry of a batch that did land into a no-op.
     pub key: String,
-    pub visits: Vec<VisitRecord>,
+    /// The visits as the log stores them: one run per link, in link order.
+    pub runs: Vec<VisitRun>,
+    /// How many visits the runs hold: the block of ids the batch takes.
+    pub visits: i64,
     pub rollups: Rollups,
     pub share_counts: ShareCounts,
 }
 
 impl VisitBatch {
     pub fn new(mut visits: Vec<VisitRecord>) -> VisitBatch {
-        // Stored grouped by link, in arrival order within each: the visit log's index is by
-        // (link, id), so consecutive rows land in the same index page instead of one of a
-        // hundred links' pages at random (about a tenth off PostgreSQL's insert). The export
-        // pages by id, so a link's visits still come out in the order they arrived.
+        // Grouped by link, in arrival order within each (the sort is stable): each link's visits
+        // become one run, and a link's ids still follow the order its visits arrived in.
         visits.sort_by_key(|v| v.link_id);
         // Per-visit work goes into hash maps that borrow from the batch; only the distinct keys
         // are copied and sorted at the end. A date string per visit, and a tree walk per visit
@@ -149,7 +151,8 @@ impl VisitBatch {
         };
         VisitBatch {
             key: nanoid::nanoid!(),
-            visits,
+            runs: runs_of(&visits),
+            visits: visits.len() as i64,
             rollups: r,
             share_counts: ShareCounts::Apply,
         }
@@ -162,11 +165,11 @@ impl VisitBatch {
     }
 
     pub fn len(&self) -> usize {
-        self.visits.len()
+        self.visits as usize
     }
 
     pub fn is_empty(&self) -> bool {
-        self.visits.is_empty()
+        self.visits == 0
     }
 }
 

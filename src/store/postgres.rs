@@ -8,9 +8,7 @@ use super::workspace::{self, impl_workspace_store};
 use super::*;
 use crate::domain::channel::Channel;
 use crate::domain::visit::VisitorHash;
-use crate::ingest::{
-    Counts, Rollups, ShareCounts, VisitBatch, VisitRecord, park_share_counts, with_parked_share_counts,
-};
+use crate::ingest::{Counts, Rollups, ShareCounts, VisitBatch, park_share_counts, with_parked_share_counts};
 use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
 use std::collections::{BTreeMap, BTreeSet};
@@ -66,7 +64,7 @@ impl PgStore {
         if claimed.rows_affected() == 0 {
             return Ok(WriteOutcome::already_stored());
         }
-        Self::insert_visits(&mut tx, &batch.visits).await?;
+        Self::insert_runs(&mut tx, batch).await?;
         match batch.share_counts {
             ShareCounts::Park => {
                 sqlx::query(shared::PARK_SHARE_COUNTS)
@@ -183,25 +181,23 @@ impl PgStore {
         Ok(outcome)
     }
 
-    /// One statement per batch: columns travel as arrays and `unnest` turns them back into rows.
-    async fn insert_visits(tx: &mut Transaction<'_, Postgres>, visits: &[VisitRecord]) -> StoreResult<()> {
-        let column = |f: fn(&VisitRecord) -> Option<String>| visits.iter().map(f).collect::<Vec<_>>();
+    /// The batch's runs, with ids from a block taken now: one statement, columns as arrays.
+    async fn insert_runs(tx: &mut Transaction<'_, Postgres>, batch: &VisitBatch) -> StoreResult<()> {
+        let first_id: i64 = sqlx::query_scalar(shared::TAKE_VISIT_IDS)
+            .bind(batch.visits)
+            .fetch_one(&mut **tx)
+            .await?;
+        let runs = &batch.runs;
         sqlx::query(
-            "INSERT INTO visits (share_id, link_id, at, kind, app, visitor, referrer_host, device, browser, os, country) \
-             SELECT * FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::text[], $5::text[], $6::text[], \
-             $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])",
+            "INSERT INTO visit_runs (first_id, link_id, visits, min_at, max_at, data) \
+             SELECT * FROM unnest($1::int8[], $2::int8[], $3::int4[], $4::int8[], $5::int8[], $6::text[])",
         )
-        .bind(visits.iter().map(|v| v.share_id).collect::<Vec<_>>())
-        .bind(visits.iter().map(|v| v.link_id).collect::<Vec<_>>())
-        .bind(visits.iter().map(|v| v.at).collect::<Vec<_>>())
-        .bind(visits.iter().map(|v| v.kind.as_str()).collect::<Vec<_>>())
-        .bind(column(|v| v.app.map(|a| a.as_str().to_owned())))
-        .bind(visits.iter().map(|v| v.visitor.to_string()).collect::<Vec<_>>())
-        .bind(column(|v| v.referrer_host.clone()))
-        .bind(visits.iter().map(|v| v.device.as_str()).collect::<Vec<_>>())
-        .bind(column(|v| v.browser.as_deref().map(str::to_owned)))
-        .bind(column(|v| v.os.as_deref().map(str::to_owned)))
-        .bind(column(|v| v.country.clone()))
+        .bind(runs.iter().map(|r| first_id + r.offset).collect::<Vec<_>>())
+        .bind(runs.iter().map(|r| r.link_id).collect::<Vec<_>>())
+        .bind(runs.iter().map(|r| r.visits).collect::<Vec<_>>())
+        .bind(runs.iter().map(|r| r.min_at).collect::<Vec<_>>())
+        .bind(runs.iter().map(|r| r.max_at).collect::<Vec<_>>())
+        .bind(runs.iter().map(|r| r.data.as_str()).collect::<Vec<_>>())
         .execute(&mut **tx)
         .await?;
         Ok(())

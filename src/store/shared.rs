@@ -75,6 +75,10 @@ pub(super) const PARK_SHARE_COUNTS: &str = "INSERT INTO pending_share_counts (co
 /// instance is taking at the same moment is taken by one of the two, never both.
 pub(super) const TAKE_PARKED_SHARE_COUNTS: &str = "DELETE FROM pending_share_counts RETURNING counts";
 
+/// Takes a batch's block of `$1` visit ids and returns the first. The row stays locked until the
+/// batch commits, so the blocks of instances writing at once never interleave.
+pub(super) const TAKE_VISIT_IDS: &str = "UPDATE visit_ids SET next_id = next_id + $1 RETURNING next_id - $1";
+
 /// Rows per multi-row statement: far below SQLite's 32,766 bound parameters even for visits.
 pub(super) const ROWS_PER_STATEMENT: usize = 1000;
 

@@ -7,7 +7,9 @@
 //! transaction around it is still sqlx's.
 
 use super::WriteOutcome;
-use super::shared::{CLAIM_BATCH_KEY, FORGET_OLD_BATCH_KEYS, PARK_SHARE_COUNTS, TAKE_PARKED_SHARE_COUNTS};
+use super::shared::{
+    CLAIM_BATCH_KEY, FORGET_OLD_BATCH_KEYS, PARK_SHARE_COUNTS, TAKE_PARKED_SHARE_COUNTS, TAKE_VISIT_IDS,
+};
 use crate::domain::visit::VisitorHex;
 use crate::ingest::{BATCH_KEY_RETENTION_MS, ShareCounts, VisitBatch, park_share_counts, with_parked_share_counts};
 use rusqlite::types::{ToSqlOutput, ValueRef};
@@ -36,25 +38,14 @@ pub(super) fn write_batch(conn: &Connection, batch: &VisitBatch, now: i64) -> ru
             with_parked_share_counts(&r.shares, &parked)
         }
     };
+    let first_id: i64 = conn.query_row(TAKE_VISIT_IDS, (batch.visits,), |row| row.get(0))?;
     execute_each(
         conn,
-        "INSERT INTO visits (share_id, link_id, at, kind, app, visitor, referrer_host, device, browser, os, country) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-        batch.visits.iter().map(|v| {
-            (
-                v.share_id,
-                v.link_id,
-                v.at,
-                v.kind.as_str(),
-                v.app.map(|a| a.as_str()),
-                v.visitor.hex(),
-                &v.referrer_host,
-                v.device.as_str(),
-                v.browser.as_deref(),
-                v.os.as_deref(),
-                &v.country,
-            )
-        }),
+        "INSERT INTO visit_runs (first_id, link_id, visits, min_at, max_at, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        batch
+            .runs
+            .iter()
+            .map(|r| (first_id + r.offset, r.link_id, r.visits, r.min_at, r.max_at, &r.data)),
     )?;
     for (table, counts) in [("shares", &*shares), ("links", &r.links)] {
         execute_each(
