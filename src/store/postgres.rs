@@ -85,98 +85,76 @@ impl PgStore {
         Ok(outcome)
     }
 
-    /// The rollup statements of one batch; rows are touched in key order (the maps are sorted),
-    /// so instances writing at once cannot deadlock on each other.
+    /// The rollups of one batch in one statement, each table's rows as arrays: under load the
+    /// writer waits for a core after every round trip, so statements are what it pays for most.
+    /// Rows are touched in key order (the maps are sorted), so instances writing at once cannot
+    /// deadlock on each other.
     async fn apply_rollups(tx: &mut Transaction<'_, Postgres>, r: &Rollups) -> StoreResult<WriteOutcome> {
         let mut outcome = WriteOutcome::default();
-        let links: Vec<_> = r.links.iter().collect();
-        for chunk in links.chunks(shared::ROWS_PER_STATEMENT) {
-            let mut q = sqlx::QueryBuilder::new("WITH v(id, c, u, b) AS (");
-            q.push_values(chunk, |mut row, (id, n)| {
-                row.push_bind(**id)
-                    .push_bind(n.clicks)
-                    .push_bind(n.unfurls)
-                    .push_bind(n.bots);
-            });
-            q.push(
-                ") UPDATE links SET clicks = links.clicks + v.c, unfurls = links.unfurls + v.u, \
-                    bots = links.bots + v.b FROM v WHERE links.id = v.id",
-            );
-            q.build().execute(&mut **tx).await?;
+        fn column<'a, K, V, T>(map: &'a BTreeMap<K, V>, f: impl Fn((&'a K, &'a V)) -> T) -> Vec<T> {
+            map.iter().map(f).collect()
         }
-        let channels: Vec<_> = r.channel_clicks.iter().collect();
-        for chunk in channels.chunks(shared::ROWS_PER_STATEMENT) {
-            let mut q = sqlx::QueryBuilder::new("INSERT INTO link_channel_stats (link_id, channel, clicks) ");
-            q.push_values(chunk, |mut row, ((link, channel), n)| {
-                row.push_bind(*link).push_bind(channel.to_string()).push_bind(**n);
-            });
-            q.push(
-                " ON CONFLICT (link_id, channel) DO UPDATE SET clicks = link_channel_stats.clicks + excluded.clicks",
-            );
-            q.build().execute(&mut **tx).await?;
-        }
-        let depths: Vec<_> = r.depth_clicks.iter().collect();
-        for chunk in depths.chunks(shared::ROWS_PER_STATEMENT) {
-            let mut q = sqlx::QueryBuilder::new("INSERT INTO link_depth_stats (link_id, depth, clicks) ");
-            q.push_values(chunk, |mut row, ((link, depth), n)| {
-                row.push_bind(*link).push_bind(*depth).push_bind(**n);
-            });
-            q.push(" ON CONFLICT (link_id, depth) DO UPDATE SET clicks = link_depth_stats.clicks + excluded.clicks");
-            q.build().execute(&mut **tx).await?;
-        }
-        let apps: Vec<_> = r.unfurl_apps.iter().collect();
-        for chunk in apps.chunks(shared::ROWS_PER_STATEMENT) {
-            let mut q = sqlx::QueryBuilder::new("INSERT INTO link_unfurl_stats (link_id, app, unfurls) ");
-            q.push_values(chunk, |mut row, ((link, app), n)| {
-                row.push_bind(*link).push_bind(*app).push_bind(**n);
-            });
-            q.push(" ON CONFLICT (link_id, app) DO UPDATE SET unfurls = link_unfurl_stats.unfurls + excluded.unfurls");
-            q.build().execute(&mut **tx).await?;
-        }
-        let days: Vec<_> = r.days.iter().collect();
-        for chunk in days.chunks(shared::ROWS_PER_STATEMENT) {
-            let mut q = sqlx::QueryBuilder::new("INSERT INTO link_daily_stats (link_id, day, clicks, unfurls, bots) ");
-            q.push_values(chunk, |mut row, ((link, day), n)| {
-                row.push_bind(*link)
-                    .push_bind(day.clone())
-                    .push_bind(n.clicks)
-                    .push_bind(n.unfurls)
-                    .push_bind(n.bots);
-            });
-            q.push(" ON CONFLICT (link_id, day) DO UPDATE SET clicks = link_daily_stats.clicks + excluded.clicks, \
-                    unfurls = link_daily_stats.unfurls + excluded.unfurls, bots = link_daily_stats.bots + excluded.bots");
-            q.build().execute(&mut **tx).await?;
-        }
-        let breakdown: Vec<_> = r.breakdown.iter().collect();
-        for chunk in breakdown.chunks(shared::ROWS_PER_STATEMENT) {
-            let mut q = sqlx::QueryBuilder::new(
-                "INSERT INTO link_daily_breakdown (link_id, day, channel, depth, kind, app, visits) ",
-            );
-            q.push_values(chunk, |mut row, ((link, day, channel, depth, kind, app), n)| {
-                row.push_bind(*link)
-                    .push_bind(day.clone())
-                    .push_bind(channel.to_string())
-                    .push_bind(*depth)
-                    .push_bind(*kind)
-                    .push_bind(*app)
-                    .push_bind(**n);
-            });
-            q.push(
-                " ON CONFLICT (link_id, day, channel, depth, kind, app) \
-                    DO UPDATE SET visits = link_daily_breakdown.visits + excluded.visits",
-            );
-            q.build().execute(&mut **tx).await?;
-        }
+        sqlx::query(
+            "WITH \
+             links_counted AS (UPDATE links SET clicks = links.clicks + v.c, unfurls = links.unfurls + v.u, \
+                bots = links.bots + v.b FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::int8[]) AS v(id, c, u, b) \
+                WHERE links.id = v.id), \
+             channels AS (INSERT INTO link_channel_stats (link_id, channel, clicks) \
+                SELECT * FROM unnest($5::int8[], $6::text[], $7::int8[]) \
+                ON CONFLICT (link_id, channel) DO UPDATE SET clicks = link_channel_stats.clicks + excluded.clicks), \
+             depths AS (INSERT INTO link_depth_stats (link_id, depth, clicks) \
+                SELECT * FROM unnest($8::int8[], $9::int8[], $10::int8[]) \
+                ON CONFLICT (link_id, depth) DO UPDATE SET clicks = link_depth_stats.clicks + excluded.clicks), \
+             apps AS (INSERT INTO link_unfurl_stats (link_id, app, unfurls) \
+                SELECT * FROM unnest($11::int8[], $12::text[], $13::int8[]) \
+                ON CONFLICT (link_id, app) DO UPDATE SET unfurls = link_unfurl_stats.unfurls + excluded.unfurls), \
+             days AS (INSERT INTO link_daily_stats (link_id, day, clicks, unfurls, bots) \
+                SELECT * FROM unnest($14::int8[], $15::text[], $16::int8[], $17::int8[], $18::int8[]) \
+                ON CONFLICT (link_id, day) DO UPDATE SET clicks = link_daily_stats.clicks + excluded.clicks, \
+                unfurls = link_daily_stats.unfurls + excluded.unfurls, bots = link_daily_stats.bots + excluded.bots), \
+             breakdown AS (INSERT INTO link_daily_breakdown (link_id, day, channel, depth, kind, app, visits) \
+                SELECT * FROM unnest($19::int8[], $20::text[], $21::text[], $22::int8[], $23::text[], $24::text[], $25::int8[]) \
+                ON CONFLICT (link_id, day, channel, depth, kind, app) \
+                DO UPDATE SET visits = link_daily_breakdown.visits + excluded.visits) \
+             SELECT 1",
+        )
+        .bind(column(&r.links, |(id, _)| *id))
+        .bind(column(&r.links, |(_, n)| n.clicks))
+        .bind(column(&r.links, |(_, n)| n.unfurls))
+        .bind(column(&r.links, |(_, n)| n.bots))
+        .bind(column(&r.channel_clicks, |((link, _), _)| *link))
+        .bind(column(&r.channel_clicks, |((_, channel), _)| &**channel))
+        .bind(column(&r.channel_clicks, |(_, n)| *n))
+        .bind(column(&r.depth_clicks, |((link, _), _)| *link))
+        .bind(column(&r.depth_clicks, |((_, depth), _)| *depth))
+        .bind(column(&r.depth_clicks, |(_, n)| *n))
+        .bind(column(&r.unfurl_apps, |((link, _), _)| *link))
+        .bind(column(&r.unfurl_apps, |((_, app), _)| *app))
+        .bind(column(&r.unfurl_apps, |(_, n)| *n))
+        .bind(column(&r.days, |((link, _), _)| *link))
+        .bind(column(&r.days, |((_, day), _)| day.as_str()))
+        .bind(column(&r.days, |(_, n)| n.clicks))
+        .bind(column(&r.days, |(_, n)| n.unfurls))
+        .bind(column(&r.days, |(_, n)| n.bots))
+        .bind(column(&r.breakdown, |((link, ..), _)| *link))
+        .bind(column(&r.breakdown, |((_, day, ..), _)| day.as_str()))
+        .bind(column(&r.breakdown, |((_, _, channel, ..), _)| &**channel))
+        .bind(column(&r.breakdown, |((_, _, _, depth, ..), _)| *depth))
+        .bind(column(&r.breakdown, |((.., kind, _), _)| *kind))
+        .bind(column(&r.breakdown, |((.., app), _)| *app))
+        .bind(column(&r.breakdown, |(_, n)| *n))
+        .execute(&mut **tx)
+        .await?;
         Self::add_unique_visitors(tx, &r.visitors).await?;
-        for (share_id, app) in &r.inferences {
-            let code: Option<String> = sqlx::query_scalar(
-                "UPDATE shares SET inferred_channel = $2 WHERE id = $1 AND inferred_channel IS NULL RETURNING code",
+        if !r.inferences.is_empty() {
+            outcome.newly_inferred = sqlx::query_scalar(
+                "UPDATE shares SET inferred_channel = v.app FROM unnest($1::int8[], $2::text[]) AS v(id, app) \
+                 WHERE shares.id = v.id AND shares.inferred_channel IS NULL RETURNING shares.code",
             )
-            .bind(*share_id)
-            .bind(*app)
-            .fetch_optional(&mut **tx)
+            .bind(column(&r.inferences, |(id, _)| *id))
+            .bind(column(&r.inferences, |(_, app)| *app))
+            .fetch_all(&mut **tx)
             .await?;
-            outcome.newly_inferred.extend(code);
         }
         Ok(outcome)
     }
