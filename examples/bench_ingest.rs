@@ -71,7 +71,7 @@ async fn main() -> anyhow::Result<()> {
         .map(|_| (0..batch_size).map(|_| visit(&shares, visitors, &mut rng)).collect())
         .collect();
     let started = Instant::now();
-    let work: Vec<VisitBatch> = visit_lists.into_iter().map(VisitBatch::new).collect();
+    let work: Vec<VisitBatch> = visit_lists.iter().map(|visits| VisitBatch::new(visits)).collect();
     println!(
         "rolled up {} visits: {:.2} µs per visit",
         batches * batch_size,

@@ -116,7 +116,7 @@ async fn seed_visits(
     let day = 86_400_000;
     let now = now_ms();
     for chunk in (0..count).collect::<Vec<_>>().chunks(2_000) {
-        let visits = chunk
+        let visits: Vec<_> = chunk
             .iter()
             .map(|_| {
                 let (share_id, _, depth) = &shares[rng.below(shares.len())];
@@ -144,7 +144,7 @@ async fn seed_visits(
                 }
             })
             .collect();
-        store.write_visits(&VisitBatch::new(visits)).await?;
+        store.write_visits(&VisitBatch::new(&visits)).await?;
     }
     Ok(())
 }

@@ -6,6 +6,7 @@
 use super::VisitRecord;
 use super::run::{VisitRun, runs_of};
 use crate::clock::day_of;
+use crate::domain::app::App;
 use crate::domain::visit::{VisitKind, VisitorHash};
 use foldhash::{HashMap, HashSet};
 use std::borrow::Cow;
@@ -22,11 +23,11 @@ pub struct Counts {
 }
 
 impl Counts {
-    fn add(&mut self, kind: VisitKind) {
+    fn add(&mut self, kind: VisitKind, n: i64) {
         match kind {
-            VisitKind::Click => self.clicks += 1,
-            VisitKind::Unfurl => self.unfurls += 1,
-            VisitKind::Bot => self.bots += 1,
+            VisitKind::Click => self.clicks += n,
+            VisitKind::Unfurl => self.unfurls += n,
+            VisitKind::Bot => self.bots += n,
         }
     }
 }
@@ -70,6 +71,15 @@ pub enum ShareCounts {
     Park,
 }
 
+/// What a batch counts its visits by before anything else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct ShareDay {
+    share_id: i64,
+    day: i64,
+    kind: VisitKind,
+    app: Option<App>,
+}
+
 #[derive(Debug)]
 pub struct VisitBatch {
     /// Unique per batch and the same on every attempt to write it (126 random bits): stored with
@@ -84,43 +94,60 @@ pub struct VisitBatch {
 }
 
 impl VisitBatch {
-    pub fn new(mut visits: Vec<VisitRecord>) -> VisitBatch {
-        // Grouped by link, in arrival order within each (the sort is stable): each link's visits
-        // become one run, and a link's ids still follow the order its visits arrived in.
-        visits.sort_by_key(|v| v.link_id);
-        // Per-visit work goes into hash maps that borrow from the batch; only the distinct keys
-        // are copied and sorted at the end. A date string per visit, and a tree walk per visit
-        // and rollup, showed up in the writer's profile.
+    pub fn new(visits: &[VisitRecord]) -> VisitBatch {
+        // Grouped by link, in arrival order within each: each link's visits become one run, and
+        // a link's ids follow the order its visits arrived in. Sorting positions, not the records
+        // themselves, which are a couple of hundred bytes each.
+        let mut order: Vec<(i64, u32)> = (0u32..).zip(visits).map(|(i, v)| (v.link_id, i)).collect();
+        order.sort_unstable();
+        let grouped: Vec<&VisitRecord> = order.iter().map(|&(_, i)| &visits[i as usize]).collect();
+
+        // Per visit, one count by share, day, kind and app (plus the visitor of a click): every
+        // rollup is a sum over those few thousand keys, since a share has one link, channel and
+        // depth. A map update per visit and rollup was most of the writer's own CPU.
+        let mut by_share: HashMap<ShareDay, (i64, &VisitRecord)> = HashMap::default();
+        let mut visitors: HashSet<(i64, VisitorHash)> = HashSet::default();
+        let mut inferences: HashMap<i64, &'static str> = HashMap::default();
+        for v in visits {
+            let key = ShareDay {
+                share_id: v.share_id,
+                day: v.at.div_euclid(MS_PER_DAY),
+                kind: v.kind,
+                app: v.app,
+            };
+            by_share.entry(key).or_insert((0, v)).0 += 1;
+            match (v.kind, v.app) {
+                (VisitKind::Click, _) => {
+                    visitors.insert((v.link_id, v.visitor));
+                }
+                (VisitKind::Unfurl, Some(app)) if v.infers_channel => {
+                    inferences.entry(v.share_id).or_insert(app.as_str());
+                }
+                _ => {}
+            }
+        }
         let mut shares: HashMap<i64, Counts> = HashMap::default();
         let mut links: HashMap<i64, Counts> = HashMap::default();
         let mut channel_clicks: HashMap<(i64, &str), i64> = HashMap::default();
         let mut depth_clicks: HashMap<(i64, i64), i64> = HashMap::default();
         let mut unfurl_apps: HashMap<(i64, &'static str), i64> = HashMap::default();
         let mut days: HashMap<(i64, i64), Counts> = HashMap::default();
-        let mut visitors: HashSet<(i64, VisitorHash)> = HashSet::default();
-        let mut inferences: HashMap<i64, &'static str> = HashMap::default();
         let mut breakdown: HashMap<(i64, i64, &str, i64, &'static str, &'static str), i64> = HashMap::default();
-        for v in &visits {
-            let day = v.at.div_euclid(MS_PER_DAY);
-            let app = v.app.map_or("", |a| a.as_str());
+        for (key, (n, v)) in &by_share {
+            let (n, link, kind) = (*n, v.link_id, key.kind);
+            let app = key.app.map_or("", |a| a.as_str());
             *breakdown
-                .entry((v.link_id, day, &*v.channel, v.depth, v.kind.as_str(), app))
-                .or_default() += 1;
-            shares.entry(v.share_id).or_default().add(v.kind);
-            links.entry(v.link_id).or_default().add(v.kind);
-            days.entry((v.link_id, day)).or_default().add(v.kind);
-            match (v.kind, v.app) {
+                .entry((link, key.day, &*v.channel, v.depth, kind.as_str(), app))
+                .or_default() += n;
+            shares.entry(key.share_id).or_default().add(kind, n);
+            links.entry(link).or_default().add(kind, n);
+            days.entry((link, key.day)).or_default().add(kind, n);
+            match (kind, key.app) {
                 (VisitKind::Click, _) => {
-                    *channel_clicks.entry((v.link_id, &*v.channel)).or_default() += 1;
-                    *depth_clicks.entry((v.link_id, v.depth)).or_default() += 1;
-                    visitors.insert((v.link_id, v.visitor));
+                    *channel_clicks.entry((link, &*v.channel)).or_default() += n;
+                    *depth_clicks.entry((link, v.depth)).or_default() += n;
                 }
-                (VisitKind::Unfurl, Some(app)) => {
-                    *unfurl_apps.entry((v.link_id, app.as_str())).or_default() += 1;
-                    if v.infers_channel {
-                        inferences.entry(v.share_id).or_insert(app.as_str());
-                    }
-                }
+                (VisitKind::Unfurl, Some(app)) => *unfurl_apps.entry((link, app.as_str())).or_default() += n,
                 _ => {}
             }
         }
@@ -151,7 +178,7 @@ impl VisitBatch {
         };
         VisitBatch {
             key: nanoid::nanoid!(),
-            runs: runs_of(&visits),
+            runs: runs_of(&grouped),
             visits: visits.len() as i64,
             rollups: r,
             share_counts: ShareCounts::Apply,
@@ -259,7 +286,7 @@ mod tests {
 
     #[test]
     fn a_batch_rolls_up_clicks_unfurls_and_bots_per_share_link_channel_and_day() {
-        let batch = VisitBatch::new(vec![
+        let batch = VisitBatch::new(&[
             visit(10, VisitKind::Unfurl, Some(App::Slack), 0),
             visit(10, VisitKind::Click, None, 1),
             visit(10, VisitKind::Click, None, 1),

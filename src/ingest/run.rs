@@ -58,8 +58,8 @@ pub struct StoredVisit {
     pub country: Option<String>,
 }
 
-/// The runs of `visits`, which must be grouped by link (a batch sorts them so).
-pub fn runs_of(visits: &[VisitRecord]) -> Vec<VisitRun> {
+/// The runs of `visits`, which must be grouped by link (a batch orders them so).
+pub fn runs_of(visits: &[&VisitRecord]) -> Vec<VisitRun> {
     let mut runs = Vec::new();
     let mut start = 0;
     while start < visits.len() {
@@ -137,7 +137,7 @@ mod tests {
     #[test]
     fn runs_split_at_each_new_link_and_give_each_its_place_in_the_batch() {
         let visits = [visit(1, 30), visit(1, 10), visit(2, 20), visit(5, 50)];
-        let runs = runs_of(&visits);
+        let runs = runs_of(&visits.iter().collect::<Vec<_>>());
         let shape: Vec<_> = runs
             .iter()
             .map(|r| (r.link_id, r.offset, r.visits, r.min_at, r.max_at))
@@ -147,7 +147,7 @@ mod tests {
 
     #[test]
     fn a_run_reads_back_every_field_in_order_even_quotes_and_non_ascii() {
-        let runs = runs_of(&[visit(3, 1_795_392_000_123), visit(3, 1_795_392_000_456)]);
+        let runs = runs_of(&[&visit(3, 1_795_392_000_123), &visit(3, 1_795_392_000_456)]);
         let read = visits_of(&runs[0].data).expect("a run we wrote reads back");
         assert_eq!(read.len(), 2);
         assert_eq!(
@@ -171,7 +171,7 @@ mod tests {
     #[test]
     fn a_busy_link_is_cut_into_runs_of_at_most_the_cap() {
         let visits: Vec<_> = (0..MAX_VISITS_PER_RUN as i64 * 2 + 1).map(|i| visit(9, i)).collect();
-        let runs = runs_of(&visits);
+        let runs = runs_of(&visits.iter().collect::<Vec<_>>());
         let sizes: Vec<_> = runs.iter().map(|r| (r.offset, r.visits)).collect();
         let cap = MAX_VISITS_PER_RUN as i32;
         assert_eq!(sizes, [(0, cap), (i64::from(cap), cap), (i64::from(cap) * 2, 1)]);

@@ -109,7 +109,7 @@ impl Writer {
             last_applied: tokio::time::Instant::now(),
         };
         // Counters an earlier run parked and could not apply (it crashed) are applied first.
-        self.write(Vec::new(), &mut parked).await;
+        self.write(&[], &mut parked).await;
         let mut stopping = false;
         while !stopping {
             tokio::select! {
@@ -121,7 +121,7 @@ impl Writer {
                 }
                 // Idle with counters parked: apply them rather than wait for the next visit.
                 _ = tokio::time::sleep_until(parked.last_applied + self.fold.fold_every), if parked.any => {
-                    self.write(Vec::new(), &mut parked).await;
+                    self.write(&[], &mut parked).await;
                     continue;
                 }
                 _ = stopped.changed() => break,
@@ -140,19 +140,22 @@ impl Writer {
                     }
                 }
             }
-            let visits = std::mem::replace(&mut buffer, Vec::with_capacity(self.batch_size));
-            self.write(visits, &mut parked).await;
+            // The buffer is kept for the next batch: a fresh one of this size is mapped anew and
+            // faulted in page by page.
+            self.write(&buffer, &mut parked).await;
+            buffer.clear();
         }
         rx.close();
         let started = Instant::now();
         let mut drained = 0;
         while rx.recv_many(&mut buffer, self.batch_size).await > 0 {
             drained += buffer.len();
-            self.write(std::mem::take(&mut buffer), &mut parked).await;
+            self.write(&buffer, &mut parked).await;
+            buffer.clear();
         }
         if parked.any {
             // Parked counters are safe in storage, but the next start would apply them late.
-            self.write(Vec::new(), &mut parked).await;
+            self.write(&[], &mut parked).await;
         }
         tracing::info!(
             drained,
@@ -162,7 +165,7 @@ impl Writer {
     }
 
     /// Writes `visits` (none: just applies parked share counters), retrying a failed attempt.
-    async fn write(&self, visits: Vec<VisitRecord>, parked: &mut Parked) {
+    async fn write(&self, visits: &[VisitRecord], parked: &mut Parked) {
         let mut batch = VisitBatch::new(visits);
         if self.fold.share_counts(batch.len(), parked.last_applied.elapsed()) == ShareCounts::Park {
             batch = batch.parking_share_counts();

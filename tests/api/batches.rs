@@ -17,11 +17,11 @@ on_both_backends! {
         let store = open_store(&app).await;
         let (share_id, _) = create_share_row(&app, store.as_ref(), link_id, "email").await;
         let click = |visitor| email_click(link_id, share_id, now_ms(), visitor);
-        let batch = VisitBatch::new(vec![click(1), click(2), click(2)]);
+        let batch = VisitBatch::new(&[click(1), click(2), click(2)]);
 
         let first = store.write_visits(&batch).await.expect("first attempt");
         let retry = store.write_visits(&batch).await.expect("the retry succeeds");
-        let next = VisitBatch::new(vec![click(3)]);
+        let next = VisitBatch::new(&[click(3)]);
         let other = store.write_visits(&next).await.expect("a different batch");
 
         assert!(!first.already_stored, "the first attempt stores the batch");
@@ -60,7 +60,7 @@ on_both_backends! {
         .await;
 
         // A crash left one batch's counters parked: a writer applies them when it starts.
-        let crashed = VisitBatch::new(vec![email_click(link_id, share_id, now_ms(), 1); 3]).parking_share_counts();
+        let crashed = VisitBatch::new(&vec![email_click(link_id, share_id, now_ms(), 1); 3]).parking_share_counts();
         store.write_visits(&crashed).await.expect("park a batch");
         assert_eq!(clicks_of_share().await, 0, "parked, not applied");
         assert_eq!(app.stats(link_id).await["clicks"]["total"], 3, "the link's own counts are not parked");

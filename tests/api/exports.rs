@@ -25,7 +25,7 @@ on_both_backends! {
                 visits.push(email_click(link_id, share_id, at, 7));
                 at += 1;
             }
-            store.write_visits(&VisitBatch::new(visits)).await.expect("write a batch");
+            store.write_visits(&VisitBatch::new(&visits)).await.expect("write a batch");
         }
         let (link_a, _) = shares[0];
 
