@@ -14,4 +14,5 @@ mod restart;
 mod shares;
 mod sites;
 mod stats;
+mod upgrade;
 mod web_ui;
