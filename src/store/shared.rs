@@ -79,9 +79,6 @@ pub(super) const TAKE_PARKED_SHARE_COUNTS: &str = "DELETE FROM pending_share_cou
 /// batch commits, so the blocks of instances writing at once never interleave.
 pub(super) const TAKE_VISIT_IDS: &str = "UPDATE visit_ids SET next_id = next_id + $1 RETURNING next_id - $1";
 
-/// Rows per multi-row statement: far below SQLite's 32,766 bound parameters even for visits.
-pub(super) const ROWS_PER_STATEMENT: usize = 1000;
-
 macro_rules! impl_store {
     ($store:ty) => {
         #[async_trait::async_trait]

@@ -86,6 +86,9 @@ pub(super) fn scoped(sql: &str, scope: &Scope, column: &str) -> String {
     sql.replace("{scope}", &condition)
 }
 
+/// Ids bound in one `IN (…)` list: far below either backend's limit on bound parameters.
+pub(super) const IDS_PER_STATEMENT: usize = 1000;
+
 /// A run of the visit log as the export reads it.
 #[derive(Debug, sqlx::FromRow)]
 pub(super) struct RunRow {
@@ -538,7 +541,7 @@ macro_rules! impl_workspace_store {
                     page.add_runs(&runs);
                 }
                 let mut shares = std::collections::HashMap::new();
-                for ids in page.share_ids().chunks(shared::ROWS_PER_STATEMENT) {
+                for ids in page.share_ids().chunks(workspace::IDS_PER_STATEMENT) {
                     let mut query = sqlx::QueryBuilder::new("SELECT id, code, channel, depth FROM shares WHERE id IN (");
                     let mut list = query.separated(", ");
                     for id in ids {
