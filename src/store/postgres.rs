@@ -99,9 +99,6 @@ impl PgStore {
     /// deadlock on each other.
     async fn apply_rollups(tx: &mut Transaction<'_, Postgres>, r: &Rollups) -> StoreResult<WriteOutcome> {
         let mut outcome = WriteOutcome::default();
-        fn column<'a, K, V, T>(map: &'a BTreeMap<K, V>, f: impl Fn((&'a K, &'a V)) -> T) -> Vec<T> {
-            map.iter().map(f).collect()
-        }
         sqlx::query(
             "WITH \
              links_counted AS (UPDATE links SET clicks = links.clicks + v.c, unfurls = links.unfurls + v.u, \
@@ -178,12 +175,12 @@ impl PgStore {
             "INSERT INTO visit_runs (first_id, link_id, visits, min_at, max_at, data) \
              SELECT * FROM unnest($1::int8[], $2::int8[], $3::int4[], $4::int8[], $5::int8[], $6::text[])",
         )
-        .bind(runs.iter().map(|r| first_id + r.offset).collect::<Vec<_>>())
-        .bind(runs.iter().map(|r| r.link_id).collect::<Vec<_>>())
-        .bind(runs.iter().map(|r| r.visits).collect::<Vec<_>>())
-        .bind(runs.iter().map(|r| r.min_at).collect::<Vec<_>>())
-        .bind(runs.iter().map(|r| r.max_at).collect::<Vec<_>>())
-        .bind(runs.iter().map(|r| r.data.as_str()).collect::<Vec<_>>())
+        .bind(column(runs, |r| first_id + r.offset))
+        .bind(column(runs, |r| r.link_id))
+        .bind(column(runs, |r| r.visits))
+        .bind(column(runs, |r| r.min_at))
+        .bind(column(runs, |r| r.max_at))
+        .bind(column(runs, |r| r.data.as_str()))
         .execute(&mut **tx)
         .await?;
         Ok(())
@@ -191,15 +188,14 @@ impl PgStore {
 
     /// Adds a batch's counts to its shares, one row per share touched, as arrays like the visits.
     async fn add_share_counts(tx: &mut Transaction<'_, Postgres>, shares: &BTreeMap<i64, Counts>) -> StoreResult<()> {
-        let column = |f: fn(&Counts) -> i64| shares.values().map(f).collect::<Vec<_>>();
         sqlx::query(
             "UPDATE shares SET clicks = shares.clicks + v.c, unfurls = shares.unfurls + v.u, bots = shares.bots + v.b \
              FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::int8[]) AS v(id, c, u, b) WHERE shares.id = v.id",
         )
-        .bind(shares.keys().copied().collect::<Vec<_>>())
-        .bind(column(|n| n.clicks))
-        .bind(column(|n| n.unfurls))
-        .bind(column(|n| n.bots))
+        .bind(column(shares, |(id, _)| *id))
+        .bind(column(shares, |(_, n)| n.clicks))
+        .bind(column(shares, |(_, n)| n.unfurls))
+        .bind(column(shares, |(_, n)| n.bots))
         .execute(&mut **tx)
         .await?;
         Ok(())
@@ -222,8 +218,8 @@ impl PgStore {
              fresh AS (SELECT link_id, COUNT(*) AS n FROM added GROUP BY link_id) \
              UPDATE links SET unique_visitors = links.unique_visitors + fresh.n FROM fresh WHERE links.id = fresh.link_id",
         )
-        .bind(visitors.iter().map(|(link, _)| *link).collect::<Vec<_>>())
-        .bind(visitors.iter().map(|(_, visitor)| visitor.to_string()).collect::<Vec<_>>())
+        .bind(column(visitors, |(link, _)| *link))
+        .bind(column(visitors, |(_, visitor)| visitor.to_string()))
         .execute(&mut **tx)
         .await?;
         Ok(())
@@ -266,6 +262,11 @@ impl PgStore {
         });
         Ok(())
     }
+}
+
+/// One column of rows, as an array for `unnest`: every batch statement sends its rows so.
+fn column<I: IntoIterator, T>(rows: I, f: impl FnMut(I::Item) -> T) -> Vec<T> {
+    rows.into_iter().map(f).collect()
 }
 
 impl_store!(PgStore);
