@@ -52,6 +52,11 @@ const RESERVED: &[&str] = &[
     "well-known",
 ];
 
+/// Whether `word` names a path of sharetrail's own (ignoring case), which no slug may take.
+pub fn is_reserved(word: &str) -> bool {
+    RESERVED.iter().any(|reserved| reserved.eq_ignore_ascii_case(word))
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SlugError {
     #[error("a custom slug must be {MIN_SLUG_LEN} to {MAX_CODE_LEN} characters long")]
@@ -114,8 +119,7 @@ impl Slug {
         if !raw.bytes().all(is_code_byte) {
             return Err(SlugError::Characters);
         }
-        let lower = raw.to_ascii_lowercase();
-        if RESERVED.contains(&lower.as_str()) {
+        if is_reserved(raw) {
             return Err(SlugError::Reserved(raw.to_owned()));
         }
         Ok(Slug(raw.to_owned()))

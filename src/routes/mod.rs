@@ -69,8 +69,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/{file}", web::get().to(qr::show))
                 .route("/{file}", web::head().to(qr::show)),
         )
-        // Whatever no route above claimed may be a short code. As the default service the hot
-        // path costs no pattern matching at all: the handler reads the one path segment itself.
+        // Short codes are mostly answered before routing (`startup::front_door`); whatever no
+        // route above claimed may still be one, such as a code that spells a reserved word.
         .default_service(web::to(redirect::follow));
 }
 

@@ -1,8 +1,9 @@
-//! `GET /{code}`: the hot path. Cache → classify → enqueue → 302, nothing slower.
+//! `GET /{code}`: the hot path. Cache → classify → enqueue → 302, nothing slower. Most redirects
+//! are answered before routing (see `short_code_path`), the rest by the router's fallback.
 
 use crate::classify::{VisitSignals, is_prefetch};
 use crate::clock::now_ms;
-use crate::domain::code::Code;
+use crate::domain::code::{Code, is_reserved};
 use crate::ingest::VisitRecord;
 use crate::lookup::{Cached, VisitTarget};
 use crate::routes::public::client_ip;
@@ -23,30 +24,48 @@ pub const ROUTE: &str = "/{code}";
 /// Marks a request `follow` answered, so the metrics need not match its path against every route.
 pub struct ShortCodeRoute;
 
-/// `GET` or `HEAD /{code}`; anything else that reached no route is a 404 page.
-pub async fn follow(req: HttpRequest) -> HttpResponse {
+/// The short code a request asks for, when it can be told before routing: `GET` or `HEAD` of
+/// one path segment that could be a code and is none of sharetrail's own words. Every page at
+/// the root with a name a code could have (`/healthz`, `/metrics`, `/demo`, `/app`) is reserved,
+/// so such a request can only be a redirect and need not walk the route table first.
+pub fn short_code_path(req: &HttpRequest) -> Option<Code> {
+    short_code(req).filter(|code| !is_reserved(code.as_str()))
+}
+
+/// `GET` or `HEAD` of one path segment that could be a code.
+fn short_code(req: &HttpRequest) -> Option<Code> {
+    if !matches!(*req.method(), Method::GET | Method::HEAD) {
+        return None;
+    }
+    Code::parse(req.path().strip_prefix('/').filter(|rest| !rest.contains('/'))?)
+}
+
+/// Answers a request `short_code_path` accepted, before routing.
+pub async fn redirect(req: &HttpRequest, code: &Code, state: &AppState) -> HttpResponse {
     let started = Instant::now();
+    let response = answer(req, code, state).await;
+    state.metrics.redirect_seconds.observe(started.elapsed().as_secs_f64());
+    response
+}
+
+/// Whatever reached no route: a short code the front door left to the router (a reserved word
+/// is never a slug, but a generated code could spell one), or a 404 page.
+pub async fn follow(req: HttpRequest) -> HttpResponse {
     req.extensions_mut().insert(ShortCodeRoute);
     // Borrowed rather than extracted: the extractor clones the state's `Arc`, a reference count
     // every worker writes on every redirect.
     let Some(state) = req.app_data::<web::Data<AppState>>() else {
         return unavailable_page();
     };
-    let single_segment = req.path().strip_prefix('/').filter(|rest| !rest.contains('/'));
-    let response = match single_segment {
-        Some(code) if matches!(*req.method(), Method::GET | Method::HEAD) => answer(&req, code, state).await,
-        _ => return not_found_page(),
-    };
-    state.metrics.redirect_seconds.observe(started.elapsed().as_secs_f64());
-    response
+    // Malformed and unknown codes get the same 404: nothing to learn from probing.
+    match short_code(&req) {
+        Some(code) => redirect(&req, &code, state).await,
+        None => not_found_page(),
+    }
 }
 
-async fn answer(req: &HttpRequest, raw_code: &str, state: &AppState) -> HttpResponse {
-    // Malformed and unknown codes get the same 404: nothing to learn from probing.
-    let Some(code) = Code::parse(raw_code) else {
-        return not_found_page();
-    };
-    let entry = match state.lookup.find(&code).await {
+async fn answer(req: &HttpRequest, code: &Code, state: &AppState) -> HttpResponse {
+    let entry = match state.lookup.find(code).await {
         Ok(entry) => entry,
         Err(err) => {
             tracing::error!(error = %crate::error::cause_chain(&err), "share lookup failed");
@@ -107,4 +126,44 @@ pub(crate) fn visit(req: &HttpRequest, share: &VisitTarget, now: i64, state: &Ap
 fn referrer_host(referrer: &str) -> Option<String> {
     let host = url::Url::parse(referrer).ok()?.host_str()?.to_ascii_lowercase();
     (!host.is_empty()).then_some(host)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    fn code_of(method: Method, path: &str) -> Option<String> {
+        let req = TestRequest::default().method(method).uri(path).to_http_request();
+        short_code_path(&req).map(|code| code.as_str().to_owned())
+    }
+
+    #[test]
+    fn a_get_or_head_of_one_segment_that_could_be_a_code_is_a_redirect() {
+        assert_eq!(code_of(Method::GET, "/Ab3dEf9x").as_deref(), Some("Ab3dEf9x"));
+        assert_eq!(code_of(Method::HEAD, "/launch-day").as_deref(), Some("launch-day"));
+        assert_eq!(
+            code_of(Method::GET, "/Ab3dEf9x?utm_source=x").as_deref(),
+            Some("Ab3dEf9x")
+        );
+    }
+
+    #[test]
+    fn pages_other_methods_and_other_shapes_are_left_to_the_router() {
+        for path in ["/healthz", "/metrics", "/demo", "/app", "/HEALTHZ", "/Settings"] {
+            assert_eq!(code_of(Method::GET, path), None, "{path} is reserved");
+        }
+        for path in [
+            "/",
+            "/share.js",
+            "/demo.js",
+            "/app/login",
+            "/qr/Ab3dEf9x.svg",
+            "/api/v1/links",
+        ] {
+            assert_eq!(code_of(Method::GET, path), None, "{path} cannot be a code");
+        }
+        assert_eq!(code_of(Method::POST, "/Ab3dEf9x"), None);
+        assert_eq!(code_of(Method::OPTIONS, "/Ab3dEf9x"), None);
+    }
 }

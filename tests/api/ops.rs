@@ -125,6 +125,18 @@ on_both_backends! {
         );
     }
 
+    async fn pages_at_the_root_are_never_taken_for_short_codes(app) {
+        // Redirects are answered before routing; these names could be codes but are pages.
+        for (path, content) in [("/healthz", "application/json"), ("/metrics", "application/openmetrics-text"), ("/demo", "text/html")] {
+            let response = get(&app, path).await;
+            assert_eq!(response.status(), 200, "{path}");
+            assert!(content_type(&response).starts_with(content), "{path}: {}", content_type(&response));
+        }
+        let web_ui = app.client.get(app.url("/app")).send().await.expect("request");
+        assert_eq!(web_ui.status(), 303, "/app sends a stranger to sign in");
+        assert!(location(web_ui.headers()).contains("/app/"), "{:?}", web_ui.headers());
+    }
+
     async fn the_front_page_is_an_html_page(app) {
         let response = get(&app, "/").await;
 
