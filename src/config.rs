@@ -51,7 +51,7 @@ pub struct Settings {
     pub visit_batch: usize,
 
     /// Longest wait, in milliseconds, for a visit batch to fill before it is written anyway.
-    #[arg(long, env = "SHARETRAIL_VISIT_FLUSH_MS", default_value_t = 50)]
+    #[arg(long, env = "SHARETRAIL_VISIT_FLUSH_MS", default_value_t = 200)]
     pub visit_flush_ms: u64,
 
     /// Short codes kept in the lookup cache (live and unknown ones alike).
@@ -105,7 +105,7 @@ impl Settings {
             trust_proxy: false,
             visit_queue: 200_000,
             visit_batch: 25_000,
-            visit_flush_ms: 50,
+            visit_flush_ms: 200,
             cache_capacity: 100_000,
             geoip_db: None,
             public_rate_per_ip: 120,
