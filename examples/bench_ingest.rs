@@ -16,6 +16,7 @@ use sharetrail::domain::{
     app::App, channel::Channel, code::Code, visit::DeviceClass, visit::VisitKind, visit::VisitorHash,
 };
 use sharetrail::ingest::{VisitBatch, VisitRecord};
+use sharetrail::lookup::VisitTarget;
 use sharetrail::store::{self, NewLink, NewShare, Store};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -37,13 +38,6 @@ fn cpu_time() -> Option<Duration> {
     let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
     // USER_HZ is 100 on every Linux this runs on.
     Some(Duration::from_millis(ticks * 10))
-}
-
-struct Share {
-    id: i64,
-    link_id: i64,
-    channel: Arc<str>,
-    depth: i64,
 }
 
 #[tokio::main]
@@ -104,7 +98,7 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn seed_shares(store: &dyn Store) -> anyhow::Result<Vec<Share>> {
+async fn seed_shares(store: &dyn Store) -> anyhow::Result<Vec<Arc<VisitTarget>>> {
     let mut shares = Vec::with_capacity(LINKS * SHARES_PER_LINK);
     for l in 0..LINKS {
         let link = store
@@ -130,18 +124,19 @@ async fn seed_shares(store: &dyn Store) -> anyhow::Result<Vec<Share>> {
                 token: None,
             };
             let record = store.create_share(&new, now_ms()).await?;
-            shares.push(Share {
-                id: record.id,
+            shares.push(Arc::new(VisitTarget {
+                share_id: record.id,
                 link_id: link.id,
                 channel: Arc::from(channel),
                 depth: record.depth,
-            });
+                infers_channel: false,
+            }));
         }
     }
     Ok(shares)
 }
 
-fn visit(shares: &[Share], visitors: usize, rng: &mut Lcg) -> VisitRecord {
+fn visit(shares: &[Arc<VisitTarget>], visitors: usize, rng: &mut Lcg) -> VisitRecord {
     let share = &shares[rng.below(shares.len())];
     let (kind, app, device) = match rng.below(100) {
         0..=84 => (VisitKind::Click, None, DeviceClass::Mobile),
@@ -149,19 +144,15 @@ fn visit(shares: &[Share], visitors: usize, rng: &mut Lcg) -> VisitRecord {
         _ => (VisitKind::Bot, None, DeviceClass::Bot),
     };
     VisitRecord {
-        share_id: share.id,
-        link_id: share.link_id,
-        channel: share.channel.clone(),
-        depth: share.depth,
+        share: Arc::clone(share),
         at: now_ms(),
         kind,
         app,
+        device,
         visitor: VisitorHash::from_bytes((rng.below(visitors) as u128).to_be_bytes()),
         referrer_host: None,
-        device,
         browser: Some(Arc::from("Chrome Mobile")),
         os: Some(Arc::from("Android")),
         country: None,
-        infers_channel: false,
     }
 }

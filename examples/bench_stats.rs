@@ -10,6 +10,7 @@ use sharetrail::domain::{
     api_key, app::App, channel::Channel, code::Code, visit::DeviceClass, visit::VisitKind, visit::VisitorHash,
 };
 use sharetrail::ingest::{VisitBatch, VisitRecord};
+use sharetrail::lookup::VisitTarget;
 use sharetrail::startup::Application;
 use sharetrail::store::{self, NewLink, NewShare, Store};
 use std::sync::Arc;
@@ -127,20 +128,22 @@ async fn seed_visits(
                     _ => (VisitKind::Bot, None),
                 };
                 VisitRecord {
-                    share_id: *share_id,
-                    link_id,
-                    channel: Arc::from(CHANNELS[rng.below(CHANNELS.len())]),
-                    depth: *depth,
+                    share: Arc::new(VisitTarget {
+                        share_id: *share_id,
+                        link_id,
+                        channel: Arc::from(CHANNELS[rng.below(CHANNELS.len())]),
+                        depth: *depth,
+                        infers_channel: false,
+                    }),
                     at: now - (rng.below(90) as i64) * day,
                     kind,
                     app,
+                    device: DeviceClass::Mobile,
                     visitor: VisitorHash::from_bytes((rng.below(300_000) as u128).to_be_bytes()),
                     referrer_host: None,
-                    device: DeviceClass::Mobile,
                     browser: Some(Arc::from("Chrome Mobile")),
                     os: Some(Arc::from("Android")),
                     country: None,
-                    infers_channel: false,
                 }
             })
             .collect();

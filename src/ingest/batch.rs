@@ -98,7 +98,7 @@ impl VisitBatch {
         // Grouped by link, in arrival order within each: each link's visits become one run, and
         // a link's ids follow the order its visits arrived in. Sorting positions, not the records
         // themselves, which are a couple of hundred bytes each.
-        let mut order: Vec<(i64, u32)> = (0u32..).zip(visits).map(|(i, v)| (v.link_id, i)).collect();
+        let mut order: Vec<(i64, u32)> = (0u32..).zip(visits).map(|(i, v)| (v.share.link_id, i)).collect();
         order.sort_unstable();
         let grouped: Vec<&VisitRecord> = order.iter().map(|&(_, i)| &visits[i as usize]).collect();
 
@@ -110,7 +110,7 @@ impl VisitBatch {
         let mut inferences: HashMap<i64, &'static str> = HashMap::default();
         for v in visits {
             let key = ShareDay {
-                share_id: v.share_id,
+                share_id: v.share.share_id,
                 day: v.at.div_euclid(MS_PER_DAY),
                 kind: v.kind,
                 app: v.app,
@@ -118,10 +118,10 @@ impl VisitBatch {
             by_share.entry(key).or_insert((0, v)).0 += 1;
             match (v.kind, v.app) {
                 (VisitKind::Click, _) => {
-                    visitors.insert((v.link_id, v.visitor));
+                    visitors.insert((v.share.link_id, v.visitor));
                 }
-                (VisitKind::Unfurl, Some(app)) if v.infers_channel => {
-                    inferences.entry(v.share_id).or_insert(app.as_str());
+                (VisitKind::Unfurl, Some(app)) if v.share.infers_channel => {
+                    inferences.entry(v.share.share_id).or_insert(app.as_str());
                 }
                 _ => {}
             }
@@ -134,18 +134,19 @@ impl VisitBatch {
         let mut days: HashMap<(i64, i64), Counts> = HashMap::default();
         let mut breakdown: HashMap<(i64, i64, &str, i64, &'static str, &'static str), i64> = HashMap::default();
         for (key, (n, v)) in &by_share {
-            let (n, link, kind) = (*n, v.link_id, key.kind);
+            let (n, share, kind) = (*n, &v.share, key.kind);
+            let link = share.link_id;
             let app = key.app.map_or("", |a| a.as_str());
             *breakdown
-                .entry((link, key.day, &*v.channel, v.depth, kind.as_str(), app))
+                .entry((link, key.day, &*share.channel, share.depth, kind.as_str(), app))
                 .or_default() += n;
             shares.entry(key.share_id).or_default().add(kind, n);
             links.entry(link).or_default().add(kind, n);
             days.entry((link, key.day)).or_default().add(kind, n);
             match (kind, key.app) {
                 (VisitKind::Click, _) => {
-                    *channel_clicks.entry((link, &*v.channel)).or_default() += n;
-                    *depth_clicks.entry((link, v.depth)).or_default() += n;
+                    *channel_clicks.entry((link, &*share.channel)).or_default() += n;
+                    *depth_clicks.entry((link, share.depth)).or_default() += n;
                 }
                 (VisitKind::Unfurl, Some(app)) => *unfurl_apps.entry((link, app.as_str())).or_default() += n,
                 _ => {}
@@ -264,23 +265,26 @@ mod tests {
     use super::*;
     use crate::domain::app::App;
     use crate::domain::visit::DeviceClass;
+    use crate::lookup::VisitTarget;
 
     fn visit(share_id: i64, kind: VisitKind, app: Option<App>, visitor: u8) -> VisitRecord {
         VisitRecord {
-            share_id,
-            link_id: 1,
-            channel: Arc::from(if share_id == 10 { "copy" } else { "whatsapp" }),
-            depth: share_id / 10,
+            share: Arc::new(VisitTarget {
+                share_id,
+                link_id: 1,
+                channel: Arc::from(if share_id == 10 { "copy" } else { "whatsapp" }),
+                depth: share_id / 10,
+                infers_channel: share_id == 10,
+            }),
             at: 1_795_392_000_000,
             kind,
             app,
+            device: DeviceClass::Desktop,
             visitor: VisitorHash::from_bytes([visitor; 16]),
             referrer_host: None,
-            device: DeviceClass::Desktop,
             browser: None,
             os: None,
             country: None,
-            infers_channel: share_id == 10,
         }
     }
 

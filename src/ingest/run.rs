@@ -36,11 +36,11 @@ struct StoredForm<'a>(
     &'static str,
     Option<&'static str>,
     &'a str,
-    &'a Option<String>,
+    Option<&'a str>,
     &'static str,
     Option<&'a str>,
     Option<&'a str>,
-    &'a Option<String>,
+    Option<&'a str>,
 );
 
 /// One visit as read back from a run: the columns of the visit log.
@@ -63,11 +63,11 @@ pub fn runs_of(visits: &[&VisitRecord]) -> Vec<VisitRun> {
     let mut runs = Vec::new();
     let mut start = 0;
     while start < visits.len() {
-        let link_id = visits[start].link_id;
+        let link_id = visits[start].share.link_id;
         let len = visits[start..]
             .iter()
             .take(MAX_VISITS_PER_RUN)
-            .take_while(|v| v.link_id == link_id)
+            .take_while(|v| v.share.link_id == link_id)
             .count();
         let run = &visits[start..start + len];
         let hexes: Vec<VisitorHex> = run.iter().map(|v| v.visitor.hex()).collect();
@@ -76,16 +76,16 @@ pub fn runs_of(visits: &[&VisitRecord]) -> Vec<VisitRun> {
             .zip(&hexes)
             .map(|(v, hex)| {
                 StoredForm(
-                    v.share_id,
+                    v.share.share_id,
                     v.at,
                     v.kind.as_str(),
                     v.app.map(|a| a.as_str()),
                     hex.as_str(),
-                    &v.referrer_host,
+                    v.referrer_host.as_deref(),
                     v.device.as_str(),
                     v.browser.as_deref(),
                     v.os.as_deref(),
-                    &v.country,
+                    v.country.as_deref(),
                 )
             })
             .collect();
@@ -113,24 +113,27 @@ mod tests {
     use super::*;
     use crate::domain::app::App;
     use crate::domain::visit::{DeviceClass, VisitKind, VisitorHash};
+    use crate::lookup::VisitTarget;
     use std::sync::Arc;
 
     fn visit(link_id: i64, at: i64) -> VisitRecord {
         VisitRecord {
-            share_id: link_id * 100,
-            link_id,
-            channel: Arc::from("slack"),
-            depth: 0,
+            share: Arc::new(VisitTarget {
+                share_id: link_id * 100,
+                link_id,
+                channel: Arc::from("slack"),
+                depth: 0,
+                infers_channel: false,
+            }),
             at,
             kind: VisitKind::Unfurl,
             app: Some(App::Slack),
+            device: DeviceClass::Bot,
             visitor: VisitorHash::from_bytes([7; 16]),
             referrer_host: Some("news.example".into()),
-            device: DeviceClass::Bot,
             browser: Some(Arc::from("Slackbot \"link\" ✓")),
             os: None,
             country: Some("NZ".into()),
-            infers_channel: false,
         }
     }
 

@@ -31,7 +31,8 @@ pub struct VisitTarget {
 /// A live share, ready to redirect.
 #[derive(Debug)]
 pub struct LiveShare {
-    pub target: VisitTarget,
+    /// Shared with every visit queued for this share.
+    pub target: Arc<VisitTarget>,
     /// Ready to send: cloning a `HeaderValue` is a reference-count bump, not a copy.
     pub location: HeaderValue,
     /// The earlier of the share's and the link's expiry.
@@ -195,13 +196,13 @@ fn to_cached(t: RedirectTarget) -> Cached {
         return Cached::Gone;
     };
     Cached::Live(LiveShare {
-        target: VisitTarget {
+        target: Arc::new(VisitTarget {
             share_id: t.share_id,
             link_id: t.link_id,
             channel: Arc::from(channel.as_str()),
             depth: t.depth,
             infers_channel: channel.is_inferable() && t.inferred_channel.is_none(),
-        },
+        }),
         location,
         expires_at,
     })

@@ -150,13 +150,13 @@ pub async fn arrival(req: HttpRequest, body: web::Payload, state: web::Data<AppS
         };
         let share = state.store.create_share(&new, now_ms()).await?;
         state.invalidate(Some(std::slice::from_ref(&share.code))).await;
-        let target = VisitTarget {
+        let target = Arc::new(VisitTarget {
             share_id: share.id,
             link_id: share.link_id,
             channel: Arc::from(share.channel.as_str()),
             depth: share.depth,
             infers_channel: share.inferred_channel.is_none(),
-        };
+        });
         state
             .ingest
             .record(super::redirect::visit(&request, &target, now_ms(), &state));

@@ -12,6 +12,7 @@ use crate::web::{gone_page, not_found_page, unavailable_page};
 use actix_web::http::header::HeaderName;
 use actix_web::http::{Method, header};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+use std::sync::Arc;
 use std::time::Instant;
 
 const SEC_PURPOSE: HeaderName = HeaderName::from_static("sec-purpose");
@@ -90,7 +91,7 @@ async fn answer(req: &HttpRequest, code: &Code, state: &AppState) -> HttpRespons
 }
 
 /// A visit of `share` by whoever sent `req`: classified, hashed, never holding the address.
-pub(crate) fn visit(req: &HttpRequest, share: &VisitTarget, now: i64, state: &AppState) -> VisitRecord {
+pub(crate) fn visit(req: &HttpRequest, share: &Arc<VisitTarget>, now: i64, state: &AppState) -> VisitRecord {
     let headers = req.headers();
     // Typed names: looking a header up by `&str` parses the name on every request.
     let text = |name: &HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
@@ -105,27 +106,23 @@ pub(crate) fn visit(req: &HttpRequest, share: &VisitTarget, now: i64, state: &Ap
     // Only the country is kept; the address itself is never stored.
     let country = state.geoip.as_ref().and_then(|geo| geo.country(ip));
     VisitRecord {
-        share_id: share.share_id,
-        link_id: share.link_id,
-        channel: share.channel.clone(),
-        depth: share.depth,
+        share: Arc::clone(share),
         at: now,
         kind: verdict.kind,
         app: verdict.app,
+        device: verdict.device,
         visitor: state.salt.visitor_hash(ip, user_agent, share.link_id),
         referrer_host: text(&header::REFERER).and_then(referrer_host),
-        device: verdict.device,
         browser: verdict.browser,
         os: verdict.os,
-        country,
-        infers_channel: share.infers_channel,
+        country: country.map(String::into_boxed_str),
     }
 }
 
 /// Only the host: a referrer's path can carry personal data.
-fn referrer_host(referrer: &str) -> Option<String> {
+fn referrer_host(referrer: &str) -> Option<Box<str>> {
     let host = url::Url::parse(referrer).ok()?.host_str()?.to_ascii_lowercase();
-    (!host.is_empty()).then_some(host)
+    (!host.is_empty()).then(|| host.into_boxed_str())
 }
 
 #[cfg(test)]

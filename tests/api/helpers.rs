@@ -10,6 +10,7 @@ use sharetrail::config::Settings;
 use sharetrail::domain::code::Code;
 use sharetrail::domain::visit::{DeviceClass, VisitKind, VisitorHash};
 use sharetrail::ingest::VisitRecord;
+use sharetrail::lookup::VisitTarget;
 use sharetrail::startup::Application;
 use sharetrail::store::Store;
 use std::path::PathBuf;
@@ -273,20 +274,22 @@ pub async fn create_share_row(app: &TestApp, store: &dyn Store, link_id: i64, ch
 /// A desktop click on an `email` share, as a redirect would record it.
 pub fn email_click(link_id: i64, share_id: i64, at: i64, visitor: u8) -> VisitRecord {
     VisitRecord {
-        share_id,
-        link_id,
-        channel: Arc::from("email"),
-        depth: 0,
+        share: Arc::new(VisitTarget {
+            share_id,
+            link_id,
+            channel: Arc::from("email"),
+            depth: 0,
+            infers_channel: false,
+        }),
         at,
         kind: VisitKind::Click,
         app: None,
+        device: DeviceClass::Desktop,
         visitor: VisitorHash::from_bytes([visitor; 16]),
         referrer_host: None,
-        device: DeviceClass::Desktop,
         browser: None,
         os: None,
         country: None,
-        infers_channel: false,
     }
 }
 
