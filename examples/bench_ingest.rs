@@ -13,7 +13,7 @@
 use sharetrail::clock::now_ms;
 use sharetrail::domain::destination::Destination;
 use sharetrail::domain::{
-    app::App, channel::Channel, code::Code, visit::DeviceClass, visit::VisitKind, visit::VisitorHash,
+    app::App, channel::Channel, code::Code, visit::DeviceClass, visit::Software, visit::VisitKind, visit::VisitorHash,
 };
 use sharetrail::ingest::{VisitBatch, VisitRecord};
 use sharetrail::lookup::VisitTarget;
@@ -151,8 +151,10 @@ fn visit(shares: &[Arc<VisitTarget>], visitors: usize, rng: &mut Lcg) -> VisitRe
         device,
         visitor: VisitorHash::from_bytes((rng.below(visitors) as u128).to_be_bytes()),
         referrer_host: None,
-        browser: Some(Arc::from("Chrome Mobile")),
-        os: Some(Arc::from("Android")),
+        software: Some(Arc::new(Software {
+            browser: Some("Chrome Mobile".into()),
+            os: Some("Android".into()),
+        })),
         country: None,
     }
 }

@@ -7,7 +7,8 @@
 use sharetrail::clock::now_ms;
 use sharetrail::config::Settings;
 use sharetrail::domain::{
-    api_key, app::App, channel::Channel, code::Code, visit::DeviceClass, visit::VisitKind, visit::VisitorHash,
+    api_key, app::App, channel::Channel, code::Code, visit::DeviceClass, visit::Software, visit::VisitKind,
+    visit::VisitorHash,
 };
 use sharetrail::ingest::{VisitBatch, VisitRecord};
 use sharetrail::lookup::VisitTarget;
@@ -141,8 +142,10 @@ async fn seed_visits(
                     device: DeviceClass::Mobile,
                     visitor: VisitorHash::from_bytes((rng.below(300_000) as u128).to_be_bytes()),
                     referrer_host: None,
-                    browser: Some(Arc::from("Chrome Mobile")),
-                    os: Some(Arc::from("Android")),
+                    software: Some(Arc::new(Software {
+                        browser: Some("Chrome Mobile".into()),
+                        os: Some("Android".into()),
+                    })),
                     country: None,
                 }
             })

@@ -43,7 +43,7 @@ pub struct Settings {
     pub trust_proxy: bool,
 
     /// Visits held in memory waiting for the writer; beyond this they are dropped and counted.
-    #[arg(long, env = "SHARETRAIL_VISIT_QUEUE", default_value_t = 300_000)]
+    #[arg(long, env = "SHARETRAIL_VISIT_QUEUE", default_value_t = 400_000)]
     pub visit_queue: usize,
 
     /// Most visits written in one transaction.
@@ -103,7 +103,7 @@ impl Settings {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             base_url: None,
             trust_proxy: false,
-            visit_queue: 300_000,
+            visit_queue: 400_000,
             visit_batch: 25_000,
             visit_flush_ms: 200,
             cache_capacity: 100_000,

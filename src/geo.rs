@@ -1,6 +1,7 @@
 //! Optional GeoIP: the country of a visit, from a MaxMind-format database the operator supplies
 //! (GeoLite2-Country, DB-IP country lite, or any City file). Only the country code leaves this module.
 
+use crate::domain::visit::Country;
 use anyhow::Context;
 use maxminddb::{Reader, path};
 use std::net::IpAddr;
@@ -22,7 +23,7 @@ impl GeoIp {
 
     /// Upper-case ISO 3166-1 alpha-2 code; `None` for private or unknown addresses and for any lookup error, since a
     /// visit without a country is better than a failed redirect.
-    pub fn country(&self, ip: IpAddr) -> Option<String> {
+    pub fn country(&self, ip: IpAddr) -> Option<Country> {
         // Dual-stack sockets report IPv4 clients as ::ffff:a.b.c.d; the tree files them as plain IPv4.
         let ip = ip.to_canonical();
         if !is_routable(ip) {
@@ -36,7 +37,7 @@ impl GeoIp {
             .decode_path(&path!["country", "iso_code"])
             .ok()??;
         // The column holds two letters; anything else in a third-party file counts as unknown.
-        (code.len() == 2 && code.bytes().all(|b| b.is_ascii_alphabetic())).then(|| code.to_ascii_uppercase())
+        Country::parse(code)
     }
 }
 
@@ -100,7 +101,7 @@ mod tests {
     }
 
     fn country(geo: &GeoIp, ip: &str) -> Option<String> {
-        geo.country(ip.parse().unwrap())
+        geo.country(ip.parse().unwrap()).map(|c| c.as_str().to_owned())
     }
 
     const NETWORKS: &[(&str, &str)] = &[("81.2.69.0/24", "GB"), ("2001:db8::/32", "DE"), ("10.0.0.0/8", "FR")];

@@ -1,7 +1,5 @@
 //! Browser, OS and device class from the uap-core regexes.
 
-use std::sync::Arc;
-
 use anyhow::Context as _;
 use ua_parser::{Extractor, Regexes, device, os, user_agent};
 
@@ -15,8 +13,8 @@ pub(super) struct Device {
     pub class: DeviceClass,
     /// uap-core tags many crawlers as the "Spider" device.
     pub is_spider: bool,
-    pub browser: Option<Arc<str>>,
-    pub os: Option<Arc<str>>,
+    pub browser: Option<Box<str>>,
+    pub os: Option<Box<str>>,
 }
 
 pub(super) struct DeviceParser {
@@ -41,8 +39,8 @@ impl DeviceParser {
 
     pub(super) fn parse(&self, user_agent: &str) -> Device {
         let (browser, os, device) = self.extractor.extract(user_agent);
-        let browser = browser.as_ref().and_then(|b| known(&b.family)).map(Arc::from);
-        let os = os.as_ref().and_then(|o| known(&o.os)).map(Arc::from);
+        let browser = browser.as_ref().and_then(|b| known(&b.family)).map(Box::from);
+        let os = os.as_ref().and_then(|o| known(&o.os)).map(Box::from);
         let device = device.as_ref().and_then(|d| known(&d.device));
         let is_spider = device == Some("Spider");
         let class = if is_spider {

@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use quick_cache::sync::Cache;
 
 use crate::domain::app::App;
-use crate::domain::visit::{DeviceClass, VisitKind};
+use crate::domain::visit::{DeviceClass, Software, VisitKind};
 use crawlers::Crawlers;
 use device::DeviceParser;
 use table::AppTable;
@@ -60,10 +60,20 @@ pub struct Verdict {
     /// Describes the agent, not the request: a HEAD or prefetch from a phone
     /// browser is a `Bot` visit from a `Mobile` device.
     pub device: DeviceClass,
+    /// Browser and OS family; `None` when uap-core knows neither.
+    pub software: Option<Arc<Software>>,
+}
+
+impl Verdict {
     /// Browser family, e.g. "Chrome Mobile".
-    pub browser: Option<Arc<str>>,
+    pub fn browser(&self) -> Option<&str> {
+        self.software.as_ref()?.browser.as_deref()
+    }
+
     /// OS family, e.g. "Android".
-    pub os: Option<Arc<str>>,
+    pub fn os(&self) -> Option<&str> {
+        self.software.as_ref()?.os.as_deref()
+    }
 }
 
 /// What a user agent is, independent of the request it came with.
@@ -80,8 +90,7 @@ enum Agent {
 struct Profile {
     agent: Agent,
     device: DeviceClass,
-    browser: Option<Arc<str>>,
-    os: Option<Arc<str>>,
+    software: Option<Arc<Software>>,
 }
 
 pub struct Classifier {
@@ -134,8 +143,7 @@ impl Classifier {
                 kind: VisitKind::Bot,
                 app: None,
                 device: DeviceClass::Bot,
-                browser: None,
-                os: None,
+                software: None,
             };
         }
         let speculative = signals.is_head || signals.is_prefetch;
@@ -152,8 +160,7 @@ impl Classifier {
                 kind,
                 app,
                 device: profile.device,
-                browser: profile.browser.clone(),
-                os: profile.os.clone(),
+                software: profile.software.clone(),
             }
         })
     }
@@ -168,8 +175,7 @@ impl Classifier {
             })
             .unwrap_or_else(|never| match never {});
         Profile {
-            browser: shared.browser.as_deref().map(Arc::from),
-            os: shared.os.as_deref().map(Arc::from),
+            software: shared.software.as_deref().cloned().map(Arc::new),
             ..*shared
         }
     }
@@ -202,8 +208,12 @@ impl Classifier {
         Profile {
             agent,
             device: device_class,
-            browser: device.browser,
-            os: device.os,
+            software: (device.browser.is_some() || device.os.is_some()).then(|| {
+                Arc::new(Software {
+                    browser: device.browser,
+                    os: device.os,
+                })
+            }),
         }
     }
 

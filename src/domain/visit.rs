@@ -33,6 +33,35 @@ impl VisitKind {
     }
 }
 
+/// The browser and OS families of a user agent, as uap-core names them ("Chrome Mobile",
+/// "Android"). One allocation per agent, which every visit of that agent shares.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Software {
+    pub browser: Option<Box<str>>,
+    pub os: Option<Box<str>>,
+}
+
+/// An ISO 3166-1 alpha-2 country code, upper case: two bytes, no allocation per visit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Country([u8; 2]);
+
+impl Country {
+    /// Two ASCII letters, in either case; anything else is no country.
+    pub fn parse(code: &str) -> Option<Country> {
+        match code.as_bytes() {
+            &[a, b] if a.is_ascii_alphabetic() && b.is_ascii_alphabetic() => {
+                Some(Country([a.to_ascii_uppercase(), b.to_ascii_uppercase()]))
+            }
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Built from two ASCII letters only, so always UTF-8.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
 /// Coarse device family of a visitor, from the user agent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -103,5 +132,25 @@ mod visitor_tests {
         let hash = VisitorHash::from_bytes(bytes);
         assert_eq!(hash.hex().as_str(), "ab00000000000000000000000000000f");
         assert_eq!(hash.to_string(), hash.hex().as_str());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_country_is_two_letters_kept_in_upper_case() {
+        assert_eq!(
+            Country::parse("GB").map(|c| c.as_str().to_owned()).as_deref(),
+            Some("GB")
+        );
+        assert_eq!(
+            Country::parse("nz").map(|c| c.as_str().to_owned()).as_deref(),
+            Some("NZ")
+        );
+        for bad in ["", "G", "GBR", "G1", "é", "--"] {
+            assert_eq!(Country::parse(bad), None, "{bad:?}");
+        }
     }
 }

@@ -282,8 +282,7 @@ mod tests {
             device: DeviceClass::Desktop,
             visitor: VisitorHash::from_bytes([visitor; 16]),
             referrer_host: None,
-            browser: None,
-            os: None,
+            software: None,
             country: None,
         }
     }

@@ -9,7 +9,7 @@
 //! JSON keeps the log readable in SQL on both backends (the `visits` view unpacks it).
 
 use super::VisitRecord;
-use crate::domain::visit::VisitorHex;
+use crate::domain::visit::{Country, VisitorHex};
 use serde::Serialize;
 
 /// A cap on one row's size (about 60 KB of JSON), so one busy link's burst never becomes a
@@ -83,9 +83,9 @@ pub fn runs_of(visits: &[&VisitRecord]) -> Vec<VisitRun> {
                     hex.as_str(),
                     v.referrer_host.as_deref(),
                     v.device.as_str(),
-                    v.browser.as_deref(),
-                    v.os.as_deref(),
-                    v.country.as_deref(),
+                    v.software.as_ref().and_then(|s| s.browser.as_deref()),
+                    v.software.as_ref().and_then(|s| s.os.as_deref()),
+                    v.country.as_ref().map(Country::as_str),
                 )
             })
             .collect();
@@ -112,7 +112,7 @@ pub fn visits_of(data: &str) -> Result<Vec<StoredVisit>, serde_json::Error> {
 mod tests {
     use super::*;
     use crate::domain::app::App;
-    use crate::domain::visit::{DeviceClass, VisitKind, VisitorHash};
+    use crate::domain::visit::{DeviceClass, Software, VisitKind, VisitorHash};
     use crate::lookup::VisitTarget;
     use std::sync::Arc;
 
@@ -131,9 +131,11 @@ mod tests {
             device: DeviceClass::Bot,
             visitor: VisitorHash::from_bytes([7; 16]),
             referrer_host: Some("news.example".into()),
-            browser: Some(Arc::from("Slackbot \"link\" ✓")),
-            os: None,
-            country: Some("NZ".into()),
+            software: Some(Arc::new(Software {
+                browser: Some("Slackbot \"link\" ✓".into()),
+                os: None,
+            })),
+            country: Country::parse("NZ"),
         }
     }
 

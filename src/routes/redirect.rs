@@ -113,9 +113,8 @@ pub(crate) fn visit(req: &HttpRequest, share: &Arc<VisitTarget>, now: i64, state
         device: verdict.device,
         visitor: state.salt.visitor_hash(ip, user_agent, share.link_id),
         referrer_host: text(&header::REFERER).and_then(referrer_host),
-        browser: verdict.browser,
-        os: verdict.os,
-        country: country.map(String::into_boxed_str),
+        software: verdict.software,
+        country,
     }
 }
 

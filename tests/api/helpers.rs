@@ -287,8 +287,7 @@ pub fn email_click(link_id: i64, share_id: i64, at: i64, visitor: u8) -> VisitRe
         device: DeviceClass::Desktop,
         visitor: VisitorHash::from_bytes([visitor; 16]),
         referrer_host: None,
-        browser: None,
-        os: None,
+        software: None,
         country: None,
     }
 }

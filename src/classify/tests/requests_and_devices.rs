@@ -59,8 +59,8 @@ fn prefetch_is_read_from_sec_purpose_purpose_or_x_moz() {
 fn an_iphone_is_mobile_safari_on_ios() {
     let verdict = get(IPHONE_SAFARI);
     assert_eq!(verdict.device, DeviceClass::Mobile);
-    assert_eq!(verdict.browser.as_deref(), Some("Mobile Safari"));
-    assert_eq!(verdict.os.as_deref(), Some("iOS"));
+    assert_eq!(verdict.browser(), Some("Mobile Safari"));
+    assert_eq!(verdict.os(), Some("iOS"));
 }
 
 #[test]
@@ -73,16 +73,16 @@ fn an_ipad_and_an_android_tablet_are_tablets() {
 fn an_android_phone_is_mobile_chrome_on_android() {
     let verdict = get(ANDROID_CHROME);
     assert_eq!(verdict.device, DeviceClass::Mobile);
-    assert_eq!(verdict.browser.as_deref(), Some("Chrome Mobile"));
-    assert_eq!(verdict.os.as_deref(), Some("Android"));
+    assert_eq!(verdict.browser(), Some("Chrome Mobile"));
+    assert_eq!(verdict.os(), Some("Android"));
 }
 
 #[test]
 fn desktop_chrome_is_desktop() {
     let verdict = get(DESKTOP_CHROME);
     assert_eq!(verdict.device, DeviceClass::Desktop);
-    assert_eq!(verdict.browser.as_deref(), Some("Chrome"));
-    assert_eq!(verdict.os.as_deref(), Some("Windows"));
+    assert_eq!(verdict.browser(), Some("Chrome"));
+    assert_eq!(verdict.os(), Some("Windows"));
 }
 
 #[test]
@@ -129,7 +129,7 @@ fn each_thread_remembers_a_bounded_number_of_agents_and_forgets_none_wrongly() {
     // Another classifier on the same thread starts the memo over; answers do not change.
     assert_eq!(get(IPHONE_SAFARI), first);
     assert_eq!(remembered(), 1);
-    assert_eq!(get(DESKTOP_CHROME).browser.as_deref(), Some("Chrome"));
+    assert_eq!(get(DESKTOP_CHROME).browser(), Some("Chrome"));
 }
 
 #[test]
