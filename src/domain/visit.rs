@@ -35,7 +35,7 @@ impl VisitKind {
 
 /// The browser and OS families of a user agent, as uap-core names them ("Chrome Mobile",
 /// "Android"). One allocation per agent, which every visit of that agent shares.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Software {
     pub browser: Option<Box<str>>,
     pub os: Option<Box<str>>,

@@ -96,8 +96,8 @@ pub struct VisitBatch {
 impl VisitBatch {
     pub fn new(visits: &[VisitRecord]) -> VisitBatch {
         // Grouped by link, in arrival order within each: each link's visits become one run, and
-        // a link's ids follow the order its visits arrived in. Sorting positions, not the records
-        // themselves, which are a couple of hundred bytes each.
+        // a link's ids follow the order its visits arrived in. Sorting (link, position) pairs, not
+        // the records themselves, which are four times their size.
         let mut order: Vec<(i64, u32)> = (0u32..).zip(visits).map(|(i, v)| (v.share.link_id, i)).collect();
         order.sort_unstable();
         let grouped: Vec<&VisitRecord> = order.iter().map(|&(_, i)| &visits[i as usize]).collect();
