@@ -100,13 +100,24 @@
   }
   ready = Promise.race([ready, new Promise(r => setTimeout(r, 2500))]);
 
-  // Mint ahead on intent (hover, focus, touch) so the click finds its share ready.
-  const mint = (channel, url) => ready.then(() => withParent('shares', { site: SITE, url, channel, parent: arrived, title: D.title }));
+  // Reserve a code ahead, on intent (hover, focus, touch), so the click finds it ready. A
+  // reservation counts nowhere: the click sends it, and only then is it a share.
+  const reserve = (channel, url) => ready
+    .then(() => withParent('shares', { site: SITE, url, channel, parent: arrived, title: D.title, reserve: true }))
+    .then(s => Object.assign(s, { until: Date.now() + 900 * (s.expires_in || 0) }));
+  const fresh = s => s && s.until > Date.now();
   const prime = (el, ch) => {
-    if (el._p) return;
-    const p = (el._p = mint(ch, ctx(el).url));
+    if (el._p && (!el._s || fresh(el._s))) return;
+    const p = (el._p = reserve(ch, ctx(el).url));
+    el._s = null;
     p.then(s => { if (el._p === p) el._s = s; }, () => { if (el._p === p) el._p = null; });
   };
+  // keepalive: the report survives leaving the page. Were it lost, the first visit of the short
+  // link would count the share all the same.
+  const sendShare = s => s
+    ? post('sent', { site: SITE, code: s.code }, 1).then(() => 'sent', e => (warn(e), 'unreported'))
+    : Promise.resolve('no share');
+  const unsent = Promise.resolve('not sent');
   const ctx = el => {
     const box = el.closest('[data-sharetrail]');
     const a = k => el.dataset[k] || (box && box.dataset[k]);
@@ -154,48 +165,52 @@
     }, 100);
   };
 
-  // Open at once: with the ready share, or open now and point when it arrives. One share per
-  // click; a failed mint shares the page URL.
+  // Open at once: with the reserved code, or open now and point when it arrives. One share per
+  // click, sent once the channel opened (a cancelled share sheet or a failed copy sends
+  // nothing); a failed reservation shares the page URL.
   const go = (el, ch, again) => {
-    const d = ctx(el), s0 = el._s, a = ch === 'native' && !N.share ? 0 : C[ch][2];
-    const sp = (s0 ? Promise.resolve(s0) : el._p || mint(ch, d.url)).catch(e => (warn('sharing the page URL: ' + e.message), null));
+    const d = ctx(el), s0 = fresh(el._s) ? el._s : null, a = ch === 'native' && !N.share ? 0 : C[ch][2];
+    const sp = (s0 ? Promise.resolve(s0) : (!el._s && el._p) || reserve(ch, d.url))
+      .catch(e => (warn('sharing the page URL: ' + e.message), null));
     el._s = el._p = null;
     if (again) prime(el, ch);
     const url = s => target(ch, s ? s.short_url : d.url, d);
-    const done = (s, u) => {
+    // The hooks (and the promise) tell how it ended, once the click's report is in.
+    const done = (s, u, status) => status.then(st => {
       el.dataset.sharetrailLastCode = s ? s.code : '';
       el.dataset.sharetrailLastUrl = u;
-      return { code: s ? s.code : null, url: u };
-    };
+      el.dataset.sharetrailLastStatus = st;
+      return { code: s ? s.code : null, url: u, status: st };
+    });
     if (a === 0) {
       return copy(sp.then(url)).then(async ok => {
         const s = await sp, u = url(s);
         say(ok ? 'Link copied' + (C[ch][2] === 0 && ch !== 'copy' ? ' \u2014 paste it in ' + C[ch][0] : '') : 'Copy this link: ' + u, !ok);
-        return done(s, u);
+        return done(s, u, ok ? sendShare(s) : unsent);
       });
     }
     if (a === 3) {
       const share = s => {
-        const r = done(s, url(s));
-        N.share({ title: d.title, text: d.text, url: r.url })
-          .catch(e => e.name === 'NotAllowedError' && say('Press Share again'));
-        return r;
+        const u = url(s);
+        return N.share({ title: d.title, text: d.text, url: u }).then(
+          () => done(s, u, sendShare(s)),
+          e => (e.name === 'NotAllowedError' && say('Press Share again'), done(s, u, unsent)));
       };
-      return s0 ? Promise.resolve(share(s0)) : sp.then(share);
+      return s0 ? share(s0) : sp.then(share);
     }
     if (s0) {
       const u = url(s0);
       a.replace ? W.open(u, '_blank', 'noopener') : (L.href = u);
-      return Promise.resolve(done(s0, u));
+      return done(s0, u, sendShare(s0));
     }
     // with 'noopener', window.open returns null
     const w = a.replace && W.open('', '_blank');
     if (w) w.opener = null;
     return sp.then(s => {
       const u = url(s);
-      if (!w) L.href = u;
-      else if (!w.closed) w.location.href = u;
-      return done(s, u);
+      if (w && w.closed) return done(s, u, unsent);
+      w ? (w.location.href = u) : (L.href = u);
+      return done(s, u, sendShare(s));
     });
   };
 

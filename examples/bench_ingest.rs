@@ -17,7 +17,7 @@ use sharetrail::domain::{
 };
 use sharetrail::ingest::{VisitBatch, VisitRecord};
 use sharetrail::lookup::VisitTarget;
-use sharetrail::store::{self, NewLink, NewShare, Store};
+use sharetrail::store::{self, NewLink, NewShare, ShareLink, Store};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support::{Lcg, env_or};
@@ -114,7 +114,7 @@ async fn seed_shares(store: &dyn Store) -> anyhow::Result<Vec<Arc<VisitTarget>>>
         for s in 0..SHARES_PER_LINK {
             let channel = CHANNELS[s % CHANNELS.len()];
             let new = NewShare {
-                link_id: link.id,
+                link: ShareLink::Link(link.id),
                 code: Code::generate(),
                 is_slug: false,
                 channel: Channel::parse(channel)?,
@@ -122,8 +122,9 @@ async fn seed_shares(store: &dyn Store) -> anyhow::Result<Vec<Arc<VisitTarget>>>
                 label: None,
                 expires_at: None,
                 token: None,
+                reserved_until: None,
             };
-            let record = store.create_share(&new, now_ms()).await?;
+            let record = store::mint_one(store, new, now_ms()).await??;
             shares.push(Arc::new(VisitTarget {
                 share_id: record.id,
                 link_id: link.id,

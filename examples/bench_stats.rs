@@ -13,7 +13,7 @@ use sharetrail::domain::{
 use sharetrail::ingest::{VisitBatch, VisitRecord};
 use sharetrail::lookup::VisitTarget;
 use sharetrail::startup::Application;
-use sharetrail::store::{self, NewLink, NewShare, Store};
+use sharetrail::store::{self, NewLink, NewShare, ShareLink, Store};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support::{Lcg, env_or};
@@ -93,7 +93,7 @@ async fn seed_shares(
         let parent = (i > 0 && rng.below(10) < 7).then(|| made[rng.below(made.len())].1.clone());
         let channel = CHANNELS[rng.below(CHANNELS.len())];
         let share = NewShare {
-            link_id,
+            link: ShareLink::Link(link_id),
             code: Code::generate(),
             is_slug: false,
             channel: Channel::parse(channel)?,
@@ -101,8 +101,9 @@ async fn seed_shares(
             label: None,
             expires_at: None,
             token: None,
+            reserved_until: None,
         };
-        let record = store.create_share(&share, now_ms()).await?;
+        let record = store::mint_one(store.as_ref(), share, now_ms()).await??;
         made.push((record.id, record.code, record.depth));
     }
     Ok(made)

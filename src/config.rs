@@ -54,6 +54,11 @@ pub struct Settings {
     #[arg(long, env = "SHARETRAIL_VISIT_FLUSH_MS", default_value_t = 200)]
     pub visit_flush_ms: u64,
 
+    /// Seconds a code the share buttons reserve ahead of a click (on hover or focus) stays
+    /// valid; a reservation nobody sent is deleted after this.
+    #[arg(long, env = "SHARETRAIL_RESERVATION_SECONDS", default_value_t = 86_400)]
+    pub reservation_seconds: u64,
+
     /// Short codes kept in the lookup cache (live and unknown ones alike).
     #[arg(long, env = "SHARETRAIL_CACHE_CAPACITY", default_value_t = 100_000)]
     pub cache_capacity: u64,
@@ -106,6 +111,7 @@ impl Settings {
             visit_queue: 400_000,
             visit_batch: 25_000,
             visit_flush_ms: 200,
+            reservation_seconds: 86_400,
             cache_capacity: 100_000,
             geoip_db: None,
             public_rate_per_ip: 120,

@@ -121,6 +121,9 @@ impl ResponseError for ApiError {
         if let ApiError::RateLimited { retry_after_secs } = self {
             response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
         }
+        if let ApiError::Unavailable = self {
+            response.insert_header((header::RETRY_AFTER, "1"));
+        }
         response.json(body)
     }
 }
@@ -157,12 +160,36 @@ impl From<crate::store::StoreError> for ApiError {
                 message: "a campaign with that name already exists".into(),
             },
             S::LinkNotFound => ApiError::invalid("link_id", "no link has that id"),
-            S::ParentNotFound => ApiError::invalid("parent", "no share has that code"),
-            S::ParentOnOtherLink => ApiError::invalid("parent", "the parent share belongs to another link"),
-            S::UnknownChannel => ApiError::invalid("channel", "unknown channel: define a custom channel first"),
             S::Database(e) => ApiError::internal(e),
             S::Sqlite(e) => ApiError::internal(e),
             S::Migrate(e) => ApiError::internal(e),
+        }
+    }
+}
+
+impl From<crate::mint::MintError> for ApiError {
+    fn from(err: crate::mint::MintError) -> Self {
+        use crate::store::MintRefusal as R;
+        match err {
+            crate::mint::MintError::Unavailable => ApiError::Unavailable,
+            crate::mint::MintError::Refused(refusal) => match refusal {
+                R::LinkNotFound => ApiError::invalid("link_id", "no link has that id"),
+                R::ParentNotFound => ApiError::invalid("parent", "no share has that code"),
+                R::ParentOnOtherLink => ApiError::invalid("parent", "the parent share belongs to another link"),
+                R::TooDeep => ApiError::invalid(
+                    "parent",
+                    format!(
+                        "the parent share is {} levels deep, as deep as a cascade may go",
+                        crate::domain::cascade::MAX_DEPTH
+                    ),
+                ),
+                R::UnknownChannel => ApiError::invalid("channel", "unknown channel: define a custom channel first"),
+                R::CodeTaken => ApiError::Conflict {
+                    field: "slug",
+                    message: "that slug is already taken".into(),
+                },
+                R::NotReserved => ApiError::NotFound,
+            },
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod geo;
 pub mod ingest;
 pub mod lookup;
 pub mod metrics;
+pub mod mint;
 pub mod privacy;
 pub mod render;
 pub mod routes;

@@ -33,6 +33,13 @@ pub struct Metrics {
     pub cache_hits: SlottedCounter,
     pub cache_misses: SlottedCounter,
     pub codes_filtered: SlottedCounter,
+    pub shares_minted: SlottedCounter,
+    pub reservations_made: SlottedCounter,
+    pub reservations_sent: SlottedCounter,
+    pub reservations_sent_by_visit: SlottedCounter,
+    pub reservations_expired: SlottedCounter,
+    pub mint_batches: SlottedCounter,
+    pub mint_batch_seconds: SlottedHistogram,
 }
 
 impl Metrics {
@@ -42,6 +49,7 @@ impl Metrics {
         // 50 µs .. ~0.8 s: redirects answered from the cache sit at the low end.
         let redirect_seconds = SlottedHistogram::new(exponential_buckets(0.00005, 2.0, 15));
         let batch_write_seconds = SlottedHistogram::new(exponential_buckets(0.0005, 2.0, 14));
+        let mint_batch_seconds = SlottedHistogram::new(exponential_buckets(0.0001, 2.0, 14));
         let m = Metrics {
             http_requests,
             redirect_seconds,
@@ -53,6 +61,13 @@ impl Metrics {
             cache_hits: SlottedCounter::default(),
             cache_misses: SlottedCounter::default(),
             codes_filtered: SlottedCounter::default(),
+            shares_minted: SlottedCounter::default(),
+            reservations_made: SlottedCounter::default(),
+            reservations_sent: SlottedCounter::default(),
+            reservations_sent_by_visit: SlottedCounter::default(),
+            reservations_expired: SlottedCounter::default(),
+            mint_batches: SlottedCounter::default(),
+            mint_batch_seconds,
             registry: Registry::default(),
         };
         registry.register(
@@ -100,6 +115,37 @@ impl Metrics {
             "codes_filtered",
             "Unknown codes refused by the existence filter without a database read",
             m.codes_filtered.clone(),
+        );
+        registry.register(
+            "shares_minted",
+            "Shares minted to count at once (the API, the web UI, address-bar reshares)",
+            m.shares_minted.clone(),
+        );
+        registry.register(
+            "reservations_made",
+            "Codes the share buttons reserved ahead of a click",
+            m.reservations_made.clone(),
+        );
+        registry.register(
+            "reservations_sent",
+            "Reservations made shares by their button's click",
+            m.reservations_sent.clone(),
+        );
+        registry.register(
+            "reservations_sent_by_visit",
+            "Reservations made shares by a first visit, their click's report never having arrived",
+            m.reservations_sent_by_visit.clone(),
+        );
+        registry.register(
+            "reservations_expired",
+            "Reservations deleted unsent at the end of their lifetime",
+            m.reservations_expired.clone(),
+        );
+        registry.register("mint_batches", "Share batches written", m.mint_batches.clone());
+        registry.register(
+            "mint_batch_seconds",
+            "Time to write one batch of shares, reservations and sends",
+            m.mint_batch_seconds.clone(),
         );
         Metrics { registry, ..m }
     }

@@ -68,6 +68,13 @@ impl Application {
             ingest::FoldPolicy::default(),
         );
 
+        let minter = crate::mint::Minter::start(
+            store.clone(),
+            lookup.clone(),
+            metrics.clone(),
+            Duration::from_secs(settings.reservation_seconds.max(1)),
+        );
+
         let listener =
             TcpListener::bind(settings.listen).with_context(|| format!("could not listen on {}", settings.listen))?;
         let port = listener.local_addr()?.port();
@@ -107,6 +114,7 @@ impl Application {
             lookup,
             classifier,
             ingest,
+            minter,
             salt,
             metrics,
             base_url: base_url.clone(),

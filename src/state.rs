@@ -13,6 +13,8 @@ pub struct AppState {
     pub lookup: Arc<ShareLookup>,
     pub classifier: Arc<Classifier>,
     pub ingest: Ingest,
+    /// Every share, reservation and send goes through it.
+    pub minter: crate::mint::Minter,
     pub salt: Arc<DailySalt>,
     pub metrics: Arc<Metrics>,
     /// Public origin of short links, without a trailing slash.
@@ -33,11 +35,12 @@ impl AppState {
 
     /// Forgets cached lookups here and tells the other instances to do the same.
     pub async fn invalidate(&self, codes: Option<&[String]>) {
-        self.lookup.apply(match codes {
+        let change = match codes {
             Some(codes) => Invalidation::Codes(codes.to_vec()),
             None => Invalidation::Everything,
-        });
-        if let Err(err) = self.store.announce_invalidation(codes).await {
+        };
+        self.lookup.apply(change.clone());
+        if let Err(err) = self.store.announce_invalidation(&change).await {
             tracing::warn!(error = %crate::error::cause_chain(&err), "could not announce a cache invalidation");
         }
     }

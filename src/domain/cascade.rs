@@ -7,6 +7,16 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+/// The deepest a share may sit. Real cascades end within a dozen hops; the cap bounds what one
+/// new share (every ancestor grows) or one conversion (a credit per ancestor) can make the
+/// database walk, so a public key cannot make either write without bound.
+pub const MAX_DEPTH: i64 = 64;
+
+/// Whether a share at `parent_depth` may take another share under it.
+pub fn may_have_children(parent_depth: i64) -> bool {
+    parent_depth < MAX_DEPTH
+}
+
 /// One share as the cascade maths sees it. Shares of a link are listed in creation order:
 /// a parent always comes before its children (ids increase).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,6 +86,17 @@ pub fn sums_delta_for_new_share(new_ancestor_sizes: &[u64]) -> (u64, u64) {
     new_ancestor_sizes
         .iter()
         .fold((1, 1), |(sum, sq), &s| (sum + 1, sq + (2 * s).saturating_sub(1)))
+}
+
+/// How (Σ size, Σ size²) change when subtree sizes go from `before` to `after`, over every share
+/// whose size changed: a share that joins the tree goes from 0 to 1, an ancestor that gained k
+/// descendants from s − k to s. The change does not depend on the order the shares joined in,
+/// so a batch of new shares is summed from each touched share's size before and after it.
+pub fn sums_delta_for_growth(sizes: impl IntoIterator<Item = (u64, u64)>) -> (u64, u64) {
+    sizes.into_iter().fold((0, 0), |(sum, sq), (before, after)| {
+        let after = after.max(before);
+        (sum + (after - before), sq + (after * after - before * before))
+    })
 }
 
 /// Child shares per human click: how often a visit turned into a further share.
@@ -187,6 +208,24 @@ mod tests {
     }
 
     #[test]
+    fn growth_of_several_shares_at_once_sums_like_one_at_a_time() {
+        // In the mixed tree (a4 b1 c2 d1 e1), d and e join in one batch: d (0 → 1), e (0 → 1),
+        // c (1 → 2), a (2 → 4); one at a time that is (1, 1) + (1, 1) + … as below.
+        let batch = sums_delta_for_growth([(0, 1), (0, 1), (1, 2), (2, 4)]);
+        let d = sums_delta_for_new_share(&[3]);
+        let e = sums_delta_for_new_share(&[2, 4]);
+        assert_eq!(batch, (d.0 + e.0, d.1 + e.1));
+        assert_eq!(sums_delta_for_growth([]), (0, 0));
+    }
+
+    #[test]
+    fn a_share_at_the_depth_cap_takes_no_children() {
+        assert!(may_have_children(1));
+        assert!(may_have_children(MAX_DEPTH - 1));
+        assert!(!may_have_children(MAX_DEPTH));
+    }
+
+    #[test]
     fn reshare_rate_is_child_shares_per_human_click_and_zero_without_clicks() {
         assert_close(reshare_rate(3, 12), 0.25);
         assert_eq!(reshare_rate(4, 0), 0.0);
@@ -262,6 +301,9 @@ mod tests {
                 sum += d_sum;
                 sum_sq += d_sq;
             }
+            // The same sums from sizes before and after, as a batch of new shares computes them.
+            let growth = sizes.iter().skip(1).map(|&after| (0, after));
+            prop_assert_eq!(sums_delta_for_growth(growth), (sum, sum_sq));
             let expected = brute_force_virality(&parents);
             prop_assert!((structural_virality(&nodes) - expected).abs() < 1e-9);
             let from_sums = structural_virality_from_sums(parents.len() as u64, sum, sum_sq);

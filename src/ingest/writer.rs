@@ -4,7 +4,7 @@ use super::{Ingest, ShareCounts, VisitBatch, VisitRecord};
 use crate::error::cause_chain;
 use crate::lookup::ShareLookup;
 use crate::metrics::Metrics;
-use crate::store::Store;
+use crate::store::{Invalidation, Store};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
@@ -198,7 +198,8 @@ impl Writer {
                         .observe(started.elapsed().as_secs_f64());
                     if !outcome.newly_inferred.is_empty() {
                         self.lookup.forget(&outcome.newly_inferred);
-                        if let Err(err) = self.store.announce_invalidation(Some(&outcome.newly_inferred)).await {
+                        let change = Invalidation::Codes(outcome.newly_inferred);
+                        if let Err(err) = self.store.announce_invalidation(&change).await {
                             tracing::warn!(error = %cause_chain(&err), "could not announce inferred channels");
                         }
                     }

@@ -10,7 +10,7 @@ use crate::domain::code::Code;
 use crate::domain::destination::Destination;
 use crate::domain::utm::{RedirectTags, UtmTags, redirect_location};
 use crate::metrics::Metrics;
-use crate::store::{Invalidation, RedirectTarget, Store, StoreResult};
+use crate::store::{Invalidation, MintBatch, RedirectTarget, Store, StoreResult};
 use actix_web::http::header::HeaderValue;
 use filter::CodeFilter;
 use quick_cache::sync::Cache;
@@ -90,7 +90,19 @@ impl ShareLookup {
         })
     }
 
+    /// What a visit of `code` gets. A reserved code that is opened was evidently sent (its
+    /// click's own report may have been lost): it becomes a share before the visit counts.
     pub async fn find(&self, code: &Code) -> StoreResult<Arc<Cached>> {
+        self.resolve(code, Reserved::SendIt).await
+    }
+
+    /// Like `find`, for a look rather than a visit (a QR picture): a reservation stays one and
+    /// is answered as unknown.
+    pub async fn peek(&self, code: &Code) -> StoreResult<Arc<Cached>> {
+        self.resolve(code, Reserved::LeaveIt).await
+    }
+
+    async fn resolve(&self, code: &Code, reserved: Reserved) -> StoreResult<Arc<Cached>> {
         if let Some(hit) = self.cache.get(code.as_str())
             && hit.fresh_until > Instant::now()
         {
@@ -102,13 +114,42 @@ impl ShareLookup {
             return Ok(Arc::new(Cached::Missing));
         }
         self.metrics.cache_misses.inc();
-        let target = self.store.redirect_target(code).await?;
+        let target = match self.store.redirect_target(code).await? {
+            Some(target) if target.reserved_until.is_some() => match reserved {
+                Reserved::SendIt => self.send_reservation(code, target).await?,
+                // Not cached: it may be sent any moment.
+                Reserved::LeaveIt => return Ok(Arc::new(Cached::Missing)),
+            },
+            other => other,
+        };
         let entry = Arc::new(match target {
             None => Cached::Missing,
             Some(target) => to_cached(target),
         });
         self.cache.insert(code.as_str().to_owned(), Slot::new(entry.clone()));
         Ok(entry)
+    }
+
+    /// The reservation behind `target` made a share by its first visit, or `None` when its time
+    /// ran out before anyone opened it.
+    async fn send_reservation(&self, code: &Code, target: RedirectTarget) -> StoreResult<Option<RedirectTarget>> {
+        let now = crate::clock::now_ms();
+        if target.reserved_until.is_some_and(|until| until <= now) {
+            return Ok(None);
+        }
+        let batch = MintBatch {
+            creates: Vec::new(),
+            sends: vec![code.clone()],
+        };
+        let outcome = self.store.mint(&batch, now).await?;
+        let sent = outcome.sent.into_iter().next().is_some_and(|r| r.is_ok());
+        if sent {
+            self.metrics.reservations_sent_by_visit.inc();
+        }
+        Ok(sent.then_some(RedirectTarget {
+            reserved_until: None,
+            ..target
+        }))
     }
 
     /// Forgets these codes under any spelling: slugs are looked up ignoring case, so `PROMO` and
@@ -129,13 +170,15 @@ impl ShareLookup {
         let rebuild = match change {
             Invalidation::Codes(codes) => {
                 self.forget(&codes);
-                // Learn every code, so no short-circuiting `any`.
-                codes
-                    .iter()
-                    .map(|code| self.filter.learn(code))
-                    .filter(|&full| full)
-                    .count()
-                    > 0
+                self.learn(&codes)
+            }
+            Invalidation::Created(codes) => {
+                // Only a miss can be cached under a code nobody had: one removal each, not the
+                // scan over every entry that `forget` makes for slugs in any case.
+                for code in &codes {
+                    self.cache.remove(code.as_str());
+                }
+                self.learn(&codes)
             }
             Invalidation::Everything => {
                 self.forget_everything();
@@ -154,6 +197,17 @@ impl ShareLookup {
         }
     }
 
+    /// Lets these codes through the filter; true when it is full and wants a rebuild.
+    fn learn(&self, codes: &[String]) -> bool {
+        // Learn every code, so no short-circuiting `any`.
+        codes
+            .iter()
+            .map(|code| self.filter.learn(code))
+            .filter(|&full| full)
+            .count()
+            > 0
+    }
+
     /// Reloads the filter from the database: when it fills up, or after missed notifications.
     pub async fn rebuild_filter(&self) -> StoreResult<()> {
         self.filter.begin_rebuild();
@@ -161,6 +215,13 @@ impl ShareLookup {
         self.filter.finish_rebuild(&keys);
         Ok(())
     }
+}
+
+/// What a lookup does with a code that is only reserved.
+#[derive(Clone, Copy)]
+enum Reserved {
+    SendIt,
+    LeaveIt,
 }
 
 fn to_cached(t: RedirectTarget) -> Cached {

@@ -42,6 +42,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(
                     web::scope("/public")
                         .route("/shares", web::post().to(public::create_share))
+                        .route("/sent", web::post().to(public::sent))
                         .route("/arrivals", web::post().to(public::arrival))
                         .route("/conversions", web::post().to(public::conversion))
                         .route("/heard", web::post().to(public::heard))

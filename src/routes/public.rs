@@ -12,7 +12,7 @@ use crate::error::ApiError;
 use crate::gate::Throttled;
 use crate::lookup::VisitTarget;
 use crate::state::AppState;
-use crate::store::{LinkRecord, NewConversion, NewSelfReport, NewShare, ShareRecord, SiteRecord};
+use crate::store::{LinkRecord, NewConversion, NewSelfReport, NewShare, ShareLink, ShareRecord, SitePage, SiteRecord};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use serde::de::DeserializeOwned;
@@ -33,6 +33,15 @@ pub struct ShareBody {
     channel: String,
     parent: Option<String>,
     title: Option<String>,
+    /// Only reserve the code (the buttons do so on hover or focus): it counts once sent.
+    #[serde(default)]
+    reserve: bool,
+}
+
+#[derive(Deserialize)]
+pub struct SentBody {
+    site: String,
+    code: String,
 }
 
 #[derive(Deserialize)]
@@ -66,6 +75,11 @@ impl SiteBody for ShareBody {
         &self.site
     }
 }
+impl SiteBody for SentBody {
+    fn site(&self) -> &str {
+        &self.site
+    }
+}
 impl SiteBody for ArrivalBody {
     fn site(&self) -> &str {
         &self.site
@@ -90,10 +104,15 @@ struct MintedShare {
     depth: i64,
     parent: Option<String>,
     link_id: i64,
+    /// `sent` (a share, counted) or `reserved` (counted once sent).
+    status: &'static str,
+    /// Seconds a reservation stays valid; absent for a share.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires_in: Option<u64>,
 }
 
 impl MintedShare {
-    fn new(state: &AppState, share: ShareRecord) -> Self {
+    fn sent(state: &AppState, share: ShareRecord) -> Self {
         MintedShare {
             short_url: state.short_url(&share.code),
             code: share.code,
@@ -101,28 +120,55 @@ impl MintedShare {
             depth: share.depth,
             parent: share.parent_code,
             link_id: share.link_id,
+            status: "sent",
+            expires_in: None,
+        }
+    }
+
+    fn reserved(state: &AppState, share: ShareRecord) -> Self {
+        MintedShare {
+            status: "reserved",
+            expires_in: Some(state.minter.reservation_lifetime().as_secs()),
+            ..MintedShare::sent(state, share)
         }
     }
 }
 
+/// A share of the page, or with `reserve` only a reservation of a code for it. The share
+/// continues the cascade of the share the visitor arrived through (`parent`) when that one
+/// carries the same page, whoever made its link; otherwise it starts the page's own.
 pub async fn create_share(req: HttpRequest, body: web::Payload, state: web::Data<AppState>) -> HttpResponse {
     guarded(&req, body, &state.clone(), |site, body: ShareBody| async move {
-        let link = page_link(&state, &site, &body.url, body.title.as_deref()).await?;
         let channel = Channel::parse(&body.channel).map_err(|e| ApiError::invalid("channel", e))?;
-        let parent = parent_on(&state, &link, body.parent.as_deref()).await?;
+        let reserve = body.reserve;
         let new = NewShare {
-            link_id: link.id,
+            link: site_page(&site, &body.url, body.title.as_deref())?,
             code: Code::generate(),
             is_slug: false,
             channel,
-            parent,
+            parent: body.parent.as_deref().and_then(Code::parse),
             label: None,
             expires_at: None,
             token: None,
+            reserved_until: reserve.then(|| state.minter.reservation_end(now_ms())),
         };
-        let share = state.store.create_share(&new, now_ms()).await?;
-        state.invalidate(Some(std::slice::from_ref(&share.code))).await;
-        Ok(HttpResponse::Created().json(MintedShare::new(&state, share)))
+        let share = state.minter.create(new).await?;
+        let minted = match reserve {
+            true => MintedShare::reserved(&state, share),
+            false => MintedShare::sent(&state, share),
+        };
+        Ok(HttpResponse::Created().json(minted))
+    })
+    .await
+}
+
+/// The click on a button sends its reservation: from now on it is a share, and counts. Knowing
+/// the code is the proof: only the page that reserved it was told it.
+pub async fn sent(req: HttpRequest, body: web::Payload, state: web::Data<AppState>) -> HttpResponse {
+    guarded(&req, body, &state.clone(), |_site, body: SentBody| async move {
+        let code = Code::parse(body.code.trim()).ok_or(ApiError::NotFound)?;
+        let share = state.minter.send(code).await?;
+        Ok(HttpResponse::Ok().json(MintedShare::sent(&state, share)))
     })
     .await
 }
@@ -136,20 +182,18 @@ pub async fn arrival(req: HttpRequest, body: web::Payload, state: web::Data<AppS
         if !(8..=32).contains(&token.len()) || !token.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Err(ApiError::invalid("token", "a token is 8 to 32 letters and digits"));
         }
-        let link = page_link(&state, &site, &body.url, None).await?;
-        let parent = parent_on(&state, &link, body.parent.as_deref()).await?;
         let new = NewShare {
-            link_id: link.id,
+            link: site_page(&site, &body.url, None)?,
             code: Code::generate(),
             is_slug: false,
             channel: Channel::Builtin(BuiltinChannel::AddressBar),
-            parent,
+            parent: body.parent.as_deref().and_then(Code::parse),
             label: None,
             expires_at: None,
             token: Some(token.to_owned()),
+            reserved_until: None,
         };
-        let share = state.store.create_share(&new, now_ms()).await?;
-        state.invalidate(Some(std::slice::from_ref(&share.code))).await;
+        let share = state.minter.create(new).await?;
         let target = Arc::new(VisitTarget {
             share_id: share.id,
             link_id: share.link_id,
@@ -160,7 +204,7 @@ pub async fn arrival(req: HttpRequest, body: web::Payload, state: web::Data<AppS
         state
             .ingest
             .record(super::redirect::visit(&request, &target, now_ms(), &state));
-        Ok(HttpResponse::Created().json(MintedShare::new(&state, share)))
+        Ok(HttpResponse::Created().json(MintedShare::sent(&state, share)))
     })
     .await
 }
@@ -264,22 +308,18 @@ async fn resolve_site(state: &AppState, raw_key: &str) -> Result<Arc<SiteRecord>
     state.gate.site(state.store.as_ref(), &key).await?.ok_or_else(unknown)
 }
 
-/// The page's link: the URL must be on one of the site's domains.
-async fn page_link(
-    state: &AppState,
-    site: &SiteRecord,
-    raw_url: &str,
-    title: Option<&str>,
-) -> Result<LinkRecord, ApiError> {
-    let url = page_url(site, raw_url)?;
+/// Where a share of the page at `raw_url` goes: the URL must be on one of the site's domains.
+fn site_page(site: &SiteRecord, raw_url: &str, title: Option<&str>) -> Result<ShareLink, ApiError> {
     let title = title
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .map(|t| t.chars().take(200).collect::<String>());
-    Ok(state
-        .store
-        .site_page_link(site, &url, title.as_deref(), now_ms())
-        .await?)
+    Ok(ShareLink::SitePage(SitePage {
+        site_id: site.id,
+        campaign: site.utm_campaign.clone(),
+        page: page_url(site, raw_url)?,
+        title,
+    }))
 }
 
 fn page_url(site: &SiteRecord, raw_url: &str) -> Result<Destination, ApiError> {
@@ -295,19 +335,9 @@ fn page_url(site: &SiteRecord, raw_url: &str) -> Result<Destination, ApiError> {
     Ok(url)
 }
 
-/// A parent is kept only when it is a share of the same page: a visitor who arrived on one page
-/// and shares another starts a new cascade there rather than failing to share.
-async fn parent_on(state: &AppState, link: &LinkRecord, raw: Option<&str>) -> Result<Option<Code>, ApiError> {
-    let Some(code) = raw.and_then(Code::parse) else {
-        return Ok(None);
-    };
-    let share = state.store.get_share(&code).await?;
-    Ok(share
-        .filter(|s| s.link_id == link.id)
-        .and_then(|s| Code::parse(&s.code)))
-}
-
-/// The share a visitor arrived through (if it is this site's) and its link, else the page's link.
+/// The share a visitor arrived through and its link, else the page's link. The share counts when
+/// its link is this site's or leads to one of its domains: a marketer's campaign link for the
+/// site's pages is credited like the buttons' own.
 async fn attribution_target(
     state: &AppState,
     site: &SiteRecord,
@@ -317,7 +347,8 @@ async fn attribution_target(
     if let Some(code) = raw_code.and_then(Code::parse)
         && let Some(share) = state.store.get_share(&code).await?
         && let Some(link) = state.store.get_link(share.link_id).await?
-        && link.site_id == Some(site.id)
+        && (link.site_id == Some(site.id)
+            || Destination::parse(&link.url).is_ok_and(|url| site.domains().contain(&url)))
     {
         return Ok((Some(link), Some(share)));
     }

@@ -25,7 +25,7 @@ pub async fn show(
     };
     let code = Code::parse(raw_code).ok_or(ApiError::NotFound)?;
     // Only codes that exist get a picture: a QR code of a dead link is a misprint waiting to happen.
-    let live = match state.lookup.find(&code).await?.as_ref() {
+    let live = match state.lookup.peek(&code).await?.as_ref() {
         Cached::Live(share) => share.expires_at.is_none_or(|at| at > crate::clock::now_ms()),
         Cached::Gone | Cached::Missing => false,
     };

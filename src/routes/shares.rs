@@ -2,12 +2,12 @@
 
 use super::auth::ApiKeyAuth;
 use super::links::optional_text;
-use crate::clock::{iso, now_ms};
+use crate::clock::iso;
 use crate::domain::channel::Channel;
 use crate::domain::code::{Code, Slug};
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::{NewShare, ShareRecord};
+use crate::store::{NewShare, ShareLink, ShareRecord};
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
@@ -84,7 +84,7 @@ pub async fn create(
         None => (Code::generate(), false),
     };
     let new = NewShare {
-        link_id: body.link_id,
+        link: ShareLink::Link(body.link_id),
         code,
         is_slug,
         channel,
@@ -92,11 +92,9 @@ pub async fn create(
         label: optional_text("label", body.label)?,
         expires_at: None,
         token: None,
+        reserved_until: None,
     };
-    let share = state.store.create_share(&new, now_ms()).await?;
-    // A miss for this code may be cached here or on another instance (someone tried the slug
-    // before it existed): forget it everywhere.
-    state.invalidate(Some(std::slice::from_ref(&share.code))).await;
+    let share = state.minter.create(new).await?;
     Ok(HttpResponse::Created().json(ShareDocument::new(&state, share)))
 }
 

@@ -3,6 +3,8 @@
 //! The backend is chosen from the database URL's scheme. Both sides share their SQL (written once
 //! in `shared.rs`) except where the dialects differ: bulk visit inserts and change notification.
 
+mod mint_sql;
+mod minting;
 mod models;
 mod postgres;
 mod shared;
@@ -10,6 +12,7 @@ mod sqlite;
 mod sqlite_batch;
 mod workspace;
 
+pub use minting::{MintBatch, MintOutcome, MintRefusal, NewShare, ShareLink, SitePage};
 pub use models::*;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
@@ -31,12 +34,6 @@ pub enum StoreError {
     ChannelExists,
     #[error("no link has that id")]
     LinkNotFound,
-    #[error("no share has that parent code")]
-    ParentNotFound,
-    #[error("the parent share belongs to another link")]
-    ParentOnOtherLink,
-    #[error("unknown channel")]
-    UnknownChannel,
     #[error("an account with that e-mail already exists")]
     EmailTaken,
     #[error("a campaign with that name already exists")]
@@ -69,10 +66,17 @@ pub trait Store: WorkspaceStore + Send + Sync + 'static {
     /// Returns false when no link has that id.
     async fn set_link_disabled(&self, id: i64, disabled_at: Option<i64>) -> StoreResult<bool>;
 
-    async fn create_share(&self, share: &NewShare, now: i64) -> StoreResult<ShareRecord>;
+    /// Mints new shares and reservations and sends reserved codes, in one transaction: each
+    /// request is answered on its own (a taken slug fails that share, not the batch), and every
+    /// share that counts from now on is added to its link's rollups.
+    async fn mint(&self, batch: &MintBatch, now: i64) -> StoreResult<MintOutcome>;
+    /// Deletes reservations whose time ran out before anyone sent them. Returns how many.
+    async fn sweep_reservations(&self, now: i64) -> StoreResult<u64>;
+    /// A share that was sent; reservations are not shares.
     async fn get_share(&self, code: &Code) -> StoreResult<Option<ShareRecord>>;
     async fn share_children(&self, share_id: i64, limit: i64) -> StoreResult<Vec<ShareRecord>>;
-    /// Everything the redirect needs for one code, exact code first, then a custom slug in any case.
+    /// Everything the redirect needs for one code, exact code first, then a custom slug in any
+    /// case. A reservation is returned too (`reserved_until`): opening it proves it was sent.
     async fn redirect_target(&self, code: &Code) -> StoreResult<Option<RedirectTarget>>;
     /// Every code and slug key, for the filter that keeps random-code scans off the database.
     async fn all_code_keys(&self) -> StoreResult<Vec<String>>;
@@ -104,11 +108,25 @@ pub trait Store: WorkspaceStore + Send + Sync + 'static {
     /// earlier days are deleted, so yesterday's hashes can never be recomputed.
     async fn salt_for_day(&self, day: &str, candidate: &str) -> StoreResult<String>;
 
-    /// Tells every instance sharing this database to forget cached lookups of these codes
-    /// (`None`: everything). A no-op on SQLite, which has a single instance.
-    async fn announce_invalidation(&self, codes: Option<&[String]>) -> StoreResult<()>;
+    /// Tells every other instance sharing this database about the change. A no-op on SQLite,
+    /// which has a single instance.
+    async fn announce_invalidation(&self, change: &Invalidation) -> StoreResult<()>;
     /// Starts forwarding other instances' invalidations to `sink`, where the backend has them.
     async fn listen_for_invalidations(&self, sink: Arc<dyn Fn(Invalidation) + Send + Sync>) -> StoreResult<()>;
+}
+
+/// One share minted on its own, outside the minter's batches: for tools that seed a database.
+pub async fn mint_one(store: &dyn Store, share: NewShare, now: i64) -> StoreResult<Result<ShareRecord, MintRefusal>> {
+    let batch = MintBatch {
+        creates: vec![share],
+        sends: Vec::new(),
+    };
+    let outcome = store.mint(&batch, now).await?;
+    Ok(outcome
+        .created
+        .into_iter()
+        .next()
+        .unwrap_or(Err(MintRefusal::LinkNotFound)))
 }
 
 /// Opens the store the URL names: `postgres://` or `postgresql://` for PostgreSQL, anything else

@@ -1,7 +1,5 @@
 //! Rows as the store hands them out.
 
-use crate::domain::channel::Channel;
-use crate::domain::code::Code;
 use crate::domain::destination::Destination;
 use crate::domain::site::{Domains, Origins, SiteKey};
 use serde::Serialize;
@@ -23,19 +21,6 @@ pub struct LinkRecord {
     pub expires_at: Option<i64>,
     /// The site whose page this is, for links created by the share buttons.
     pub site_id: Option<i64>,
-}
-
-pub struct NewShare {
-    pub link_id: i64,
-    pub code: Code,
-    /// A custom slug: taken means 409, where a generated code is simply drawn again.
-    pub is_slug: bool,
-    pub channel: Channel,
-    pub parent: Option<Code>,
-    pub label: Option<String>,
-    pub expires_at: Option<i64>,
-    /// The fragment token of an address-bar reshare: the same token is the same share.
-    pub token: Option<String>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -75,6 +60,8 @@ pub struct RedirectTarget {
     pub custom_medium: Option<String>,
     /// 0 when the link's site asked for no UTM tags; NULL (no site) means tags.
     pub utm_enabled: Option<i64>,
+    /// Set while the code is only reserved (see `NewShare::reserved_until`).
+    pub reserved_until: Option<i64>,
 }
 
 /// What a batch write changed that caches must hear about.
@@ -97,8 +84,13 @@ impl WriteOutcome {
     }
 }
 
+/// A change to what codes answer, announced to every instance's lookup.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Invalidation {
+    /// These codes (or slugs, in any case) answer differently now.
     Codes(Vec<String>),
+    /// These generated codes are new: nothing could have been cached under them but a miss.
+    Created(Vec<String>),
     Everything,
 }
 

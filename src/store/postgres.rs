@@ -16,6 +16,8 @@ use std::time::Duration;
 
 const INVALIDATION_CHANNEL: &str = "sharetrail_invalidate";
 const EVERYTHING: &str = "*";
+/// A payload starting so lists new codes; otherwise it lists changed ones.
+const CREATED: &str = "+ ";
 /// NOTIFY payloads must stay under 8,000 bytes.
 const CODES_PER_NOTIFICATION: usize = 500;
 
@@ -225,10 +227,18 @@ impl PgStore {
         Ok(())
     }
 
-    async fn notify(&self, codes: Option<&[String]>) -> StoreResult<()> {
+    async fn notify(&self, change: &Invalidation) -> StoreResult<()> {
+        let (prefix, codes) = match change {
+            Invalidation::Everything => ("", None),
+            Invalidation::Codes(codes) => ("", Some(codes)),
+            Invalidation::Created(codes) => (CREATED, Some(codes)),
+        };
         let payloads: Vec<String> = match codes {
             None => vec![EVERYTHING.to_owned()],
-            Some(codes) => codes.chunks(CODES_PER_NOTIFICATION).map(|c| c.join(" ")).collect(),
+            Some(codes) => codes
+                .chunks(CODES_PER_NOTIFICATION)
+                .map(|c| format!("{prefix}{}", c.join(" ")))
+                .collect(),
         };
         for payload in payloads {
             sqlx::query("SELECT pg_notify($1, $2)")
@@ -246,10 +256,7 @@ impl PgStore {
         tokio::spawn(async move {
             loop {
                 match listener.try_recv().await {
-                    Ok(Some(note)) if note.payload() == EVERYTHING => sink(Invalidation::Everything),
-                    Ok(Some(note)) => sink(Invalidation::Codes(
-                        note.payload().split(' ').map(str::to_owned).collect(),
-                    )),
+                    Ok(Some(note)) => sink(parse_payload(note.payload())),
                     // The connection dropped: notifications may have been missed while it was down.
                     Ok(None) => sink(Invalidation::Everything),
                     Err(err) => {
@@ -264,10 +271,21 @@ impl PgStore {
     }
 }
 
+fn parse_payload(payload: &str) -> Invalidation {
+    let codes = |list: &str| list.split(' ').filter(|c| !c.is_empty()).map(str::to_owned).collect();
+    if payload == EVERYTHING {
+        Invalidation::Everything
+    } else if let Some(created) = payload.strip_prefix(CREATED) {
+        Invalidation::Created(codes(created))
+    } else {
+        Invalidation::Codes(codes(payload))
+    }
+}
+
 /// One column of rows, as an array for `unnest`: every batch statement sends its rows so.
 fn column<I: IntoIterator, T>(rows: I, f: impl FnMut(I::Item) -> T) -> Vec<T> {
     rows.into_iter().map(f).collect()
 }
 
-impl_store!(PgStore);
+impl_store!(PgStore, sqlx::Postgres);
 impl_workspace_store!(PgStore);

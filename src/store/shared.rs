@@ -5,15 +5,12 @@
 //! moving many rows differs most between the two); this macro writes the rest of the
 //! `Store` implementation for it. Placeholders are `$n`, which both SQLite and PostgreSQL take.
 
-/// Exact code first, then a custom slug in any case.
+/// Exact code first, then a custom slug in any case; a reservation is not a share.
 pub(super) const SHARE_BY_CODE: &str = "SELECT s.id, s.link_id, s.code, s.channel, p.code AS parent_code, \
      s.depth, s.label, s.created_at, s.disabled_at, s.expires_at, s.inferred_channel, s.clicks, s.unfurls, s.bots \
      FROM shares s LEFT JOIN shares p ON p.id = s.parent_id \
-     WHERE s.code = $1 OR s.slug_key = $2 ORDER BY CASE WHEN s.code = $1 THEN 0 ELSE 1 END LIMIT 1";
-
-pub(super) const SHARE_BY_ID: &str = "SELECT s.id, s.link_id, s.code, s.channel, p.code AS parent_code, \
-     s.depth, s.label, s.created_at, s.disabled_at, s.expires_at, s.inferred_channel, s.clicks, s.unfurls, s.bots \
-     FROM shares s LEFT JOIN shares p ON p.id = s.parent_id WHERE s.id = $1";
+     WHERE (s.code = $1 OR s.slug_key = $2) AND s.reserved_until IS NULL \
+     ORDER BY CASE WHEN s.code = $1 THEN 0 ELSE 1 END LIMIT 1";
 
 pub(super) const SHARE_BY_TOKEN: &str = "SELECT s.id, s.link_id, s.code, s.channel, p.code AS parent_code, \
      s.depth, s.label, s.created_at, s.disabled_at, s.expires_at, s.inferred_channel, s.clicks, s.unfurls, s.bots \
@@ -21,12 +18,13 @@ pub(super) const SHARE_BY_TOKEN: &str = "SELECT s.id, s.link_id, s.code, s.chann
 
 pub(super) const SHARE_CHILDREN: &str = "SELECT s.id, s.link_id, s.code, s.channel, p.code AS parent_code, \
      s.depth, s.label, s.created_at, s.disabled_at, s.expires_at, s.inferred_channel, s.clicks, s.unfurls, s.bots \
-     FROM shares s LEFT JOIN shares p ON p.id = s.parent_id WHERE s.parent_id = $1 ORDER BY s.id LIMIT $2";
+     FROM shares s LEFT JOIN shares p ON p.id = s.parent_id WHERE s.parent_id = $1 AND s.reserved_until IS NULL \
+     ORDER BY s.id LIMIT $2";
 
 pub(super) const REDIRECT_TARGET: &str = "SELECT s.id AS share_id, s.link_id, s.code, s.channel, s.depth, s.label, \
      s.inferred_channel, s.disabled_at AS share_disabled_at, s.expires_at AS share_expires_at, l.url, l.campaign, \
      l.disabled_at AS link_disabled_at, l.expires_at AS link_expires_at, c.utm_medium AS custom_medium, \
-     site.utm_enabled \
+     site.utm_enabled, s.reserved_until \
      FROM shares s JOIN links l ON l.id = s.link_id LEFT JOIN custom_channels c ON c.name = s.channel \
      LEFT JOIN sites site ON site.id = l.site_id \
      WHERE s.code = $1 OR s.slug_key = $2 ORDER BY CASE WHEN s.code = $1 THEN 0 ELSE 1 END LIMIT 1";
@@ -34,26 +32,17 @@ pub(super) const REDIRECT_TARGET: &str = "SELECT s.id AS share_id, s.link_id, s.
 pub(super) const SITE_COLUMNS: &str = "SELECT id, name, public_key, domains, origins, utm_enabled, utm_campaign, is_demo, \
      created_at, disabled_at FROM sites";
 
+/// The converting share and its ancestors; no chain is deeper than a cascade may be
+/// (`MAX_DEPTH`), and the bound holds even for rows older than the cap.
 pub(super) const CHAIN_CREDITS: &str = "WITH RECURSIVE chain(id, parent_id, link_id, hop) AS ( \
      SELECT id, parent_id, link_id, 0 FROM shares WHERE id = $2 \
-     UNION ALL SELECT s.id, s.parent_id, s.link_id, c.hop + 1 FROM shares s JOIN chain c ON s.id = c.parent_id) \
+     UNION ALL SELECT s.id, s.parent_id, s.link_id, c.hop + 1 FROM shares s JOIN chain c ON s.id = c.parent_id \
+     WHERE c.hop < 63) \
      INSERT INTO conversion_credits (conversion_id, share_id, link_id, role) \
      SELECT $1, id, link_id, CASE WHEN hop = 0 THEN 'converting' ELSE 'assist' END FROM chain";
 
 pub(super) const LINK_COLUMNS: &str =
     "SELECT id, url, title, campaign, created_at, disabled_at, expires_at, site_id FROM links WHERE id = $1";
-
-/// Every ancestor of a new share grows by one; the new sizes feed the structural-virality sums.
-pub(super) const GROW_ANCESTORS: &str = "WITH RECURSIVE ancestors(id, parent_id) AS ( \
-     SELECT id, parent_id FROM shares WHERE id = $1 \
-     UNION ALL SELECT s.id, s.parent_id FROM shares s JOIN ancestors a ON s.id = a.parent_id) \
-     UPDATE shares SET subtree_size = subtree_size + 1 WHERE id IN (SELECT id FROM ancestors) \
-     RETURNING subtree_size";
-
-pub(super) const ADD_SHARE_TO_LINK: &str = "UPDATE links SET share_count = share_count + 1, \
-     child_shares = child_shares + $2, \
-     max_depth = CASE WHEN max_depth < $3 THEN $3 ELSE max_depth END, \
-     sum_sizes = sum_sizes + $4, sum_sq_sizes = sum_sq_sizes + $5 WHERE id = $1";
 
 /// A campaign named only by links made through the API or a site gets a row, so the web UI
 /// lists it; its slug doubles as its name until someone renames it.
@@ -80,7 +69,9 @@ pub(super) const TAKE_PARKED_SHARE_COUNTS: &str = "DELETE FROM pending_share_cou
 pub(super) const TAKE_VISIT_IDS: &str = "UPDATE visit_ids SET next_id = next_id + $1 RETURNING next_id - $1";
 
 macro_rules! impl_store {
-    ($store:ty) => {
+    ($store:ty, $db:ty) => {
+        $crate::store::mint_sql::impl_minting!($store, $db);
+
         #[async_trait::async_trait]
         impl $crate::store::Store for $store {
             fn backend(&self) -> &'static str {
@@ -171,127 +162,16 @@ macro_rules! impl_store {
                 Ok(done.rows_affected() == 1)
             }
 
-            async fn create_share(&self, share: &NewShare, now: i64) -> StoreResult<ShareRecord> {
-                let mut tx = self.writer().begin().await?;
-                let link: Option<(i64,)> = sqlx::query_as("SELECT id FROM links WHERE id = $1")
-                    .bind(share.link_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                if link.is_none() {
-                    return Err(StoreError::LinkNotFound);
-                }
-                if let Channel::Custom(name) = &share.channel {
-                    let known: Option<(String,)> = sqlx::query_as("SELECT name FROM custom_channels WHERE name = $1")
-                        .bind(name)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                    if known.is_none() {
-                        return Err(StoreError::UnknownChannel);
-                    }
-                }
-                let (parent_id, depth) = match &share.parent {
-                    None => (None, 1_i64),
-                    Some(parent) => {
-                        let row: Option<(i64, i64, i64)> = sqlx::query_as(
-                            "SELECT id, link_id, depth FROM shares WHERE code = $1 OR slug_key = $2 \
-                             ORDER BY CASE WHEN code = $1 THEN 0 ELSE 1 END LIMIT 1",
-                        )
-                        .bind(parent.as_str())
-                        .bind(parent.slug_key())
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                        match row {
-                            None => return Err(StoreError::ParentNotFound),
-                            Some((_, link_id, _)) if link_id != share.link_id => {
-                                return Err(StoreError::ParentOnOtherLink);
-                            }
-                            Some((id, _, parent_depth)) => (Some(id), parent_depth + 1),
-                        }
-                    }
-                };
-                if let Some(token) = &share.token {
-                    let existing: Option<ShareRecord> = sqlx::query_as(shared::SHARE_BY_TOKEN)
-                        .bind(share.link_id)
-                        .bind(token)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                    if let Some(existing) = existing {
-                        return Ok(existing);
-                    }
-                }
-                let mut code = share.code.clone();
-                let mut attempts = 0;
-                let id = loop {
-                    let slug_key = share.is_slug.then(|| code.slug_key());
-                    // DO NOTHING rather than catching the violation: PostgreSQL aborts a transaction
-                    // on any error, and a generated code that collides is simply drawn again.
-                    let inserted: Option<(i64,)> = sqlx::query_as(
-                        "INSERT INTO shares (link_id, code, slug_key, channel, parent_id, depth, label, created_at, expires_at, token) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING RETURNING id",
-                    )
-                    .bind(share.link_id)
-                    .bind(code.as_str())
-                    .bind(slug_key)
-                    .bind(share.channel.as_str())
-                    .bind(parent_id)
-                    .bind(depth)
-                    .bind(&share.label)
+            async fn mint(&self, batch: &MintBatch, now: i64) -> StoreResult<MintOutcome> {
+                self.mint_batch(batch, now).await
+            }
+
+            async fn sweep_reservations(&self, now: i64) -> StoreResult<u64> {
+                let swept = sqlx::query("DELETE FROM shares WHERE reserved_until IS NOT NULL AND reserved_until <= $1")
                     .bind(now)
-                    .bind(share.expires_at)
-                    .bind(&share.token)
-                    .fetch_optional(&mut *tx)
+                    .execute(self.writer())
                     .await?;
-                    attempts += 1;
-                    match inserted {
-                        Some((id,)) => break id,
-                        None if share.is_slug || attempts >= 8 => return Err(StoreError::CodeTaken),
-                        None => code = Code::generate(),
-                    }
-                };
-                let ancestor_sizes: Vec<i64> = match parent_id {
-                    None => Vec::new(),
-                    Some(parent_id) => sqlx::query_scalar(shared::GROW_ANCESTORS)
-                        .bind(parent_id)
-                        .fetch_all(&mut *tx)
-                        .await?,
-                };
-                let ancestor_sizes: Vec<u64> = ancestor_sizes.into_iter().map(|s| s as u64).collect();
-                let (d_sum, d_sq) = crate::domain::cascade::sums_delta_for_new_share(&ancestor_sizes);
-                sqlx::query(shared::ADD_SHARE_TO_LINK)
-                    .bind(share.link_id)
-                    .bind(i64::from(parent_id.is_some()))
-                    .bind(depth)
-                    .bind(d_sum as i64)
-                    .bind(d_sq as i64)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query(
-                    "INSERT INTO link_channel_stats (link_id, channel, shares) VALUES ($1, $2, 1) \
-                     ON CONFLICT (link_id, channel) DO UPDATE SET shares = link_channel_stats.shares + 1",
-                )
-                .bind(share.link_id)
-                .bind(share.channel.as_str())
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query(
-                    "INSERT INTO link_depth_stats (link_id, depth, shares) VALUES ($1, $2, 1) \
-                     ON CONFLICT (link_id, depth) DO UPDATE SET shares = link_depth_stats.shares + 1",
-                )
-                .bind(share.link_id)
-                .bind(depth)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query(
-                    "INSERT INTO link_daily_stats (link_id, day, shares) VALUES ($1, $2, 1) \
-                     ON CONFLICT (link_id, day) DO UPDATE SET shares = link_daily_stats.shares + 1",
-                )
-                .bind(share.link_id)
-                .bind(crate::clock::day_of(now))
-                .execute(&mut *tx)
-                .await?;
-                let record = sqlx::query_as(shared::SHARE_BY_ID).bind(id).fetch_one(&mut *tx).await?;
-                tx.commit().await?;
-                Ok(record)
+                Ok(swept.rows_affected())
             }
 
             async fn get_share(&self, code: &Code) -> StoreResult<Option<ShareRecord>> {
@@ -572,8 +452,8 @@ macro_rules! impl_store {
                 Ok(salt)
             }
 
-            async fn announce_invalidation(&self, codes: Option<&[String]>) -> StoreResult<()> {
-                self.notify(codes).await
+            async fn announce_invalidation(&self, change: &Invalidation) -> StoreResult<()> {
+                self.notify(change).await
             }
 
             async fn listen_for_invalidations(

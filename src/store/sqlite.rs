@@ -73,7 +73,7 @@ impl SqliteStore {
     }
 
     /// A SQLite file has one sharetrail instance: its own cache is the only one to clear.
-    async fn notify(&self, _codes: Option<&[String]>) -> StoreResult<()> {
+    async fn notify(&self, _change: &Invalidation) -> StoreResult<()> {
         Ok(())
     }
 
@@ -92,5 +92,5 @@ fn blocking<T>(work: impl FnOnce() -> T) -> T {
     }
 }
 
-impl_store!(SqliteStore);
+impl_store!(SqliteStore, sqlx::Sqlite);
 impl_workspace_store!(SqliteStore);

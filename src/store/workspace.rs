@@ -465,7 +465,7 @@ macro_rules! impl_workspace_store {
 
             async fn link_shares(&self, link_id: i64, limit: i64) -> StoreResult<Vec<ShareRow>> {
                 Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "{} WHERE link_id = $1 ORDER BY depth, subtree_size DESC, clicks DESC, id LIMIT $2",
+                    "{} WHERE link_id = $1 AND reserved_until IS NULL ORDER BY depth, subtree_size DESC, clicks DESC, id LIMIT $2",
                     workspace::SHARE_ROW
                 )))
                 .bind(link_id)
@@ -476,7 +476,7 @@ macro_rules! impl_workspace_store {
 
             async fn root_shares(&self, link_id: i64, limit: i64) -> StoreResult<Vec<ShareRow>> {
                 Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "{} WHERE link_id = $1 AND parent_id IS NULL ORDER BY id LIMIT $2",
+                    "{} WHERE link_id = $1 AND parent_id IS NULL AND reserved_until IS NULL ORDER BY id LIMIT $2",
                     workspace::SHARE_ROW
                 )))
                 .bind(link_id)
@@ -501,13 +501,13 @@ macro_rules! impl_workspace_store {
 
             async fn shares_created(&self, scope: &Scope, from_ms: i64, to_ms: i64) -> StoreResult<Vec<ShareCountRow>> {
                 let query = workspace::scoped_query!("SELECT channel, depth, CAST(COUNT(*) AS BIGINT) AS shares FROM shares \
-                     WHERE {scope} AND created_at >= $2 AND created_at < $3 GROUP BY channel, depth", scope, "link_id");
+                     WHERE {scope} AND reserved_until IS NULL AND created_at >= $2 AND created_at < $3 GROUP BY channel, depth", scope, "link_id");
                 Ok(query.bind(from_ms).bind(to_ms).fetch_all(self.reader()).await?)
             }
 
             async fn inferred_channels(&self, scope: &Scope) -> StoreResult<Vec<InferredRow>> {
                 let query = workspace::scoped_query!("SELECT channel, inferred_channel, CAST(COUNT(*) AS BIGINT) AS shares FROM shares \
-                     WHERE {scope} AND inferred_channel IS NOT NULL GROUP BY channel, inferred_channel \
+                     WHERE {scope} AND inferred_channel IS NOT NULL AND reserved_until IS NULL GROUP BY channel, inferred_channel \
                      ORDER BY channel, inferred_channel", scope, "link_id");
                 Ok(query.fetch_all(self.reader()).await?)
             }
@@ -558,7 +558,7 @@ macro_rules! impl_workspace_store {
                 let query = workspace::scoped_query!("SELECT s.id, s.link_id, s.code, p.code AS parent_code, s.channel, s.depth, s.label, \
                      s.inferred_channel, s.clicks, s.unfurls, s.bots, s.created_at \
                      FROM shares s LEFT JOIN shares p ON p.id = s.parent_id \
-                     WHERE {scope} AND s.id > $2 ORDER BY s.id LIMIT $3", scope, "s.link_id");
+                     WHERE {scope} AND s.reserved_until IS NULL AND s.id > $2 ORDER BY s.id LIMIT $3", scope, "s.link_id");
                 Ok(query.bind(after).bind(limit).fetch_all(self.reader()).await?)
             }
         }

@@ -9,8 +9,9 @@ use crate::domain::channel::{BuiltinChannel, Channel};
 use crate::domain::code::{Code, Slug};
 use crate::domain::destination::Destination;
 use crate::domain::share_tree::{self, TreeLimits, TreeShare};
+use crate::mint::MintError;
 use crate::state::AppState;
-use crate::store::{CampaignRecord, NewLink, NewShare, Scope, StoreError};
+use crate::store::{CampaignRecord, MintRefusal, NewLink, NewShare, Scope, ShareLink, StoreError};
 use crate::web::pages::{
     ChannelChoice, EventPage, FieldErrors, LinkFormValues, LinkPage, LinksPage, NewLinkPage, QrSheetPage, ShortLink,
 };
@@ -300,10 +301,10 @@ async fn mint(
     link_id: i64,
     shares: impl IntoIterator<Item = (Channel, (Code, bool), Option<String>)>,
 ) -> Result<(), UiError> {
-    let mut minted = Vec::new();
-    for (channel, (code, is_slug), label) in shares {
-        let share = NewShare {
-            link_id,
+    let shares = shares
+        .into_iter()
+        .map(|(channel, (code, is_slug), label)| NewShare {
+            link: ShareLink::Link(link_id),
             code,
             is_slug,
             channel,
@@ -311,16 +312,16 @@ async fn mint(
             label,
             expires_at: None,
             token: None,
-        };
-        match state.store.create_share(&share, now_ms()).await {
-            Ok(created) => minted.push(created.code),
-            // Taken between the check and now: mint the rest, the page shows what exists.
-            Err(StoreError::CodeTaken) => {}
-            Err(err) => return Err(err.into()),
+            reserved_until: None,
+        })
+        .collect();
+    for minted in state.minter.create_all(shares).await {
+        match minted {
+            // Taken between the check and now: the rest are minted, the page shows what exists.
+            Ok(_) | Err(MintError::Refused(MintRefusal::CodeTaken)) => {}
+            Err(err) => return Err(UiError::internal(err)),
         }
     }
-    // A miss for a chosen slug may be cached (someone tried it before it existed).
-    state.invalidate(Some(&minted)).await;
     Ok(())
 }
 

@@ -1,0 +1,467 @@
+//! What a batch of new shares and sends means for the database, decided in plain Rust between
+//! the statements of `Store::mint`: which link and parent each new share takes, and what the
+//! shares that count from now on add to their links' rollups.
+
+use crate::domain::cascade::{may_have_children, sums_delta_for_growth};
+use crate::domain::channel::Channel;
+use crate::domain::code::Code;
+use crate::domain::destination::Destination;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// A share someone asks for: through the API, the web UI or a site's share buttons.
+#[derive(Debug, Clone)]
+pub struct NewShare {
+    pub link: ShareLink,
+    pub code: Code,
+    /// A custom slug: taken means 409, where a generated code is simply drawn again.
+    pub is_slug: bool,
+    pub channel: Channel,
+    pub parent: Option<Code>,
+    pub label: Option<String>,
+    pub expires_at: Option<i64>,
+    /// The fragment token of an address-bar reshare: the same token is the same share.
+    pub token: Option<String>,
+    /// `Some(end)`: only reserve the code until then (the share buttons, on hover or focus). A
+    /// reservation counts nowhere until it is sent; `None` mints a share that counts at once.
+    pub reserved_until: Option<i64>,
+}
+
+/// Which link a new share carries.
+#[derive(Debug, Clone)]
+pub enum ShareLink {
+    /// A link named by id (the API, the web UI): a parent must be a share of it.
+    Link(i64),
+    /// A page of a site, from its share buttons: the link of the share the visitor arrived
+    /// through when that link carries this same page, else the site's own link for the page.
+    SitePage(SitePage),
+}
+
+#[derive(Debug, Clone)]
+pub struct SitePage {
+    pub site_id: i64,
+    /// The site's `utm_campaign`, given to the page's link when it is created.
+    pub campaign: Option<String>,
+    /// Already without fragment, `st` and `utm_*` (`Destination::page`).
+    pub page: Destination,
+    pub title: Option<String>,
+}
+
+/// Why one share of a batch was not minted or sent; the rest of the batch goes ahead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum MintRefusal {
+    #[error("no link has that id")]
+    LinkNotFound,
+    #[error("no share has that parent code")]
+    ParentNotFound,
+    #[error("the parent share belongs to another link")]
+    ParentOnOtherLink,
+    #[error("the parent share is as deep as a cascade may go")]
+    TooDeep,
+    #[error("unknown channel")]
+    UnknownChannel,
+    #[error("that code or slug is already taken")]
+    CodeTaken,
+    #[error("no reservation has that code, or it has expired")]
+    NotReserved,
+}
+
+/// New shares and sends of reserved codes, written in one transaction.
+#[derive(Debug, Default)]
+pub struct MintBatch {
+    pub creates: Vec<NewShare>,
+    pub sends: Vec<Code>,
+}
+
+/// Each request's answer, in the order of the batch.
+#[derive(Debug, Default)]
+pub struct MintOutcome {
+    pub created: Vec<Result<super::ShareRecord, MintRefusal>>,
+    pub sent: Vec<Result<super::ShareRecord, MintRefusal>>,
+}
+
+/// A share that may become a parent, with what decides whether a cascade continues under it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ParentRow {
+    pub id: i64,
+    pub code: String,
+    pub slug_key: Option<String>,
+    pub link_id: i64,
+    pub depth: i64,
+    pub reserved_until: Option<i64>,
+    pub link_url: String,
+    pub link_disabled_at: Option<i64>,
+    pub link_expires_at: Option<i64>,
+}
+
+impl ParentRow {
+    /// A share of the same page on a link that still redirects: a reshare continues its cascade.
+    fn carries(&self, page: &Destination, now: i64) -> bool {
+        self.link_disabled_at.is_none()
+            && self.link_expires_at.is_none_or(|at| at > now)
+            && Destination::parse(&self.link_url).is_ok_and(|url| url.page() == *page)
+    }
+}
+
+/// What the database said about the links, parents and channels a batch names.
+#[derive(Debug, Default)]
+pub struct Known {
+    pub parents: Vec<ParentRow>,
+    pub links: HashSet<i64>,
+    pub channels: HashSet<String>,
+}
+
+impl Known {
+    /// The share a parent code names: its exact code first, then a custom slug in any case.
+    fn parent(&self, code: &Code) -> Option<&ParentRow> {
+        let by_code = self.parents.iter().find(|p| p.code == code.as_str());
+        let slug_key = code.slug_key();
+        by_code.or_else(|| {
+            self.parents
+                .iter()
+                .find(|p| p.slug_key.as_deref() == Some(slug_key.as_str()))
+        })
+    }
+}
+
+/// Where a new share goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Placement {
+    /// `None`: the site's link for the page, created if need be.
+    pub link_id: Option<i64>,
+    pub parent_id: Option<i64>,
+    pub depth: i64,
+}
+
+impl Placement {
+    fn root(link_id: Option<i64>) -> Placement {
+        Placement {
+            link_id,
+            parent_id: None,
+            depth: 1,
+        }
+    }
+
+    fn under(parent: &ParentRow) -> Placement {
+        Placement {
+            link_id: Some(parent.link_id),
+            parent_id: Some(parent.id),
+            depth: parent.depth + 1,
+        }
+    }
+}
+
+/// Decides the link and parent of `share`. A reservation is never a parent: it was not sent.
+pub fn place(share: &NewShare, known: &Known, now: i64) -> Result<Placement, MintRefusal> {
+    if let Channel::Custom(name) = &share.channel
+        && !known.channels.contains(name)
+    {
+        return Err(MintRefusal::UnknownChannel);
+    }
+    let parent = share
+        .parent
+        .as_ref()
+        .map(|code| known.parent(code).filter(|p| p.reserved_until.is_none()));
+    match &share.link {
+        ShareLink::Link(id) => {
+            if !known.links.contains(id) {
+                return Err(MintRefusal::LinkNotFound);
+            }
+            match parent {
+                None => Ok(Placement::root(Some(*id))),
+                Some(None) => Err(MintRefusal::ParentNotFound),
+                Some(Some(p)) if p.link_id != *id => Err(MintRefusal::ParentOnOtherLink),
+                Some(Some(p)) if !may_have_children(p.depth) => Err(MintRefusal::TooDeep),
+                Some(Some(p)) => Ok(Placement::under(p)),
+            }
+        }
+        // A parent on another page, or on a link that no longer redirects, starts the page's own
+        // cascade rather than failing the visitor's share.
+        ShareLink::SitePage(site_page) => match parent.flatten() {
+            Some(p) if p.carries(&site_page.page, now) => {
+                if may_have_children(p.depth) {
+                    Ok(Placement::under(p))
+                } else {
+                    Err(MintRefusal::TooDeep)
+                }
+            }
+            _ => Ok(Placement::root(None)),
+        },
+    }
+}
+
+/// A share that counts from this batch on: newly minted (not reserved), or a reservation sent.
+#[derive(Debug, Clone)]
+pub struct CountedShare {
+    pub link_id: i64,
+    pub parent_id: Option<i64>,
+    pub depth: i64,
+    pub channel: String,
+}
+
+/// How many shares each ancestor gains: one per counted share below it. `chains` maps each
+/// parent to itself and its ancestors; `link_of` remembers each ancestor's link for the sums.
+pub fn growth(counted: &[CountedShare], chains: &HashMap<i64, Vec<i64>>) -> BTreeMap<i64, (i64, u64)> {
+    let mut grows: BTreeMap<i64, (i64, u64)> = BTreeMap::new();
+    for share in counted {
+        let Some(parent) = share.parent_id else { continue };
+        for ancestor in chains.get(&parent).map(Vec::as_slice).unwrap_or_default() {
+            grows.entry(*ancestor).or_insert((share.link_id, 0)).1 += 1;
+        }
+    }
+    grows
+}
+
+/// What the counted shares of a batch add to each link's rollups.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ShareTally {
+    pub links: BTreeMap<i64, LinkShares>,
+    pub channels: BTreeMap<(i64, String), i64>,
+    pub depths: BTreeMap<(i64, i64), i64>,
+    pub days: BTreeMap<(i64, String), i64>,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct LinkShares {
+    pub shares: i64,
+    pub child_shares: i64,
+    pub max_depth: i64,
+    pub sum_sizes: i64,
+    pub sum_sq_sizes: i64,
+}
+
+impl ShareTally {
+    /// `grown` holds every ancestor that grew: its link, by how much, and its size after.
+    pub fn new(counted: &[CountedShare], grown: &[(i64, u64, u64)], day: &str) -> ShareTally {
+        let mut tally = ShareTally::default();
+        for share in counted {
+            let link = tally.links.entry(share.link_id).or_default();
+            link.shares += 1;
+            link.child_shares += i64::from(share.parent_id.is_some());
+            link.max_depth = link.max_depth.max(share.depth);
+            *tally
+                .channels
+                .entry((share.link_id, share.channel.clone()))
+                .or_default() += 1;
+            *tally.depths.entry((share.link_id, share.depth)).or_default() += 1;
+            *tally.days.entry((share.link_id, day.to_owned())).or_default() += 1;
+        }
+        let mut sizes: BTreeMap<i64, Vec<(u64, u64)>> = BTreeMap::new();
+        for share in counted {
+            // A new share, or a reservation (which never has children), joins at size 1.
+            sizes.entry(share.link_id).or_default().push((0, 1));
+        }
+        for &(link_id, gained, after) in grown {
+            sizes
+                .entry(link_id)
+                .or_default()
+                .push((after.saturating_sub(gained), after));
+        }
+        for (link_id, sizes) in sizes {
+            let (sum, sum_sq) = sums_delta_for_growth(sizes);
+            let link = tally.links.entry(link_id).or_default();
+            link.sum_sizes += i64::try_from(sum).unwrap_or(i64::MAX);
+            link.sum_sq_sizes += i64::try_from(sum_sq).unwrap_or(i64::MAX);
+        }
+        tally
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_000_000;
+
+    fn page(url: &str) -> Destination {
+        Destination::parse(url).unwrap().page()
+    }
+
+    fn parent(id: i64, code: &str, link_id: i64, depth: i64, url: &str) -> ParentRow {
+        ParentRow {
+            id,
+            code: code.to_owned(),
+            slug_key: None,
+            link_id,
+            depth,
+            reserved_until: None,
+            link_url: url.to_owned(),
+            link_disabled_at: None,
+            link_expires_at: None,
+        }
+    }
+
+    fn share(link: ShareLink, parent: Option<&str>) -> NewShare {
+        NewShare {
+            link,
+            code: Code::generate(),
+            is_slug: false,
+            channel: Channel::parse("email").unwrap(),
+            parent: parent.map(|p| Code::parse(p).unwrap()),
+            label: None,
+            expires_at: None,
+            token: None,
+            reserved_until: None,
+        }
+    }
+
+    fn site_page(url: &str) -> ShareLink {
+        ShareLink::SitePage(SitePage {
+            site_id: 1,
+            campaign: None,
+            page: page(url),
+            title: None,
+        })
+    }
+
+    fn known(parents: Vec<ParentRow>) -> Known {
+        Known {
+            parents,
+            links: HashSet::from([7, 8]),
+            channels: HashSet::new(),
+        }
+    }
+
+    #[test]
+    fn a_button_share_continues_the_cascade_of_any_link_of_the_same_page() {
+        // A marketer's campaign link (7) for the page, shared on WhatsApp as code Wa2345xy.
+        let known = known(vec![parent(70, "Wa2345xy", 7, 1, "https://blog.example/post?ref=x")]);
+        let reshare = share(
+            site_page("https://blog.example/post?ref=x&utm_source=whatsapp&st=Wa2345xy"),
+            Some("Wa2345xy"),
+        );
+        let placed = place(&reshare, &known, NOW).unwrap();
+        assert_eq!(
+            placed,
+            Placement {
+                link_id: Some(7),
+                parent_id: Some(70),
+                depth: 2
+            }
+        );
+    }
+
+    #[test]
+    fn a_button_share_of_another_page_or_a_dead_link_starts_the_pages_own_cascade() {
+        let mut dead = parent(71, "Dd2345xy", 8, 1, "https://blog.example/post");
+        dead.link_disabled_at = Some(1);
+        let known = known(vec![parent(70, "Wa2345xy", 7, 1, "https://blog.example/other"), dead]);
+        for parent_code in ["Wa2345xy", "Dd2345xy", "Unknown2"] {
+            let placed = place(
+                &share(site_page("https://blog.example/post"), Some(parent_code)),
+                &known,
+                NOW,
+            );
+            assert_eq!(placed, Ok(Placement::root(None)), "{parent_code}");
+        }
+    }
+
+    #[test]
+    fn a_reservation_is_never_a_parent() {
+        let mut reserved = parent(70, "Rr2345xy", 7, 1, "https://blog.example/post");
+        reserved.reserved_until = Some(NOW + 1);
+        let known = known(vec![reserved]);
+        let api = place(&share(ShareLink::Link(7), Some("Rr2345xy")), &known, NOW);
+        assert_eq!(api, Err(MintRefusal::ParentNotFound));
+        let button = place(
+            &share(site_page("https://blog.example/post"), Some("Rr2345xy")),
+            &known,
+            NOW,
+        );
+        assert_eq!(button, Ok(Placement::root(None)));
+    }
+
+    #[test]
+    fn a_parent_at_the_depth_cap_is_refused_on_either_path() {
+        let deep = parent(
+            70,
+            "Dp2345xy",
+            7,
+            crate::domain::cascade::MAX_DEPTH,
+            "https://blog.example/post",
+        );
+        let known = known(vec![deep]);
+        let api = place(&share(ShareLink::Link(7), Some("Dp2345xy")), &known, NOW);
+        assert_eq!(api, Err(MintRefusal::TooDeep));
+        let button = place(
+            &share(site_page("https://blog.example/post"), Some("Dp2345xy")),
+            &known,
+            NOW,
+        );
+        assert_eq!(button, Err(MintRefusal::TooDeep));
+    }
+
+    #[test]
+    fn the_api_refuses_unknown_links_and_parents_on_other_links() {
+        let known = known(vec![parent(70, "Wa2345xy", 7, 1, "https://blog.example/post")]);
+        assert_eq!(
+            place(&share(ShareLink::Link(9), None), &known, NOW),
+            Err(MintRefusal::LinkNotFound)
+        );
+        assert_eq!(
+            place(&share(ShareLink::Link(8), Some("Wa2345xy")), &known, NOW),
+            Err(MintRefusal::ParentOnOtherLink)
+        );
+        assert_eq!(
+            place(&share(ShareLink::Link(7), Some("Nobody22")), &known, NOW),
+            Err(MintRefusal::ParentNotFound)
+        );
+        let mut custom = share(ShareLink::Link(7), None);
+        custom.channel = Channel::parse("newsletter").unwrap();
+        assert_eq!(place(&custom, &known, NOW), Err(MintRefusal::UnknownChannel));
+    }
+
+    #[test]
+    fn a_parent_slug_is_found_in_any_case() {
+        let mut slug = parent(70, "Spring-Poster", 7, 1, "https://blog.example/post");
+        slug.slug_key = Some("spring-poster".into());
+        let known = known(vec![slug]);
+        let placed = place(&share(ShareLink::Link(7), Some("SPRING-poster")), &known, NOW).unwrap();
+        assert_eq!(placed.parent_id, Some(70));
+    }
+
+    #[test]
+    fn the_tally_of_a_batch_adds_shares_depths_and_the_virality_sums() {
+        // Link 7: a(10, size 2 before: a → c) gets d under it and e under c (c 1 → 2, a 2 → 4).
+        let counted = [
+            CountedShare {
+                link_id: 7,
+                parent_id: Some(10),
+                depth: 2,
+                channel: "sms".into(),
+            },
+            CountedShare {
+                link_id: 7,
+                parent_id: Some(30),
+                depth: 3,
+                channel: "email".into(),
+            },
+            CountedShare {
+                link_id: 8,
+                parent_id: None,
+                depth: 1,
+                channel: "sms".into(),
+            },
+        ];
+        let chains = HashMap::from([(10, vec![10]), (30, vec![30, 10])]);
+        let grows = growth(&counted, &chains);
+        assert_eq!(grows, BTreeMap::from([(10, (7, 2)), (30, (7, 1))]));
+        let tally = ShareTally::new(&counted, &[(7, 2, 4), (7, 1, 2)], "2026-12-06");
+        let seven = tally.links[&7];
+        assert_eq!((seven.shares, seven.child_shares, seven.max_depth), (2, 2, 3));
+        // d 0→1, e 0→1, c 1→2, a 2→4: Σ +5, Σ² +1+1+3+12 = 17.
+        assert_eq!((seven.sum_sizes, seven.sum_sq_sizes), (5, 17));
+        assert_eq!(
+            tally.links[&8],
+            LinkShares {
+                shares: 1,
+                child_shares: 0,
+                max_depth: 1,
+                sum_sizes: 1,
+                sum_sq_sizes: 1
+            }
+        );
+        assert_eq!(tally.channels[&(7, "sms".to_owned())], 1);
+        assert_eq!(tally.depths[&(7, 3)], 1);
+        assert_eq!(tally.days[&(7, "2026-12-06".to_owned())], 2);
+    }
+}
