@@ -10,6 +10,7 @@ mod ops;
 mod public;
 mod qr;
 mod redirect;
+mod reservations;
 mod restart;
 mod shares;
 mod sites;

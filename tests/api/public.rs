@@ -6,17 +6,17 @@ use crate::on_both_backends;
 use serde_json::{Value, json};
 
 /// The page origin the test site allows.
-const ORIGIN: &str = "http://localhost:9999";
+pub(crate) const ORIGIN: &str = "http://localhost:9999";
 /// A page on the test site's domain.
-const PAGE: &str = "http://localhost/post";
+pub(crate) const PAGE: &str = "http://localhost/post";
 
-struct Site {
-    id: i64,
-    key: String,
+pub(crate) struct Site {
+    pub id: i64,
+    pub key: String,
 }
 
 /// A site on `localhost` whose pages are served from `ORIGIN`, created through the API.
-async fn create_site(app: &TestApp) -> Site {
+pub(crate) async fn create_site(app: &TestApp) -> Site {
     let body = json!({"name": "Blog", "domains": ["localhost"], "origins": [ORIGIN]});
     let response = app.post_json("/api/v1/sites", &body).await;
     assert_eq!(response.status(), 201, "creating a site");
@@ -40,7 +40,7 @@ async fn disable(app: &TestApp, site: &Site) {
 }
 
 /// A POST to `/api/v1/public/{path}` as a browser sends it, from `origin` when there is one.
-fn public_request(
+pub(crate) fn public_request(
     app: &TestApp,
     path: &str,
     origin: Option<&str>,
@@ -59,11 +59,16 @@ fn public_request(
 }
 
 /// Posts a JSON body from the site's allowed origin.
-async fn post_public(app: &TestApp, path: &str, body: &Value) -> reqwest::Response {
+pub(crate) async fn post_public(app: &TestApp, path: &str, body: &Value) -> reqwest::Response {
     post_public_from(app, path, Some(ORIGIN), body).await
 }
 
-async fn post_public_from(app: &TestApp, path: &str, origin: Option<&str>, body: &Value) -> reqwest::Response {
+pub(crate) async fn post_public_from(
+    app: &TestApp,
+    path: &str,
+    origin: Option<&str>,
+    body: &Value,
+) -> reqwest::Response {
     public_request(app, path, origin, body.to_string())
         .send()
         .await
@@ -71,14 +76,14 @@ async fn post_public_from(app: &TestApp, path: &str, origin: Option<&str>, body:
 }
 
 /// Mints a share of `url` as a share button does and returns the answer's document.
-async fn mint(app: &TestApp, site: &Site, url: &str, channel: &str, parent: Option<&str>) -> Value {
+pub(crate) async fn mint(app: &TestApp, site: &Site, url: &str, channel: &str, parent: Option<&str>) -> Value {
     let body = json!({"site": site.key, "url": url, "channel": channel, "parent": parent});
     let response = post_public(app, "shares", &body).await;
     assert_eq!(response.status(), 201, "minting a {channel} share of {url}");
     response.json().await.expect("json")
 }
 
-fn code_of(share: &Value) -> String {
+pub(crate) fn code_of(share: &Value) -> String {
     share["code"].as_str().expect("a code").to_owned()
 }
 
@@ -86,7 +91,7 @@ fn header<'a>(response: &'a reqwest::Response, name: &str) -> Option<&'a str> {
     response.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
-async fn share_document(app: &TestApp, code: &str) -> Value {
+pub(crate) async fn share_document(app: &TestApp, code: &str) -> Value {
     let response = app.get_api(&format!("/api/v1/shares/{code}")).await;
     assert_eq!(response.status(), 200, "reading share {code}");
     response.json().await.expect("json")

@@ -1,15 +1,23 @@
-//! Upgrading a database whose visits were stored a row each, before the visit log became runs:
-//! every visit is still there, under its id, and new ids follow the old ones.
+//! Upgrading databases of earlier releases: whatever they hold stays what it was.
+//! - Visits stored a row each, before the visit log became runs: every visit is still there,
+//!   under its id, and new ids follow the old ones.
+//! - Shares made before reservations existed: each stays a share, and cascades go on under it.
 
 use crate::helpers::*;
 use sharetrail::clock::now_ms;
+use sharetrail::domain::channel::Channel;
+use sharetrail::domain::code::Code;
 use sharetrail::ingest::VisitBatch;
+use sharetrail::store::{self, NewShare, ShareLink};
 
 /// The migration that turned the visit log into runs.
 const RUNS_VERSION: &str = "20261130000003";
+/// The migration that added reservations.
+const RESERVATIONS_VERSION: &str = "20261206000001";
 
-/// Applies `backend`'s migrations older than the runs, as an install of that time had them.
-async fn migrate_to_before_runs(db: &TestDatabase, backend: &str) {
+/// Applies `backend`'s migrations older than `version`, as an install of that time had them,
+/// then runs `seed` (SQL statements) on it.
+async fn install_before(db: &TestDatabase, backend: &str, version: &str, seed: &[&str]) {
     let folder = std::env::temp_dir().join(format!("sharetrail-migrations-{}", nanoid::nanoid!(10)));
     std::fs::create_dir_all(&folder).expect("a folder for the old migrations");
     let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -18,7 +26,7 @@ async fn migrate_to_before_runs(db: &TestDatabase, backend: &str) {
     for entry in std::fs::read_dir(&source).expect("the migrations") {
         let path = entry.expect("a migration").path();
         let name = path.file_name().expect("a file name").to_string_lossy().into_owned();
-        if name.as_str() < RUNS_VERSION {
+        if name.as_str() < version {
             std::fs::copy(&path, folder.join(&name)).expect("copy a migration");
         }
     }
@@ -28,7 +36,7 @@ async fn migrate_to_before_runs(db: &TestDatabase, backend: &str) {
     if backend == "postgres" {
         let pool = sqlx::PgPool::connect(&db.url).await.expect("connect");
         migrator.run(&pool).await.expect("the old migrations");
-        insert_old_visits(&pool).await;
+        run_all(&pool, seed).await;
     } else {
         let options = db
             .url
@@ -38,32 +46,37 @@ async fn migrate_to_before_runs(db: &TestDatabase, backend: &str) {
             .await
             .expect("connect");
         migrator.run(&pool).await.expect("the old migrations");
-        insert_old_visits(&pool).await;
+        run_all(&pool, seed).await;
     }
     let _ = std::fs::remove_dir_all(&folder);
 }
 
-/// Three visits of link 7 in the old row-per-visit form; the second has no optional field.
-async fn insert_old_visits<'c, E>(pool: E)
+async fn run_all<'c, E>(pool: E, statements: &[&str])
 where
     E: sqlx::Executor<'c> + Copy,
     for<'q> <E::Database as sqlx::Database>::Arguments: sqlx::IntoArguments<E::Database>,
 {
-    for (at, country) in [(1_000, "'NZ'"), (2_000, "NULL"), (3_000, "'DE'")] {
-        let sql = format!(
-            "INSERT INTO visits (share_id, link_id, at, kind, app, visitor, referrer_host, device, browser, os, country) \
-             VALUES (70, 7, {at}, 'click', NULL, 'ab', 'news.example', 'desktop', 'Firefox', 'Linux', {country})"
-        );
-        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+    for sql in statements {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
             .execute(pool)
             .await
-            .expect("an old visit");
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
 }
 
+/// Three visits of link 7 in the old row-per-visit form; the second has no optional field.
+const OLD_VISITS: &[&str] = &[
+    "INSERT INTO visits (share_id, link_id, at, kind, app, visitor, referrer_host, device, browser, os, country) \
+     VALUES (70, 7, 1000, 'click', NULL, 'ab', 'news.example', 'desktop', 'Firefox', 'Linux', 'NZ')",
+    "INSERT INTO visits (share_id, link_id, at, kind, app, visitor, referrer_host, device, browser, os, country) \
+     VALUES (70, 7, 2000, 'click', NULL, 'ab', 'news.example', 'desktop', 'Firefox', 'Linux', NULL)",
+    "INSERT INTO visits (share_id, link_id, at, kind, app, visitor, referrer_host, device, browser, os, country) \
+     VALUES (70, 7, 3000, 'click', NULL, 'ab', 'news.example', 'desktop', 'Firefox', 'Linux', 'DE')",
+];
+
 async fn upgrading_keeps_every_visit_under_its_id(backend: Backend, name: &str) {
     let db = TestDatabase::new(backend).await;
-    migrate_to_before_runs(&db, name).await;
+    install_before(&db, name, RUNS_VERSION, OLD_VISITS).await;
     let store = sharetrail::store::connect(&db.url, 1).await.expect("open the store");
     store.migrate().await.expect("the upgrade");
 
@@ -103,4 +116,61 @@ async fn upgrading_sqlite_keeps_every_visit_under_its_id() {
 #[tokio::test]
 async fn upgrading_postgres_keeps_every_visit_under_its_id() {
     upgrading_keeps_every_visit_under_its_id(Backend::Postgres, "postgres").await;
+}
+
+/// A link with a WhatsApp share and an e-mail reshare under it, rollups and all, as the share
+/// buttons left them before reservations.
+const OLD_SHARES: &[&str] = &[
+    "INSERT INTO links (url, created_at, share_count, child_shares, max_depth, sum_sizes, sum_sq_sizes) \
+     VALUES ('https://blog.example/post', 1000, 2, 1, 2, 3, 5)",
+    "INSERT INTO shares (link_id, code, channel, depth, created_at, subtree_size) VALUES (1, 'OldRoot2', 'whatsapp', 1, 1000, 2)",
+    "INSERT INTO shares (link_id, code, channel, parent_id, depth, created_at) VALUES (1, 'OldKid23', 'email', 1, 2, 1000)",
+    "INSERT INTO link_channel_stats (link_id, channel, shares) VALUES (1, 'whatsapp', 1), (1, 'email', 1)",
+    "INSERT INTO link_depth_stats (link_id, depth, shares) VALUES (1, 1, 1), (1, 2, 1)",
+];
+
+async fn upgrading_keeps_every_share_a_share(backend: Backend, name: &str) {
+    let db = TestDatabase::new(backend).await;
+    install_before(&db, name, RESERVATIONS_VERSION, OLD_SHARES).await;
+    let store = store::connect(&db.url, 1).await.expect("open the store");
+    store.migrate().await.expect("the upgrade");
+
+    let mut ids = Vec::new();
+    for code in ["OldRoot2", "OldKid23"] {
+        let share = store.get_share(&Code::parse(code).unwrap()).await.expect("read");
+        ids.push(share.unwrap_or_else(|| panic!("{code} is still a share")).id);
+    }
+    let grandchild = NewShare {
+        link: ShareLink::Link(1),
+        code: Code::generate(),
+        is_slug: false,
+        channel: Channel::parse("sms").unwrap(),
+        parent: Code::parse("OldKid23"),
+        label: None,
+        expires_at: None,
+        token: None,
+        reserved_until: None,
+    };
+    let grandchild = store::mint_one(store.as_ref(), grandchild, now_ms())
+        .await
+        .expect("mint")
+        .expect("a share under an old one");
+    assert_eq!(grandchild.depth, 3);
+    let stats = store.link_stats(1).await.expect("stats").expect("the link");
+    assert_eq!(stats.totals.share_count, 3);
+    // A chain of three: Σ size 3 + 2 + 1, Σ size² 9 + 4 + 1.
+    assert_eq!((stats.totals.sum_sizes, stats.totals.sum_sq_sizes), (6, 14));
+    let children = store.share_children(ids[1], 10).await.expect("children");
+    assert_eq!(children.len(), 1, "the old reshare's one child");
+    assert_eq!(children[0].code, grandchild.code);
+}
+
+#[tokio::test]
+async fn upgrading_sqlite_keeps_every_share_a_share() {
+    upgrading_keeps_every_share_a_share(Backend::Sqlite, "sqlite").await;
+}
+
+#[tokio::test]
+async fn upgrading_postgres_keeps_every_share_a_share() {
+    upgrading_keeps_every_share_a_share(Backend::Postgres, "postgres").await;
 }
