@@ -408,29 +408,16 @@ macro_rules! impl_store {
                 .bind(link_id)
                 .fetch_all(&mut *tx)
                 .await?;
-                let credits = sqlx::query_as(
-                    "SELECT s.channel, s.depth, cc.role, COUNT(*) AS conversions, \
-                     COALESCE(SUM(c.value), 0.0) AS value FROM conversion_credits cc \
-                     JOIN conversions c ON c.id = cc.conversion_id JOIN shares s ON s.id = cc.share_id \
-                     WHERE cc.link_id = $1 GROUP BY s.channel, s.depth, cc.role ORDER BY s.channel, s.depth",
-                )
-                .bind(link_id)
-                .fetch_all(&mut *tx)
-                .await?;
-                let names = sqlx::query_as(
-                    "SELECT name, COUNT(*) AS conversions, COALESCE(SUM(value), 0.0) AS value FROM conversions \
-                     WHERE link_id = $1 GROUP BY name ORDER BY name",
-                )
-                .bind(link_id)
-                .fetch_all(&mut *tx)
-                .await?;
-                let self_reports = sqlx::query_as(
-                    "SELECT COALESCE(channel, 'unknown') AS channel, COUNT(*) AS reports FROM self_reports \
-                     WHERE link_id = $1 GROUP BY COALESCE(channel, 'unknown') ORDER BY 1",
-                )
-                .bind(link_id)
-                .fetch_all(&mut *tx)
-                .await?;
+                let scope = Scope::Link(link_id);
+                let credits = workspace::scoped_query!(workspace::ATTRIBUTION_CREDITS, &scope, "cc.link_id")
+                    .fetch_all(&mut *tx)
+                    .await?;
+                let names = workspace::scoped_query!(workspace::ATTRIBUTION_NAMES, &scope, "link_id")
+                    .fetch_all(&mut *tx)
+                    .await?;
+                let self_reports = workspace::scoped_query!(workspace::ATTRIBUTION_SELF_REPORTS, &scope, "link_id")
+                    .fetch_all(&mut *tx)
+                    .await?;
                 tx.commit().await?;
                 let attribution = AttributionRows { credits, names, self_reports };
                 Ok(Some(LinkStatsRows { totals, channels, depths, unfurl_apps, days, attribution }))

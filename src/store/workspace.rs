@@ -64,6 +64,8 @@ pub trait WorkspaceStore: Send + Sync {
     async fn daily(&self, scope: &Scope, days: &DayRange) -> StoreResult<Vec<DayRow>>;
     async fn shares_created(&self, scope: &Scope, from_ms: i64, to_ms: i64) -> StoreResult<Vec<ShareCountRow>>;
     async fn inferred_channels(&self, scope: &Scope) -> StoreResult<Vec<InferredRow>>;
+    /// Conversions and "how did you hear about us" answers of a scope, all time.
+    async fn attribution(&self, scope: &Scope) -> StoreResult<AttributionRows>;
 
     /// One page of visits (oldest first, after visit id `after`) in `[from_ms, to_ms)`.
     async fn export_visits(
@@ -199,6 +201,20 @@ pub(super) const SHARE_ROW: &str = "SELECT id, parent_id, code, channel, depth, 
 
 pub(super) const LINK_SUMMARY: &str = "SELECT id, url, title, campaign, created_at, disabled_at, site_id, \
      share_count, max_depth, clicks, unfurls FROM links";
+
+/// Conversions credited to the shares of a scope, by channel, depth and role.
+pub(super) const ATTRIBUTION_CREDITS: &str = "SELECT s.channel, s.depth, cc.role, COUNT(*) AS conversions, \
+     COALESCE(SUM(c.value), 0.0) AS value FROM conversion_credits cc \
+     JOIN conversions c ON c.id = cc.conversion_id JOIN shares s ON s.id = cc.share_id \
+     WHERE {scope} GROUP BY s.channel, s.depth, cc.role ORDER BY s.channel, s.depth";
+
+/// Conversions reported on a scope's links, by goal.
+pub(super) const ATTRIBUTION_NAMES: &str = "SELECT name, COUNT(*) AS conversions, COALESCE(SUM(value), 0.0) AS value \
+     FROM conversions WHERE {scope} GROUP BY name ORDER BY name";
+
+/// "How did you hear about us?" answers on a scope's links, by the channel named.
+pub(super) const ATTRIBUTION_SELF_REPORTS: &str = "SELECT COALESCE(channel, 'unknown') AS channel, COUNT(*) AS reports \
+     FROM self_reports WHERE {scope} GROUP BY COALESCE(channel, 'unknown') ORDER BY 1";
 
 pub(super) const CAMPAIGN_COLUMNS: &str = "SELECT id, slug, name, created_at, archived_at FROM campaigns";
 
@@ -510,6 +526,21 @@ macro_rules! impl_workspace_store {
                      WHERE {scope} AND inferred_channel IS NOT NULL AND reserved_until IS NULL GROUP BY channel, inferred_channel \
                      ORDER BY channel, inferred_channel", scope, "link_id");
                 Ok(query.fetch_all(self.reader()).await?)
+            }
+
+            async fn attribution(&self, scope: &Scope) -> StoreResult<AttributionRows> {
+                let mut tx = self.reader().begin().await?;
+                let credits = workspace::scoped_query!(workspace::ATTRIBUTION_CREDITS, scope, "cc.link_id")
+                    .fetch_all(&mut *tx)
+                    .await?;
+                let names = workspace::scoped_query!(workspace::ATTRIBUTION_NAMES, scope, "link_id")
+                    .fetch_all(&mut *tx)
+                    .await?;
+                let self_reports = workspace::scoped_query!(workspace::ATTRIBUTION_SELF_REPORTS, scope, "link_id")
+                    .fetch_all(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(AttributionRows { credits, names, self_reports })
             }
 
             async fn export_visits(

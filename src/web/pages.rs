@@ -95,7 +95,7 @@ page!(CampaignsPage, "app/campaigns.html" {
 });
 page!(CampaignPage, "app/campaign.html" {
     nav: Nav, campaign: CampaignRecord, links: Vec<LinkSummary>, range_from: String, range_to: String,
-    range_error: Option<String>, report: Report, errors: FieldErrors,
+    range_error: Option<String>, report: Report, attribution: AttributionRows, errors: FieldErrors,
 });
 page!(LinksPage, "app/links.html" { nav: Nav, links: Vec<LinkSummary> });
 

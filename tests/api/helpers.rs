@@ -292,12 +292,49 @@ pub fn email_click(link_id: i64, share_id: i64, at: i64, visitor: u8) -> VisitRe
     }
 }
 
+/// The figures of the four-visitor story that the API and the browser tests both play: A shares
+/// on Slack and WhatsApp; B arrives through A's Slack link and e-mails it; C opens the address B
+/// had in the address bar and shares on WhatsApp; D arrives through B's e-mail and signs up.
+/// Tree: the link → A's Slack (→ B's e-mail, → the address-bar share → C's WhatsApp) and A's
+/// WhatsApp: Wiener index 31 over 15 pairs.
+pub fn assert_four_visitor_cascade(stats: &Value) {
+    assert_eq!(stats["shares"]["total"], 5, "{stats}");
+    assert_eq!(
+        stats["shares"]["by_channel"],
+        json!({"address_bar": 1, "email": 1, "slack": 1, "whatsapp": 2}),
+        "{stats}"
+    );
+    let depths: Vec<&Value> = stats["cascade"]["by_depth"]
+        .as_array()
+        .expect("by_depth")
+        .iter()
+        .map(|d| &d["shares"])
+        .collect();
+    assert_eq!(depths, [2, 2, 1], "{stats}");
+    assert_eq!(stats["cascade"]["max_depth"], 3, "{stats}");
+    assert_eq!(stats["clicks"]["total"], 3, "B, C and D: {stats}");
+    assert_eq!(
+        stats["cascade"]["reshare_rate"], 1.0,
+        "three reshares, three clicks: {stats}"
+    );
+    let virality = stats["cascade"]["structural_virality"].as_f64().expect("a number");
+    assert!((virality - 31.0 / 15.0).abs() < 1e-9, "2.07: {stats}");
+    assert_eq!(stats["conversions"]["total"], 1, "{stats}");
+    assert_eq!(stats["conversions"]["by_channel"], json!({"email": 1}), "{stats}");
+    assert_eq!(
+        stats["conversions"]["assists_by_channel"],
+        json!({"slack": 1}),
+        "{stats}"
+    );
+}
+
 /// Runs each test body once against SQLite and once against PostgreSQL:
 /// `name::sqlite` and `name::postgres`.
 #[macro_export]
 macro_rules! on_both_backends {
-    ($(async fn $name:ident($app:ident) $body:block)*) => {
+    ($($(#[$meta:meta])* async fn $name:ident($app:ident) $body:block)*) => {
         $(
+            $(#[$meta])*
             mod $name {
                 #[allow(unused_imports)]
                 use super::*;

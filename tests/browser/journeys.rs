@@ -5,11 +5,6 @@ use crate::helpers::*;
 use crate::support::*;
 use serde_json::{Value, json};
 
-/// The link a share belongs to.
-async fn link_of(app: &TestApp, code: &str) -> i64 {
-    share(app, code).await["link_id"].as_i64().expect("a link id")
-}
-
 #[tokio::test]
 async fn following_a_shared_link_lands_with_st_and_a_reshare_is_one_level_deeper() {
     let app = spawn_app(Backend::Sqlite).await;

@@ -1,5 +1,5 @@
 //! Browser tests: the share buttons in headless Chromium, on a page of another origin under a
-//! strict Content Security Policy, against the real application on SQLite.
+//! strict Content Security Policy, against the real application on SQLite and PostgreSQL.
 
 #[allow(dead_code)]
 #[path = "../api/helpers.rs"]
@@ -8,4 +8,5 @@ mod support;
 
 mod journeys;
 mod share_buttons;
+mod truth;
 mod web_ui;

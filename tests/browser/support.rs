@@ -62,6 +62,11 @@ pub async fn share(app: &TestApp, code: &str) -> Value {
     response.json().await.expect("json")
 }
 
+/// The link a share belongs to.
+pub async fn link_of(app: &TestApp, code: &str) -> i64 {
+    share(app, code).await["link_id"].as_i64().expect("a link id")
+}
+
 /// The code of a short link of this app (`{app}/CODE`), or `None` for anything else.
 pub fn code_in<'a>(app: &TestApp, short_url: &'a str) -> Option<&'a str> {
     let code = short_url.strip_prefix(&format!("{}/", app.address))?;
@@ -360,6 +365,90 @@ impl Browser {
         code
     }
 
+    /// The share buttons' channels, in the order they stand on the page.
+    pub async fn channels(&self) -> Vec<String> {
+        let channels = self
+            .eval(
+                "return [...document.querySelectorAll('[data-sharetrail] button')].map(b => b.className.split('st-').pop())",
+                vec![],
+            )
+            .await;
+        serde_json::from_value(channels).expect("channel names")
+    }
+
+    /// Moves the pointer across every button of the row, as people do before picking one, and
+    /// waits until each has reserved its code.
+    pub async fn hover_every_button(&self) {
+        for channel in self.channels().await {
+            self.hover(&self.button(&channel).await).await;
+        }
+        self.pointer_to_corner().await;
+        self.wait_for(
+            "every reservation to be answered",
+            "return window.mintsAsked > 0 && window.mintsAsked === window.mintsSettled",
+        )
+        .await;
+    }
+
+    /// Tabs through every button of the row from the top of the page, as a keyboard user does
+    /// on the way to another one.
+    pub async fn tab_through_every_button(&self) {
+        self.eval("document.activeElement && document.activeElement.blur()", vec![])
+            .await;
+        for _ in self.channels().await {
+            self.press(Key::Tab).await;
+        }
+        let focused = self
+            .eval(
+                "return document.activeElement.matches('[data-sharetrail] button:last-of-type')",
+                vec![],
+            )
+            .await;
+        assert_eq!(focused, true, "the last button has the focus");
+    }
+
+    /// Clicks the `channel` button and waits for the outcome the snippet reports: the code, the
+    /// URL the channel was opened with and whether the share was sent.
+    pub async fn click_share(&self, channel: &str) -> (String, String, String) {
+        let button = self.button(channel).await;
+        let previous = button.attr("data-sharetrail-last-code").await.expect("attribute");
+        self.eval("delete arguments[0].dataset.sharetrailLastStatus", vec![json!(button)])
+            .await;
+        if matches!(
+            channel,
+            "whatsapp" | "telegram" | "teams" | "linkedin" | "x" | "facebook" | "reddit"
+        ) {
+            self.click_to_popup(&button).await;
+        } else {
+            button.click().await.expect("click");
+        }
+        let (code, url) = self.last_share(&button, previous.as_deref()).await;
+        let status = eventually("the outcome of the click", || async {
+            button.attr("data-sharetrail-last-status").await.expect("attribute")
+        })
+        .await;
+        (code, url, status)
+    }
+
+    /// Shares on `channel` as a visitor does (the pointer over the whole row first) and returns
+    /// the new share's code once its click is reported.
+    pub async fn share_on(&self, channel: &str) -> String {
+        self.hover_every_button().await;
+        let (code, _, status) = self.click_share(channel).await;
+        assert_eq!(status, "sent", "the {channel} share was sent");
+        self.pointer_to_corner().await;
+        code
+    }
+
+    /// The text a same-origin URL of the page's own site answers, fetched by the page.
+    pub async fn fetch_text(&self, path: &str) -> String {
+        self.eval("return fetch(arguments[0]).then(r => r.text())", vec![json!(path)])
+            .await
+            .as_str()
+            .expect("text")
+            .to_owned()
+    }
+
     /// Moves the pointer off the share buttons, so that no page loaded next finds it resting on
     /// one (which would mint a share ahead without anyone reaching for the button).
     pub async fn pointer_to_corner(&self) {
@@ -463,6 +552,69 @@ fn read_response(stream: &mut TcpStream) {
     }
 }
 
+/// The web UI, as a marketer uses it.
+impl Browser {
+    /// Fills the form fields by id and submits the form the first one is in, as a person would.
+    pub async fn submit(&self, fields: &[(&str, &str)]) {
+        let fields: Vec<Value> = fields.iter().map(|(id, value)| json!([id, value])).collect();
+        self.eval(
+            "const [fields] = arguments; let form;
+             for (const [id, value] of fields) { const el = document.getElementById(id); el.value = value; form = el.form; }
+             form.requestSubmit();",
+            vec![Value::Array(fields)],
+        )
+        .await;
+    }
+
+    pub async fn wait_for_path(&self, path_prefix: &str) -> String {
+        self.wait_for(
+            path_prefix,
+            &format!("return document.readyState === 'complete' && location.pathname.startsWith('{path_prefix}') && location.href"),
+        )
+        .await
+        .as_str()
+        .expect("a URL")
+        .to_owned()
+    }
+
+    pub async fn text(&self) -> String {
+        self.eval("return document.body.innerText", vec![])
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    pub async fn screenshot(&self, name: &str) {
+        let png = self.client.screenshot().await.expect("a screenshot");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+        std::fs::create_dir_all(&dir).expect("screenshot directory");
+        std::fs::write(dir.join(format!("{name}.png")), png).expect("write the screenshot");
+    }
+}
+
+/// The password of the accounts these tests make.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub async fn sign_in(browser: &Browser, app: &TestApp, email: &str, password: &str) {
+    browser.goto(&app.url("/app/login")).await;
+    browser.submit(&[("email", email), ("password", password)]).await;
+}
+
+/// Creates the first admin through the setup link, signed in afterwards.
+pub async fn set_up_admin(browser: &Browser, app: &TestApp) {
+    browser.goto(&app.setup_url).await;
+    browser
+        .submit(&[
+            ("name", "Ana"),
+            ("email", "ana@example.com"),
+            ("password", PASSWORD),
+            ("password_again", PASSWORD),
+        ])
+        .await;
+    browser.wait_for_path("/app/campaigns").await;
+}
+
 /// The test site's pages, served on two origins: `origin` (`http://localhost:…`, which the site
 /// allows) and `foreign_origin` (`http://127.0.0.1:…`, which it does not).
 pub struct Pages {
@@ -545,11 +697,25 @@ async fn static_file(content_type: &'static str, body: &'static str) -> HttpResp
         .body(body)
 }
 
-async fn article(config: web::Data<PageConfig>) -> HttpResponse {
+/// `?channels=a,b` shows those buttons instead of `PAGE_CHANNELS`; `?refuse=1` makes the
+/// phone's share sheet report a cancel and every way of copying fail (see `PAGE_JS`).
+async fn article(
+    config: web::Data<PageConfig>,
+    query: web::Query<std::collections::HashMap<String, String>>,
+) -> HttpResponse {
     let app = &config.app_origin;
     let csp = format!("default-src 'self'; script-src 'self' {app}; connect-src {app}; style-src 'self'");
     let title = PAGE_TITLE.replace('&', "&amp;");
-    let channels = PAGE_CHANNELS.join(",");
+    let channels = match query.get("channels") {
+        Some(channels)
+            if channels
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b == b',' || b == b'_') =>
+        {
+            channels.clone()
+        }
+        _ => PAGE_CHANNELS.join(","),
+    };
     let key = &config.site_key;
     let html = format!(
         r#"<!doctype html>
@@ -599,6 +765,37 @@ const intent = e => {
 };
 document.addEventListener('pointerover', intent, true);
 document.addEventListener('focus', intent, true); // capture: focus does not bubble
+// When a click reached a share button, and when a window was opened for it: how long the click
+// takes to open the channel.
+window.clickAt = null;
+window.openedAt = [];
+document.addEventListener('click', e => {
+  if (e.target.closest && e.target.closest('[data-sharetrail] button')) window.clickAt = performance.now();
+}, true);
+const open = window.open;
+window.open = function () { window.openedAt.push(performance.now() - window.clickAt); return open.apply(this, arguments); };
+// Requests to reserve or mint a share, asked and answered: the tests wait for quiet.
+window.mintsAsked = 0;
+window.mintsSettled = 0;
+const fetchIt = window.fetch;
+window.fetch = function (url) {
+  const minting = new URL(url, location.href).pathname === '/api/v1/public/shares';
+  if (minting) window.mintsAsked++;
+  const answer = fetchIt.apply(this, arguments);
+  const settle = () => { window.mintsSettled++; };
+  if (minting) answer.then(settle, settle);
+  return answer;
+};
+// ?refuse=1: a visitor who cancels the share sheet, on a device where copying fails.
+if (new URLSearchParams(location.search).get('refuse') === '1') {
+  Object.defineProperty(Navigator.prototype, 'share', {
+    configurable: true,
+    value: () => Promise.reject(new DOMException('Share canceled', 'AbortError')),
+  });
+  const refused = () => Promise.reject(new DOMException('Write permission denied', 'NotAllowedError'));
+  Object.defineProperty(Navigator.prototype, 'clipboard', { configurable: true, get: () => ({ write: refused, writeText: refused }) });
+  document.execCommand = () => false;
+}
 "#;
 
 /// The site's own code: the sign-up button reports a conversion.

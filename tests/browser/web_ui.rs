@@ -5,54 +5,7 @@
 use crate::helpers::*;
 use crate::support::*;
 use fantoccini::Locator;
-use serde_json::{Value, json};
-
-const PASSWORD: &str = "correct horse battery staple";
-
-impl Browser {
-    /// Fills the form fields by id and submits the form the first one is in, as a person would.
-    async fn submit(&self, fields: &[(&str, &str)]) {
-        let fields: Vec<Value> = fields.iter().map(|(id, value)| json!([id, value])).collect();
-        self.eval(
-            "const [fields] = arguments; let form;
-             for (const [id, value] of fields) { const el = document.getElementById(id); el.value = value; form = el.form; }
-             form.requestSubmit();",
-            vec![Value::Array(fields)],
-        )
-        .await;
-    }
-
-    async fn wait_for_path(&self, path_prefix: &str) -> String {
-        self.wait_for(
-            path_prefix,
-            &format!("return document.readyState === 'complete' && location.pathname.startsWith('{path_prefix}') && location.href"),
-        )
-        .await
-        .as_str()
-        .expect("a URL")
-        .to_owned()
-    }
-
-    async fn text(&self) -> String {
-        self.eval("return document.body.innerText", vec![])
-            .await
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
-    }
-
-    async fn screenshot(&self, name: &str) {
-        let png = self.client.screenshot().await.expect("a screenshot");
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
-        std::fs::create_dir_all(&dir).expect("screenshot directory");
-        std::fs::write(dir.join(format!("{name}.png")), png).expect("write the screenshot");
-    }
-}
-
-async fn sign_in(browser: &Browser, app: &TestApp, email: &str, password: &str) {
-    browser.goto(&app.url("/app/login")).await;
-    browser.submit(&[("email", email), ("password", password)]).await;
-}
+use serde_json::json;
 
 #[tokio::test]
 async fn a_marketer_sets_up_signs_in_creates_shares_and_reads_a_campaign() {
@@ -62,16 +15,7 @@ async fn a_marketer_sets_up_signs_in_creates_shares_and_reads_a_campaign() {
     browser.client.set_window_size(1280, 1000).await.expect("window size");
 
     // First run: the setup link creates the admin and signs them in.
-    browser.goto(&app.setup_url).await;
-    browser
-        .submit(&[
-            ("name", "Ana"),
-            ("email", "ana@example.com"),
-            ("password", PASSWORD),
-            ("password_again", PASSWORD),
-        ])
-        .await;
-    browser.wait_for_path("/app/campaigns").await;
+    set_up_admin(&browser, &app).await;
     assert!(browser.text().await.contains("No campaigns yet"));
 
     // Sign out, then a wrong password is refused and the right one works.
@@ -177,16 +121,7 @@ async fn event_qr_codes_decode_the_cascade_is_drawn_and_members_stay_out_of_admi
     let driver = Driver::start().await;
     let browser = driver.browser().await;
     browser.client.set_window_size(1280, 1000).await.expect("window size");
-    browser.goto(&app.setup_url).await;
-    browser
-        .submit(&[
-            ("name", "Ana"),
-            ("email", "ana@example.com"),
-            ("password", PASSWORD),
-            ("password_again", PASSWORD),
-        ])
-        .await;
-    browser.wait_for_path("/app/campaigns").await;
+    set_up_admin(&browser, &app).await;
 
     // Event QR codes: one per placement, each PNG decoding to its short link.
     browser.goto(&app.url("/app/events/new")).await;

@@ -185,6 +185,7 @@ async fn campaign_page(
     let scope = Scope::Campaign(campaign.slug.clone());
     let report = super::links::build_report(state, &scope, &range).await?;
     let links = state.store.list_links(Some(&campaign.slug), 500).await?;
+    let attribution = state.store.attribution(&scope).await?;
     let page = CampaignPage {
         nav: viewer.nav("campaigns"),
         campaign,
@@ -193,6 +194,7 @@ async fn campaign_page(
         range_to: range.end_day(),
         range_error,
         report,
+        attribution,
         errors,
     };
     Ok(page.respond(status, None))

@@ -389,12 +389,7 @@ pub async fn show(
         link.share_count,
         TreeLimits::default(),
     );
-    let attribution = state
-        .store
-        .link_stats(link.id)
-        .await?
-        .map(|s| s.attribution)
-        .unwrap_or_default();
+    let attribution = state.store.attribution(&Scope::Link(link.id)).await?;
     let campaign = match &link.campaign {
         Some(slug) => state.store.campaign_by_slug(slug).await?,
         None => None,
