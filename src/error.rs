@@ -163,6 +163,7 @@ impl From<crate::store::StoreError> for ApiError {
             S::Database(e) => ApiError::internal(e),
             S::Sqlite(e) => ApiError::internal(e),
             S::Migrate(e) => ApiError::internal(e),
+            S::Stalled => ApiError::internal(err),
         }
     }
 }

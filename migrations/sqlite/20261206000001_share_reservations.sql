@@ -6,3 +6,10 @@
 -- already were all sent, and keep NULL.
 ALTER TABLE shares ADD COLUMN reserved_until BIGINT;
 CREATE INDEX shares_by_reservation_end ON shares (reserved_until) WHERE reserved_until IS NOT NULL;
+
+-- Most shares have no token and many no parent: their index entries were written (and, on
+-- SQLite, checkpointed) for every reservation and share without ever being looked up.
+DROP INDEX shares_by_token;
+CREATE UNIQUE INDEX shares_by_token ON shares (link_id, token) WHERE token IS NOT NULL;
+DROP INDEX shares_by_parent;
+CREATE INDEX shares_by_parent ON shares (parent_id) WHERE parent_id IS NOT NULL;

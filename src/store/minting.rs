@@ -2,19 +2,18 @@
 //! the statements of `Store::mint`: which link and parent each new share takes, and what the
 //! shares that count from now on add to their links' rollups.
 
+use super::{ShareRecord, StoreResult};
 use crate::domain::cascade::{may_have_children, sums_delta_for_growth};
 use crate::domain::channel::Channel;
 use crate::domain::code::Code;
 use crate::domain::destination::Destination;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// A share someone asks for: through the API, the web UI or a site's share buttons.
 #[derive(Debug, Clone)]
 pub struct NewShare {
     pub link: ShareLink,
-    pub code: Code,
-    /// A custom slug: taken means 409, where a generated code is simply drawn again.
-    pub is_slug: bool,
+    pub code: NewCode,
     pub channel: Channel,
     pub parent: Option<Code>,
     pub label: Option<String>,
@@ -24,6 +23,29 @@ pub struct NewShare {
     /// `Some(end)`: only reserve the code until then (the share buttons, on hover or focus). A
     /// reservation counts nowhere until it is sent; `None` mints a share that counts at once.
     pub reserved_until: Option<i64>,
+}
+
+/// The code a new share asks for.
+#[derive(Debug, Clone)]
+pub enum NewCode {
+    /// Generated for it: drawn again in the unlikely case it is taken.
+    Drawn(Code),
+    /// A marketer's custom slug: unique ignoring case, refused when taken.
+    Slug(Code),
+    /// A generated code handed out before (a reservation that was lost): kept, or refused.
+    Kept(Code),
+}
+
+impl NewCode {
+    pub fn code(&self) -> &Code {
+        match self {
+            NewCode::Drawn(code) | NewCode::Slug(code) | NewCode::Kept(code) => code,
+        }
+    }
+
+    pub fn is_slug(&self) -> bool {
+        matches!(self, NewCode::Slug(_))
+    }
 }
 
 /// Which link a new share carries.
@@ -75,8 +97,8 @@ pub struct MintBatch {
 /// Each request's answer, in the order of the batch.
 #[derive(Debug, Default)]
 pub struct MintOutcome {
-    pub created: Vec<Result<super::ShareRecord, MintRefusal>>,
-    pub sent: Vec<Result<super::ShareRecord, MintRefusal>>,
+    pub created: Vec<Result<ShareRecord, MintRefusal>>,
+    pub sent: Vec<Result<ShareRecord, MintRefusal>>,
 }
 
 /// A share that may become a parent, with what decides whether a cascade continues under it.
@@ -266,6 +288,394 @@ impl ShareTally {
     }
 }
 
+/// The statements of a batch, one implementation per backend: PostgreSQL sends each as one round
+/// trip with its rows as arrays (a fixed text, prepared once), SQLite runs them in-process, row
+/// by row, on the transaction's own connection. The batch's logic is `mint_with`, written once.
+#[allow(async_fn_in_trait)]
+pub(super) trait MintStatements {
+    /// The shares the codes name (an exact code, or a custom slug by its key), with their links.
+    async fn parents(&mut self, codes: &[&str], slug_keys: &[String]) -> StoreResult<Vec<ParentRow>>;
+    /// Which of these link ids exist.
+    async fn existing_links(&mut self, ids: &[i64]) -> StoreResult<Vec<i64>>;
+    /// Which of these custom channels exist.
+    async fn known_channels(&mut self, names: &[&str]) -> StoreResult<Vec<String>>;
+    /// The link of each site page, created on its first share (with its site's campaign):
+    /// `(link id, site id, url)`.
+    async fn site_page_links(&mut self, pages: &[&SitePage], now: i64) -> StoreResult<Vec<(i64, i64, String)>>;
+    /// Makes shares of the reservations among `codes`, even those whose time ran out while
+    /// their page stayed open (the click is what counts; those counted from now on are
+    /// returned), then lists every one of `codes` that is a share now, as `(id, code)`.
+    async fn send(&mut self, codes: &[&str], now: i64) -> StoreResult<(Vec<CountedShare>, Vec<(i64, String)>)>;
+    /// Shares carrying these address-bar tokens: `(id, link id, token)`.
+    async fn token_shares(&mut self, tokens: &[&str]) -> StoreResult<Vec<(i64, i64, String)>>;
+    /// Inserts the rows that take no code or slug already taken: `(id, code)` of those inserted.
+    async fn insert_shares(&mut self, rows: &[NewRow<'_>], now: i64) -> StoreResult<Vec<(i64, String)>>;
+    /// Each of these shares with its ancestors, at most a cascade's depth: `(share, ancestor)`,
+    /// the share itself included.
+    async fn ancestor_chains(&mut self, ids: &[i64]) -> StoreResult<Vec<(i64, i64)>>;
+    /// Adds to subtree sizes: `(id, size after)` of each row.
+    async fn grow_subtrees(&mut self, gains: &[(i64, i64)]) -> StoreResult<Vec<(i64, i64)>>;
+    /// Adds a batch's shares to its links' counters and rollups.
+    async fn add_shares_to_rollups(&mut self, tally: &ShareTally) -> StoreResult<()>;
+    async fn share_records(&mut self, ids: &[i64]) -> StoreResult<Vec<ShareRecord>>;
+}
+
+/// A share row to insert.
+#[derive(Debug)]
+pub(super) struct NewRow<'a> {
+    pub link_id: i64,
+    pub code: &'a str,
+    pub slug_key: Option<String>,
+    pub channel: &'a str,
+    pub parent_id: Option<i64>,
+    pub depth: i64,
+    pub label: Option<&'a str>,
+    pub expires_at: Option<i64>,
+    pub token: Option<&'a str>,
+    pub reserved_until: Option<i64>,
+}
+
+/// `Store::mint`, inside the transaction `sql` runs in: read what the batch names, place every
+/// new share, send the reserved codes, insert, then count what counts from now on.
+pub(super) async fn mint_with<S: MintStatements>(sql: &mut S, batch: &MintBatch, now: i64) -> StoreResult<MintOutcome> {
+    let known = read_known(sql, batch).await?;
+    let mut placements: Vec<_> = batch.creates.iter().map(|s| place(s, &known, now)).collect();
+    place_on_site_pages(sql, batch, &mut placements, now).await?;
+    let mut counted: Vec<CountedShare> = Vec::new();
+    let sent = send_reserved(sql, &batch.sends, now, &mut counted).await?;
+    let created = insert(sql, batch, &placements, now, &mut counted).await?;
+    count(sql, &counted, now).await?;
+    // New rows are known whole; shares that existed already (sent, or of a token) are read.
+    let mut records: HashMap<i64, ShareRecord> = HashMap::new();
+    for ((share, placed), result) in batch.creates.iter().zip(&placements).zip(&created) {
+        if let (Ok(placed), Ok(Inserted::New(id, code))) = (placed, result) {
+            records.insert(*id, new_record(*id, code, share, placed, &known, now));
+        }
+    }
+    let others: Vec<i64> = sent
+        .iter()
+        .filter_map(|r| r.as_ref().ok().copied())
+        .chain(created.iter().filter_map(|r| match r {
+            Ok(Inserted::Existing(id)) => Some(*id),
+            _ => None,
+        }))
+        .collect();
+    if !others.is_empty() {
+        records.extend(sql.share_records(&others).await?.into_iter().map(|r| (r.id, r)));
+    }
+    let answer = |id: i64| records.get(&id).cloned().ok_or(MintRefusal::NotReserved);
+    Ok(MintOutcome {
+        sent: sent.into_iter().map(|r| r.and_then(answer)).collect(),
+        created: created
+            .into_iter()
+            .map(|r| r.and_then(|inserted| answer(inserted.id())))
+            .collect(),
+    })
+}
+
+async fn read_known<S: MintStatements>(sql: &mut S, batch: &MintBatch) -> StoreResult<Known> {
+    let mut known = Known::default();
+    let parents: Vec<&str> = batch
+        .creates
+        .iter()
+        .filter_map(|s| s.parent.as_ref())
+        .map(Code::as_str)
+        .collect();
+    if !parents.is_empty() {
+        let slug_keys: Vec<String> = batch
+            .creates
+            .iter()
+            .filter_map(|s| s.parent.as_ref())
+            .map(Code::slug_key)
+            .collect();
+        known.parents = sql.parents(&parents, &slug_keys).await?;
+    }
+    let links: BTreeSet<i64> = batch
+        .creates
+        .iter()
+        .filter_map(|s| match s.link {
+            ShareLink::Link(id) => Some(id),
+            ShareLink::SitePage(_) => None,
+        })
+        .collect();
+    if !links.is_empty() {
+        known.links = sql
+            .existing_links(&links.into_iter().collect::<Vec<_>>())
+            .await?
+            .into_iter()
+            .collect();
+    }
+    let channels: BTreeSet<&str> = batch
+        .creates
+        .iter()
+        .filter_map(|s| match &s.channel {
+            Channel::Custom(name) => Some(name.as_str()),
+            Channel::Builtin(_) => None,
+        })
+        .collect();
+    if !channels.is_empty() {
+        known.channels = sql
+            .known_channels(&channels.into_iter().collect::<Vec<_>>())
+            .await?
+            .into_iter()
+            .collect();
+    }
+    Ok(known)
+}
+
+/// Gives the shares that start a page's own cascade that page's link of its site.
+async fn place_on_site_pages<S: MintStatements>(
+    sql: &mut S,
+    batch: &MintBatch,
+    placements: &mut [Result<Placement, MintRefusal>],
+    now: i64,
+) -> StoreResult<()> {
+    let mut pages: BTreeMap<(i64, &str), &SitePage> = BTreeMap::new();
+    for (share, placed) in batch.creates.iter().zip(placements.iter()) {
+        if let (ShareLink::SitePage(page), Ok(Placement { link_id: None, .. })) = (&share.link, placed) {
+            pages.entry((page.site_id, page.page.as_str())).or_insert(page);
+        }
+    }
+    if pages.is_empty() {
+        return Ok(());
+    }
+    let pages: Vec<&SitePage> = pages.into_values().collect();
+    let mut links = sql.site_page_links(&pages, now).await?;
+    // Another instance may have created a page's link after this statement saw the table; a
+    // second look finds it.
+    let missing: Vec<&SitePage> = pages
+        .into_iter()
+        .filter(|p| {
+            !links
+                .iter()
+                .any(|(_, site, url)| *site == p.site_id && url == p.page.as_str())
+        })
+        .collect();
+    if !missing.is_empty() {
+        links.extend(sql.site_page_links(&missing, now).await?);
+    }
+    for (share, placed) in batch.creates.iter().zip(placements.iter_mut()) {
+        let (ShareLink::SitePage(page), Ok(placement)) = (&share.link, &mut *placed) else {
+            continue;
+        };
+        if placement.link_id.is_some() {
+            continue;
+        }
+        match links
+            .iter()
+            .find(|(_, site, url)| *site == page.site_id && url == page.page.as_str())
+        {
+            Some((id, ..)) => placement.link_id = Some(*id),
+            None => *placed = Err(MintRefusal::LinkNotFound),
+        }
+    }
+    Ok(())
+}
+
+async fn send_reserved<S: MintStatements>(
+    sql: &mut S,
+    sends: &[Code],
+    now: i64,
+    counted: &mut Vec<CountedShare>,
+) -> StoreResult<Vec<Result<i64, MintRefusal>>> {
+    if sends.is_empty() {
+        return Ok(Vec::new());
+    }
+    let codes: Vec<&str> = sends.iter().map(Code::as_str).collect();
+    let (promoted, shares) = sql.send(&codes, now).await?;
+    counted.extend(promoted);
+    Ok(codes
+        .iter()
+        .map(|code| {
+            shares
+                .iter()
+                .find(|(_, c)| c == code)
+                .map(|(id, _)| *id)
+                .ok_or(MintRefusal::NotReserved)
+        })
+        .collect())
+}
+
+/// What became of a new share's row.
+#[derive(Debug, Clone)]
+enum Inserted {
+    /// A new row, under the code it took (a generated code may have been drawn again).
+    New(i64, Code),
+    /// An address-bar share whose token the link had already: that share.
+    Existing(i64),
+}
+
+impl Inserted {
+    fn id(&self) -> i64 {
+        match self {
+            Inserted::New(id, _) | Inserted::Existing(id) => *id,
+        }
+    }
+}
+
+/// Inserts the placed shares. A generated code that collides is drawn again; a taken slug is
+/// refused; an address-bar token its link has already is that share.
+async fn insert<S: MintStatements>(
+    sql: &mut S,
+    batch: &MintBatch,
+    placements: &[Result<Placement, MintRefusal>],
+    now: i64,
+    counted: &mut Vec<CountedShare>,
+) -> StoreResult<Vec<Result<Inserted, MintRefusal>>> {
+    const ATTEMPTS: usize = 8;
+    let creates = &batch.creates;
+    let mut results: Vec<Option<Result<Inserted, MintRefusal>>> = placements
+        .iter()
+        .map(|p| match p {
+            Ok(Placement { link_id: Some(_), .. }) => None,
+            Ok(_) => Some(Err(MintRefusal::LinkNotFound)),
+            Err(refusal) => Some(Err(*refusal)),
+        })
+        .collect();
+    find_token_shares(sql, creates, placements, &mut results).await?;
+    let mut codes: Vec<Code> = creates.iter().map(|s| s.code.code().clone()).collect();
+    for attempt in 1..=ATTEMPTS {
+        let pending: Vec<usize> = (0..creates.len()).filter(|&i| results[i].is_none()).collect();
+        if pending.is_empty() {
+            break;
+        }
+        let rows: Vec<NewRow> = pending
+            .iter()
+            .filter_map(|&i| {
+                let (share, placed) = (&creates[i], placements[i].as_ref().ok()?);
+                Some(NewRow {
+                    link_id: placed.link_id?,
+                    code: codes[i].as_str(),
+                    slug_key: share.code.is_slug().then(|| codes[i].slug_key()),
+                    channel: share.channel.as_str(),
+                    parent_id: placed.parent_id,
+                    depth: placed.depth,
+                    label: share.label.as_deref(),
+                    expires_at: share.expires_at,
+                    token: share.token.as_deref(),
+                    reserved_until: share.reserved_until,
+                })
+            })
+            .collect();
+        let inserted = sql.insert_shares(&rows, now).await?;
+        for i in pending {
+            let share = &creates[i];
+            if let Some((id, _)) = inserted.iter().find(|(_, code)| code == codes[i].as_str()) {
+                results[i] = Some(Ok(Inserted::New(*id, codes[i].clone())));
+                if let (None, Ok(placed)) = (share.reserved_until, &placements[i]) {
+                    counted.push(CountedShare {
+                        link_id: placed.link_id.unwrap_or_default(),
+                        parent_id: placed.parent_id,
+                        depth: placed.depth,
+                        channel: share.channel.as_str().to_owned(),
+                    });
+                }
+            } else if !matches!(share.code, NewCode::Drawn(_)) || share.token.is_some() || attempt == ATTEMPTS {
+                results[i] = Some(Err(MintRefusal::CodeTaken));
+            } else {
+                codes[i] = Code::generate();
+            }
+        }
+    }
+    // A token refused above was taken by an arrival written meanwhile: that is its share.
+    find_token_shares(sql, creates, placements, &mut results).await?;
+    Ok(results
+        .into_iter()
+        .map(|result| result.unwrap_or(Err(MintRefusal::CodeTaken)))
+        .collect())
+}
+
+/// Fills in the address-bar shares whose token their link has already.
+async fn find_token_shares<S: MintStatements>(
+    sql: &mut S,
+    creates: &[NewShare],
+    placements: &[Result<Placement, MintRefusal>],
+    results: &mut [Option<Result<Inserted, MintRefusal>>],
+) -> StoreResult<()> {
+    let open =
+        |result: &Option<Result<Inserted, MintRefusal>>| matches!(result, None | Some(Err(MintRefusal::CodeTaken)));
+    let tokens: Vec<&str> = (0..creates.len())
+        .filter(|&i| open(&results[i]))
+        .filter_map(|i| creates[i].token.as_deref())
+        .collect();
+    if tokens.is_empty() {
+        return Ok(());
+    }
+    let found = sql.token_shares(&tokens).await?;
+    for i in 0..creates.len() {
+        let (Some(token), Ok(placed)) = (creates[i].token.as_deref(), &placements[i]) else {
+            continue;
+        };
+        if !open(&results[i]) {
+            continue;
+        }
+        if let Some((id, ..)) = found
+            .iter()
+            .find(|(_, link, t)| Some(*link) == placed.link_id && t == token)
+        {
+            results[i] = Some(Ok(Inserted::Existing(*id)));
+        }
+    }
+    Ok(())
+}
+
+/// Adds the shares that count from now on to their ancestors' subtree sizes and to their
+/// links' rollups, each row once for the whole batch.
+async fn count<S: MintStatements>(sql: &mut S, counted: &[CountedShare], now: i64) -> StoreResult<()> {
+    if counted.is_empty() {
+        return Ok(());
+    }
+    let parents: Vec<i64> = counted
+        .iter()
+        .filter_map(|c| c.parent_id)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut grown: Vec<(i64, u64, u64)> = Vec::new();
+    if !parents.is_empty() {
+        let mut chains: HashMap<i64, Vec<i64>> = HashMap::new();
+        for (start, ancestor) in sql.ancestor_chains(&parents).await? {
+            chains.entry(start).or_default().push(ancestor);
+        }
+        let grows = growth(counted, &chains);
+        let gains: Vec<(i64, i64)> = grows
+            .iter()
+            .map(|(id, (_, gained))| (*id, i64::try_from(*gained).unwrap_or(i64::MAX)))
+            .collect();
+        for (id, after) in sql.grow_subtrees(&gains).await? {
+            if let Some((link_id, gained)) = grows.get(&id) {
+                grown.push((*link_id, *gained, u64::try_from(after).unwrap_or_default()));
+            }
+        }
+    }
+    let tally = ShareTally::new(counted, &grown, &crate::clock::day_of(now));
+    sql.add_shares_to_rollups(&tally).await
+}
+
+/// The record of a row just inserted, without reading it back.
+fn new_record(id: i64, code: &Code, share: &NewShare, placed: &Placement, known: &Known, now: i64) -> ShareRecord {
+    let parent_code = placed
+        .parent_id
+        .and_then(|parent| known.parents.iter().find(|p| p.id == parent))
+        .map(|p| p.code.clone());
+    ShareRecord {
+        id,
+        link_id: placed.link_id.unwrap_or_default(),
+        code: code.as_str().to_owned(),
+        channel: share.channel.as_str().to_owned(),
+        parent_code,
+        depth: placed.depth,
+        label: share.label.clone(),
+        created_at: now,
+        disabled_at: None,
+        expires_at: share.expires_at,
+        inferred_channel: None,
+        clicks: 0,
+        unfurls: 0,
+        bots: 0,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -293,8 +703,7 @@ mod tests {
     fn share(link: ShareLink, parent: Option<&str>) -> NewShare {
         NewShare {
             link,
-            code: Code::generate(),
-            is_slug: false,
+            code: NewCode::Drawn(Code::generate()),
             channel: Channel::parse("email").unwrap(),
             parent: parent.map(|p| Code::parse(p).unwrap()),
             label: None,

@@ -3,16 +3,17 @@
 //! The backend is chosen from the database URL's scheme. Both sides share their SQL (written once
 //! in `shared.rs`) except where the dialects differ: bulk visit inserts and change notification.
 
-mod mint_sql;
 mod minting;
 mod models;
 mod postgres;
+mod postgres_mint;
 mod shared;
 mod sqlite;
 mod sqlite_batch;
+mod sqlite_mint;
 mod workspace;
 
-pub use minting::{MintBatch, MintOutcome, MintRefusal, NewShare, ShareLink, SitePage};
+pub use minting::{MintBatch, MintOutcome, MintRefusal, NewCode, NewShare, ShareLink, SitePage};
 pub use models::*;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
@@ -45,6 +46,9 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("migration failed")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// SQLite's in-process statements never wait; one that did is a bug, not a lost batch.
+    #[error("a SQLite batch stalled")]
+    Stalled,
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

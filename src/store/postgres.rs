@@ -3,10 +3,10 @@
 //! Instances keep their lookup caches coherent through LISTEN/NOTIFY, so a link disabled on one
 //! stops redirecting on all of them as soon as the notification lands (milliseconds).
 
+use super::postgres_mint::{self, PgMint};
 use super::shared::{self, impl_store};
 use super::workspace::{self, impl_workspace_store};
 use super::*;
-use crate::domain::channel::Channel;
 use crate::domain::visit::VisitorHash;
 use crate::ingest::{Counts, Rollups, ShareCounts, VisitBatch, park_share_counts, with_parked_share_counts};
 use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
@@ -91,6 +91,19 @@ impl PgStore {
             }
         }
         let outcome = Self::apply_rollups(&mut tx, &batch.rollups).await?;
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    /// One share batch in one transaction, each statement one round trip (see `postgres_mint`).
+    async fn mint_batch(&self, batch: &MintBatch, now: i64) -> StoreResult<MintOutcome> {
+        let reserving_only = batch.sends.is_empty() && batch.creates.iter().all(|s| s.reserved_until.is_some());
+        let begin = match reserving_only {
+            true => postgres_mint::BEGIN_RESERVING,
+            false => postgres_mint::BEGIN,
+        };
+        let mut tx = self.pool.begin_with(begin).await?;
+        let outcome = super::minting::mint_with(&mut PgMint { tx: &mut tx }, batch, now).await?;
         tx.commit().await?;
         Ok(outcome)
     }
@@ -283,9 +296,9 @@ fn parse_payload(payload: &str) -> Invalidation {
 }
 
 /// One column of rows, as an array for `unnest`: every batch statement sends its rows so.
-fn column<I: IntoIterator, T>(rows: I, f: impl FnMut(I::Item) -> T) -> Vec<T> {
+pub(super) fn column<I: IntoIterator, T>(rows: I, f: impl FnMut(I::Item) -> T) -> Vec<T> {
     rows.into_iter().map(f).collect()
 }
 
-impl_store!(PgStore, sqlx::Postgres);
+impl_store!(PgStore);
 impl_workspace_store!(PgStore);

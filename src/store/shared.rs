@@ -12,6 +12,11 @@ pub(super) const SHARE_BY_CODE: &str = "SELECT s.id, s.link_id, s.code, s.channe
      WHERE (s.code = $1 OR s.slug_key = $2) AND s.reserved_until IS NULL \
      ORDER BY CASE WHEN s.code = $1 THEN 0 ELSE 1 END LIMIT 1";
 
+/// Every column of a `ShareRecord`, its parent's code joined in; a `WHERE` follows.
+pub(super) const SHARE_RECORDS: &str = "SELECT s.id, s.link_id, s.code, s.channel, p.code AS parent_code, \
+     s.depth, s.label, s.created_at, s.disabled_at, s.expires_at, s.inferred_channel, s.clicks, s.unfurls, s.bots \
+     FROM shares s LEFT JOIN shares p ON p.id = s.parent_id";
+
 pub(super) const SHARE_BY_TOKEN: &str = "SELECT s.id, s.link_id, s.code, s.channel, p.code AS parent_code, \
      s.depth, s.label, s.created_at, s.disabled_at, s.expires_at, s.inferred_channel, s.clicks, s.unfurls, s.bots \
      FROM shares s LEFT JOIN shares p ON p.id = s.parent_id WHERE s.link_id = $1 AND s.token = $2";
@@ -69,9 +74,7 @@ pub(super) const TAKE_PARKED_SHARE_COUNTS: &str = "DELETE FROM pending_share_cou
 pub(super) const TAKE_VISIT_IDS: &str = "UPDATE visit_ids SET next_id = next_id + $1 RETURNING next_id - $1";
 
 macro_rules! impl_store {
-    ($store:ty, $db:ty) => {
-        $crate::store::mint_sql::impl_minting!($store, $db);
-
+    ($store:ty) => {
         #[async_trait::async_trait]
         impl $crate::store::Store for $store {
             fn backend(&self) -> &'static str {

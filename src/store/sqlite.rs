@@ -1,10 +1,11 @@
 //! The embedded default: one SQLite file in WAL mode, one writer connection and a read pool.
 
+use super::minting;
 use super::shared::{self, impl_store};
 use super::sqlite_batch;
+use super::sqlite_mint::SqliteMint;
 use super::workspace::{self, impl_workspace_store};
 use super::*;
-use crate::domain::channel::Channel;
 use crate::ingest::VisitBatch;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use std::str::FromStr;
@@ -33,12 +34,23 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(5))
             .foreign_keys(true);
+        // In-process connections need no ping before each use: that was a worker round trip
+        // in front of every write.
+        // A page cache that holds the indexes a write touches: random codes spread every batch
+        // over the code index, and the default 2 MB made the writer read most of it back.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
-            .connect_with(options.clone())
+            .test_before_acquire(false)
+            .connect_with(options.clone().pragma("cache_size", WRITER_CACHE_KIB))
             .await?;
+        let checkpointer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .test_before_acquire(false)
+            .connect_lazy_with(options.clone());
+        tokio::spawn(keep_checkpointing(checkpointer));
         let reader = SqlitePoolOptions::new()
             .max_connections(max_readers.max(1))
+            .test_before_acquire(false)
             .connect_lazy_with(options.read_only(true));
         Ok(SqliteStore { writer, reader })
     }
@@ -72,6 +84,37 @@ impl SqliteStore {
         Ok(outcome)
     }
 
+    /// One share batch in one transaction, run in-process from `BEGIN` to `COMMIT` (see
+    /// `sqlite_mint`): no statement, the transaction's included, goes through sqlx's worker.
+    async fn mint_batch(&self, batch: &MintBatch, now: i64) -> StoreResult<MintOutcome> {
+        use futures_util::FutureExt;
+        let mut conn = self.writer.acquire().await?;
+        let mut handle = conn.lock_handle().await?;
+        blocking(|| {
+            // SAFETY: as in `write_batch`; the transaction ends (commit or rollback) before the
+            // handle goes back to sqlx.
+            let conn = unsafe { rusqlite::Connection::from_handle(handle.as_raw_handle().as_ptr()) }?;
+            conn.execute_batch("BEGIN IMMEDIATE")?;
+            let mut statements = SqliteMint { conn: &conn };
+            // Every statement runs to completion when called: the flow never waits.
+            let outcome = minting::mint_with(&mut statements, batch, now)
+                .now_or_never()
+                .unwrap_or(Err(StoreError::Stalled));
+            match outcome {
+                Ok(outcome) => {
+                    conn.execute_batch("COMMIT")?;
+                    Ok(outcome)
+                }
+                Err(err) => {
+                    if let Err(rollback) = conn.execute_batch("ROLLBACK") {
+                        tracing::error!(error = %rollback, "could not roll back a share batch");
+                    }
+                    Err(err)
+                }
+            }
+        })
+    }
+
     /// A SQLite file has one sharetrail instance: its own cache is the only one to clear.
     async fn notify(&self, _change: &Invalidation) -> StoreResult<()> {
         Ok(())
@@ -79,6 +122,44 @@ impl SqliteStore {
 
     async fn listen(&self, _sink: Arc<dyn Fn(Invalidation) + Send + Sync>) -> StoreResult<()> {
         Ok(())
+    }
+}
+
+/// How soon the WAL is copied into the database file again after frames were copied, and after
+/// there were none.
+const CHECKPOINT_BUSY: Duration = Duration::from_millis(10);
+const CHECKPOINT_IDLE: Duration = Duration::from_millis(250);
+/// The writer's page cache, in KiB (SQLite's negative `cache_size`).
+const WRITER_CACHE_KIB: &str = "-65536";
+
+/// Copies the WAL into the database file as it grows, on a connection of its own. The writer
+/// still checkpoints every thousand pages (only a checkpoint between two of its transactions
+/// can finish, and let the WAL start over), but finds nearly everything copied and synced
+/// already: its checkpoints had stalled every write queued behind them for tens of
+/// milliseconds. PASSIVE: this never waits for, nor blocks, the writer or a reader.
+async fn keep_checkpointing(pool: SqlitePool) {
+    let (mut failing, mut last_frames) = (false, 0);
+    loop {
+        let checkpoint: Result<(i64, i64, i64), sqlx::Error> =
+            sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(&pool).await;
+        let pause = match checkpoint {
+            // The WAL's length: when it moved, something was written since the last look.
+            Ok((_, frames, _)) => {
+                failing = false;
+                let written = frames != last_frames;
+                last_frames = frames;
+                if written { CHECKPOINT_BUSY } else { CHECKPOINT_IDLE }
+            }
+            Err(err) => {
+                // Once per spell, not a hundred times a second.
+                if !failing {
+                    tracing::warn!(error = %crate::error::cause_chain(&err), "could not checkpoint the SQLite WAL; retrying");
+                }
+                failing = true;
+                CHECKPOINT_IDLE
+            }
+        };
+        tokio::time::sleep(pause).await;
     }
 }
 
@@ -92,5 +173,5 @@ fn blocking<T>(work: impl FnOnce() -> T) -> T {
     }
 }
 
-impl_store!(SqliteStore, sqlx::Sqlite);
+impl_store!(SqliteStore);
 impl_workspace_store!(SqliteStore);

@@ -120,7 +120,11 @@ pub(super) fn write_batch(conn: &Connection, batch: &VisitBatch, now: i64) -> ru
 }
 
 /// Runs `sql`, prepared once, with each of `rows` as its parameters.
-fn execute_each<P: Params>(conn: &Connection, sql: &str, rows: impl IntoIterator<Item = P>) -> rusqlite::Result<()> {
+pub(super) fn execute_each<P: Params>(
+    conn: &Connection,
+    sql: &str,
+    rows: impl IntoIterator<Item = P>,
+) -> rusqlite::Result<()> {
     let mut statement = conn.prepare(sql)?;
     for row in rows {
         statement.execute(row)?;
