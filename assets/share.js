@@ -104,7 +104,7 @@
   // reservation counts nowhere: the click sends it, and only then is it a share.
   const reserve = (channel, url) => ready
     .then(() => withParent('shares', { site: SITE, url, channel, parent: arrived, title: D.title, reserve: true }))
-    .then(s => Object.assign(s, { until: Date.now() + 900 * (s.expires_in || 0) }));
+    .then(s => Object.assign(s, { url, until: Date.now() + 900 * (s.expires_in || 0) }));
   const fresh = s => s && s.until > Date.now();
   const prime = (el, ch) => {
     if (el._p && (!el._s || fresh(el._s))) return;
@@ -113,9 +113,11 @@
     p.then(s => { if (el._p === p) el._s = s; }, () => { if (el._p === p) el._p = null; });
   };
   // keepalive: the report survives leaving the page. Were it lost, the first visit of the short
-  // link would count the share all the same.
+  // link would count the share all the same; were the reservation gone, the report (with what
+  // it was reserved for) mints the share under its code.
   const sendShare = s => s
-    ? post('sent', { site: SITE, code: s.code }, 1).then(() => 'sent', e => (warn(e), 'unreported'))
+    ? post('sent', { site: SITE, code: s.code, url: s.url, channel: s.channel, parent: s.parent, title: D.title }, 1)
+      .then(() => 'sent', e => (warn(e), 'unreported'))
     : Promise.resolve('no share');
   const unsent = Promise.resolve('not sent');
   const ctx = el => {

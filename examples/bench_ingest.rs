@@ -17,7 +17,7 @@ use sharetrail::domain::{
 };
 use sharetrail::ingest::{VisitBatch, VisitRecord};
 use sharetrail::lookup::VisitTarget;
-use sharetrail::store::{self, NewLink, NewShare, ShareLink, Store};
+use sharetrail::store::{self, NewCode, NewLink, NewShare, ShareLink, Store};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support::{Lcg, env_or};
@@ -115,8 +115,7 @@ async fn seed_shares(store: &dyn Store) -> anyhow::Result<Vec<Arc<VisitTarget>>>
             let channel = CHANNELS[s % CHANNELS.len()];
             let new = NewShare {
                 link: ShareLink::Link(link.id),
-                code: Code::generate(),
-                is_slug: false,
+                code: NewCode::Drawn(Code::generate()),
                 channel: Channel::parse(channel)?,
                 parent: None,
                 label: None,

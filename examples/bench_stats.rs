@@ -13,7 +13,7 @@ use sharetrail::domain::{
 use sharetrail::ingest::{VisitBatch, VisitRecord};
 use sharetrail::lookup::VisitTarget;
 use sharetrail::startup::Application;
-use sharetrail::store::{self, NewLink, NewShare, ShareLink, Store};
+use sharetrail::store::{self, NewCode, NewLink, NewShare, ShareLink, Store};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support::{Lcg, env_or};
@@ -94,8 +94,7 @@ async fn seed_shares(
         let channel = CHANNELS[rng.below(CHANNELS.len())];
         let share = NewShare {
             link: ShareLink::Link(link_id),
-            code: Code::generate(),
-            is_slug: false,
+            code: NewCode::Drawn(Code::generate()),
             channel: Channel::parse(channel)?,
             parent: parent.map(|p| Code::parse(&p).expect("own code")),
             label: None,

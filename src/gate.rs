@@ -4,6 +4,7 @@
 //! Site lookups are cached briefly: every share-button click resolves its key, and a site edit
 //! may take up to `SITE_TTL` to reach every instance.
 
+use crate::domain::api_key::KeyHash;
 use crate::domain::site::SiteKey;
 use crate::store::{SiteRecord, Store, StoreResult};
 use governor::clock::{Clock, DefaultClock};
@@ -17,6 +18,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const SITE_TTL: Duration = Duration::from_secs(10);
+/// How long an API key found active is trusted without asking the database again: a key revoked
+/// on another instance stops working within this; on the instance that revoked it, at once.
+const KEY_TTL: Duration = Duration::from_secs(5);
 
 type Limiter<K> = RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock>;
 
@@ -108,6 +112,42 @@ impl PublicGate {
     pub fn forget_sites(&self) {
         self.sites.clear();
         self.all_origins.clear();
+    }
+}
+
+/// The keyed API's front door: which API keys are active. Every API request presents its key,
+/// and a database read per request cost a reader thread's wake-up each.
+pub struct ActiveKeys {
+    /// Key hashes found active, until when. A key not found is never remembered, so a new one
+    /// works at once.
+    active: Cache<String, Instant>,
+}
+
+impl Default for ActiveKeys {
+    fn default() -> Self {
+        ActiveKeys {
+            active: Cache::new(1_000),
+        }
+    }
+}
+
+impl ActiveKeys {
+    pub async fn is_active(&self, store: &dyn Store, hash: &KeyHash) -> StoreResult<bool> {
+        if let Some(until) = self.active.get(hash.as_str())
+            && until > Instant::now()
+        {
+            return Ok(true);
+        }
+        let active = store.api_key_is_active(hash).await?;
+        if active {
+            self.active.insert(hash.as_str().to_owned(), Instant::now() + KEY_TTL);
+        }
+        Ok(active)
+    }
+
+    /// A key was revoked here: nothing cached stays trusted.
+    pub fn forget_all(&self) {
+        self.active.clear();
     }
 }
 

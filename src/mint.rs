@@ -22,6 +22,8 @@ const MAX_BATCH: usize = 256;
 /// limits bound how many can).
 const QUEUE: usize = 4_096;
 const WRITE_ATTEMPTS: u32 = 3;
+/// Batches written at once on PostgreSQL: each holds a pooled connection while it writes.
+const POSTGRES_WRITERS: usize = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MintError {
@@ -59,12 +61,21 @@ impl Minter {
         reservation_lifetime: Duration,
     ) -> Minter {
         let (queue, jobs) = mpsc::channel(QUEUE);
-        let writer = Writer {
+        let jobs = Arc::new(tokio::sync::Mutex::new(jobs));
+        let writer = Arc::new(Writer {
             store: store.clone(),
             lookup,
             metrics: metrics.clone(),
+        });
+        // PostgreSQL waits for the disk at every commit: batches written side by side share
+        // those waits. SQLite has one writer connection, so one task is all it can use.
+        let writers = match store.backend() {
+            "postgres" => POSTGRES_WRITERS,
+            _ => 1,
         };
-        tokio::spawn(writer.run(jobs));
+        for _ in 0..writers {
+            tokio::spawn(Arc::clone(&writer).run(Arc::clone(&jobs)));
+        }
         tokio::spawn(sweep(store, metrics, reservation_lifetime));
         Minter {
             queue,
@@ -97,9 +108,17 @@ impl Minter {
     }
 
     /// Makes the reservation `code` a share: its button was clicked. Sending a share again
-    /// changes nothing.
-    pub async fn send(&self, code: Code) -> Result<ShareRecord, MintError> {
-        self.ask(Request::Send(code)).await
+    /// changes nothing. A reservation that is gone (its row lost, or deleted at the end of its
+    /// lifetime while the page stayed open) is minted as `lost`, under the same code: the
+    /// channel was opened with that short link, and it must lead somewhere.
+    pub async fn send(&self, code: Code, lost: Option<NewShare>) -> Result<ShareRecord, MintError> {
+        match (self.ask(Request::Send(code)).await, lost) {
+            (Err(MintError::Refused(MintRefusal::NotReserved)), Some(lost)) => match self.create(lost).await {
+                Err(MintError::Refused(MintRefusal::CodeTaken)) => Err(MintRefusal::NotReserved.into()),
+                minted => minted,
+            },
+            (sent, _) => sent,
+        }
     }
 
     async fn ask(&self, request: Request) -> Result<ShareRecord, MintError> {
@@ -119,10 +138,15 @@ struct Writer {
 }
 
 impl Writer {
-    async fn run(self, mut jobs: mpsc::Receiver<Job>) {
+    /// Takes whatever is queued (at least one request: no waiting for a batch to fill) and
+    /// writes it; with several writers, the next one takes what queues meanwhile.
+    async fn run(self: Arc<Self>, jobs: Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>>) {
         let mut taken = Vec::with_capacity(MAX_BATCH);
-        // recv_many returns whatever is queued (at least one): no waiting for a batch to fill.
-        while jobs.recv_many(&mut taken, MAX_BATCH).await > 0 {
+        loop {
+            let received = jobs.lock().await.recv_many(&mut taken, MAX_BATCH).await;
+            if received == 0 {
+                return;
+            }
             self.write(std::mem::take(&mut taken)).await;
         }
     }
@@ -201,7 +225,7 @@ impl Writer {
         let (mut created, mut slugs) = (Vec::new(), Vec::new());
         for (share, result) in batch.creates.iter().zip(&outcome.created) {
             if let Ok(record) = result {
-                match share.is_slug {
+                match share.code.is_slug() {
                     true => slugs.push(record.code.clone()),
                     false => created.push(record.code.clone()),
                 }

@@ -121,6 +121,7 @@ impl Application {
             trust_proxy: settings.trust_proxy,
             geoip,
             gate,
+            api_keys: crate::gate::ActiveKeys::default(),
             accounts,
         });
         let mut server = HttpServer::new(move || {

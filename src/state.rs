@@ -24,6 +24,8 @@ pub struct AppState {
     pub geoip: Option<Arc<crate::geo::GeoIp>>,
     /// Site keys, origins and rate limits of the public API.
     pub gate: Arc<crate::gate::PublicGate>,
+    /// API keys known to be active.
+    pub api_keys: crate::gate::ActiveKeys,
     /// Sessions, sign-in throttling and first-run setup of the web UI.
     pub accounts: Arc<crate::accounts::Accounts>,
 }

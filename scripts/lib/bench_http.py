@@ -1,4 +1,4 @@
-"""HTTP and parsing helpers for scripts/bench-redirect (Python 3 stdlib only).
+"""HTTP and parsing helpers for scripts/bench-redirect and scripts/bench-mint (Python 3 stdlib only).
 
 Each subcommand prints plain words on one line for the shell to `read`.
 """
@@ -96,6 +96,45 @@ def seed(base, key, links, shares_per_link, codes_path, links_path):
     print(len(unique))
 
 
+def mint_seed(base, site_key, origin, page, count, parents_path):
+    """Mints `count` shares of `page` as share buttons do (the parents the benchmark's
+    requests reshare under); writes their codes and prints the page's link id."""
+    conn = connect(base)
+    codes, link_id = [], None
+    for i in range(int(count)):
+        body = json.dumps({"site": site_key, "url": page, "channel": CHANNELS[i % len(CHANNELS)]}).encode()
+        conn.request("POST", "/api/v1/public/shares", body=body,
+                     headers={"Origin": origin, "Content-Type": "text/plain;charset=UTF-8"})
+        response = conn.getresponse()
+        share = expect_json(response.status, response.read(), "mint a share")
+        codes.append(share["code"])
+        link_id = share["link_id"]
+    with open(parents_path, "w") as out:
+        out.writelines(f"{code}\n" for code in codes)
+    print(link_id)
+
+
+def metric(base, name):
+    """Prints the value of one sharetrail metric (0 when it has none yet)."""
+    conn = connect(base)
+    status, payload = call(conn, "GET", "/metrics")
+    if status != 200:
+        sys.exit(f"/metrics: HTTP {status}")
+    for line in payload.decode().splitlines():
+        match = re.match(rf"{re.escape(name)}\s+(\S+)$", line)
+        if match:
+            print(int(float(match.group(1))))
+            return
+    print(0)
+
+
+def share_count(base, key, link_id):
+    """Prints shares.total of one link's stats."""
+    conn = connect(base)
+    status, payload = call(conn, "GET", f"/api/v1/links/{link_id}/stats", key)
+    print(expect_json(status, payload, f"stats of link {link_id}")["shares"]["total"])
+
+
 def counters(base):
     conn = connect(base)
     status, payload = call(conn, "GET", "/metrics")
@@ -160,16 +199,20 @@ def wrk_parse(path):
     p99 = to_ms(find(r"^\s+99%\s+(\S+)"))
     completed = int(find(r"^\s+(\d+) requests in "))
     sent = int(find(r"^Requests sent: (\d+)"))
+    created = int(find(r"^Created: (\d+)", "-1"))
     bad = int(find(r"^\s+Non-2xx or 3xx responses: (\d+)", "0"))
     errors = find(r"^\s+Socket errors: (.*)$", "")
     error_count = sum(int(n) for n in re.findall(r"\d+", errors))
-    print(f"{rps:.0f} {p50:.2f} {p99:.2f} {completed} {sent} {bad} {error_count}")
+    print(f"{rps:.0f} {p50:.2f} {p99:.2f} {completed} {sent} {bad} {error_count} {created}")
 
 
 COMMANDS = {
     "free-port": free_port,
     "wait": wait,
     "seed": seed,
+    "mint-seed": mint_seed,
+    "metric": metric,
+    "share-count": share_count,
     "drain": drain,
     "clicks": clicks,
     "wrk-parse": wrk_parse,

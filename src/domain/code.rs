@@ -85,6 +85,12 @@ impl Code {
         &self.0
     }
 
+    /// Whether `Code::generate` could have made this code: a code handed out earlier may be
+    /// asked for again (a lost reservation), a word may not.
+    pub fn looks_generated(&self) -> bool {
+        self.0.len() == GENERATED_CODE_LEN && self.0.chars().all(|c| CODE_ALPHABET.contains(&c))
+    }
+
     /// The key under which a custom slug is unique: slugs ignore case, generated codes do not.
     pub fn slug_key(&self) -> String {
         self.0.to_ascii_lowercase()
@@ -133,6 +139,23 @@ impl Slug {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_codes_of_the_generated_shape_look_generated() {
+        for _ in 0..100 {
+            assert!(Code::generate().looks_generated());
+        }
+        for word in [
+            "spring-poster",
+            "Ab3dEf9",
+            "Ab3dEf9xy",
+            "Ab3dEf0x",
+            "Ab3dEfIx",
+            "Ab3d-f9x",
+        ] {
+            assert!(!Code::parse(word).unwrap().looks_generated(), "{word}");
+        }
+    }
     use proptest::prelude::*;
 
     #[test]

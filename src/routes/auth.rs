@@ -28,7 +28,7 @@ impl FromRequest for ApiKeyAuth {
             let (Some(key), Some(state)) = (presented, state) else {
                 return Err(ApiError::Unauthorized);
             };
-            match state.store.api_key_is_active(&key.hash()).await? {
+            match state.api_keys.is_active(state.store.as_ref(), &key.hash()).await? {
                 true => Ok(ApiKeyAuth),
                 false => Err(ApiError::Unauthorized),
             }

@@ -12,7 +12,9 @@ use crate::error::ApiError;
 use crate::gate::Throttled;
 use crate::lookup::VisitTarget;
 use crate::state::AppState;
-use crate::store::{LinkRecord, NewConversion, NewSelfReport, NewShare, ShareLink, ShareRecord, SitePage, SiteRecord};
+use crate::store::{
+    LinkRecord, NewCode, NewConversion, NewSelfReport, NewShare, ShareLink, ShareRecord, SitePage, SiteRecord,
+};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use serde::de::DeserializeOwned;
@@ -38,10 +40,16 @@ pub struct ShareBody {
     reserve: bool,
 }
 
+/// The click's report. With the page, channel and parent it was reserved for, a reservation
+/// that is gone is minted again under its code.
 #[derive(Deserialize)]
 pub struct SentBody {
     site: String,
     code: String,
+    url: Option<String>,
+    channel: Option<String>,
+    parent: Option<String>,
+    title: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -143,8 +151,7 @@ pub async fn create_share(req: HttpRequest, body: web::Payload, state: web::Data
         let reserve = body.reserve;
         let new = NewShare {
             link: site_page(&site, &body.url, body.title.as_deref())?,
-            code: Code::generate(),
-            is_slug: false,
+            code: NewCode::Drawn(Code::generate()),
             channel,
             parent: body.parent.as_deref().and_then(Code::parse),
             label: None,
@@ -165,9 +172,23 @@ pub async fn create_share(req: HttpRequest, body: web::Payload, state: web::Data
 /// The click on a button sends its reservation: from now on it is a share, and counts. Knowing
 /// the code is the proof: only the page that reserved it was told it.
 pub async fn sent(req: HttpRequest, body: web::Payload, state: web::Data<AppState>) -> HttpResponse {
-    guarded(&req, body, &state.clone(), |_site, body: SentBody| async move {
+    guarded(&req, body, &state.clone(), |site, body: SentBody| async move {
         let code = Code::parse(body.code.trim()).ok_or(ApiError::NotFound)?;
-        let share = state.minter.send(code).await?;
+        // Only a code of the generated shape: a lost reservation, never a word someone picks.
+        let lost = match (&body.url, &body.channel) {
+            (Some(url), Some(channel)) if code.looks_generated() => Some(NewShare {
+                link: site_page(&site, url, body.title.as_deref())?,
+                code: NewCode::Kept(code.clone()),
+                channel: Channel::parse(channel).map_err(|e| ApiError::invalid("channel", e))?,
+                parent: body.parent.as_deref().and_then(Code::parse),
+                label: None,
+                expires_at: None,
+                token: None,
+                reserved_until: None,
+            }),
+            _ => None,
+        };
+        let share = state.minter.send(code, lost).await?;
         Ok(HttpResponse::Ok().json(MintedShare::sent(&state, share)))
     })
     .await
@@ -184,8 +205,7 @@ pub async fn arrival(req: HttpRequest, body: web::Payload, state: web::Data<AppS
         }
         let new = NewShare {
             link: site_page(&site, &body.url, None)?,
-            code: Code::generate(),
-            is_slug: false,
+            code: NewCode::Drawn(Code::generate()),
             channel: Channel::Builtin(BuiltinChannel::AddressBar),
             parent: body.parent.as_deref().and_then(Code::parse),
             label: None,

@@ -7,7 +7,7 @@ use crate::domain::channel::Channel;
 use crate::domain::code::{Code, Slug};
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::{NewShare, ShareLink, ShareRecord};
+use crate::store::{NewCode, NewShare, ShareLink, ShareRecord};
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
@@ -76,17 +76,13 @@ pub async fn create(
         .parent
         .map(|p| Code::parse(&p).ok_or_else(|| ApiError::invalid("parent", "no share has that code")))
         .transpose()?;
-    let (code, is_slug) = match body.slug.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(raw) => (
-            Code::from(Slug::parse(raw).map_err(|e| ApiError::invalid("slug", e))?),
-            true,
-        ),
-        None => (Code::generate(), false),
+    let code = match body.slug.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(raw) => NewCode::Slug(Code::from(Slug::parse(raw).map_err(|e| ApiError::invalid("slug", e))?)),
+        None => NewCode::Drawn(Code::generate()),
     };
     let new = NewShare {
         link: ShareLink::Link(body.link_id),
         code,
-        is_slug,
         channel,
         parent,
         label: optional_text("label", body.label)?,

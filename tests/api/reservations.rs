@@ -245,6 +245,18 @@ async fn a_reservation_past_its_lifetime_is_gone(backend: Backend) {
     assert_error(response, 404, "not_found", None).await;
     assert_eq!(app.stats(link_of(&reserved)).await["shares"]["total"], 0);
     assert!(app.metric("sharetrail_reservations_expired_total").await >= 1);
+
+    // The page stayed open a day and its button was clicked: the click's report, which says
+    // what the code was reserved for, mints the share under that code, which the channel got.
+    let report = json!({"site": site.key, "code": code, "url": PAGE, "channel": "whatsapp", "parent": null});
+    let response = post_public(&app, "sent", &report).await;
+    assert_eq!(response.status(), 200, "the late click's report");
+    assert_eq!(share_document(&app, &code).await["channel"], "whatsapp");
+    assert_eq!(app.follow(&code, BROWSER_UA).await.status(), 302);
+    assert_eq!(app.stats(link_of(&reserved)).await["shares"]["total"], 1);
+    // Only a code of the generated shape comes back so: nobody picks a word this way.
+    let word = json!({"site": site.key, "code": "our-launch", "url": PAGE, "channel": "whatsapp"});
+    assert_error(post_public(&app, "sent", &word).await, 404, "not_found", None).await;
 }
 
 #[tokio::test]

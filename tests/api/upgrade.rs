@@ -8,7 +8,7 @@ use sharetrail::clock::now_ms;
 use sharetrail::domain::channel::Channel;
 use sharetrail::domain::code::Code;
 use sharetrail::ingest::VisitBatch;
-use sharetrail::store::{self, NewShare, ShareLink};
+use sharetrail::store::{self, NewCode, NewShare, ShareLink};
 
 /// The migration that turned the visit log into runs.
 const RUNS_VERSION: &str = "20261130000003";
@@ -142,8 +142,7 @@ async fn upgrading_keeps_every_share_a_share(backend: Backend, name: &str) {
     }
     let grandchild = NewShare {
         link: ShareLink::Link(1),
-        code: Code::generate(),
-        is_slug: false,
+        code: NewCode::Drawn(Code::generate()),
         channel: Channel::parse("sms").unwrap(),
         parent: Code::parse("OldKid23"),
         label: None,

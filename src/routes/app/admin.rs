@@ -293,5 +293,6 @@ pub async fn revoke_key(
 ) -> Result<HttpResponse, UiError> {
     check_form(&req, &viewer, form.csrf.as_deref())?;
     state.store.revoke_api_key(path.into_inner(), now_ms()).await?;
+    state.api_keys.forget_all();
     Ok(see_other("/app/keys"))
 }

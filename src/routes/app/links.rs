@@ -11,7 +11,7 @@ use crate::domain::destination::Destination;
 use crate::domain::share_tree::{self, TreeLimits, TreeShare};
 use crate::mint::MintError;
 use crate::state::AppState;
-use crate::store::{CampaignRecord, MintRefusal, NewLink, NewShare, Scope, ShareLink, StoreError};
+use crate::store::{CampaignRecord, MintRefusal, NewCode, NewLink, NewShare, Scope, ShareLink, StoreError};
 use crate::web::pages::{
     ChannelChoice, EventPage, FieldErrors, LinkFormValues, LinkPage, LinksPage, NewLinkPage, QrSheetPage, ShortLink,
 };
@@ -305,8 +305,11 @@ async fn mint(
         .into_iter()
         .map(|(channel, (code, is_slug), label)| NewShare {
             link: ShareLink::Link(link_id),
-            code,
-            is_slug,
+            code: if is_slug {
+                NewCode::Slug(code)
+            } else {
+                NewCode::Drawn(code)
+            },
             channel,
             parent: None,
             label,
