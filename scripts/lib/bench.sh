@@ -66,7 +66,8 @@ require_alive() {
 
 
 # Builds sharetrail and the bare actix baseline, sets SHARETRAIL and BASELINE to them, and
-# installs wrk if it is missing.
+# installs wrk if it is missing. SHARETRAIL_BENCH_BINARY names another sharetrail binary to
+# measure instead (an earlier commit's, say), against the same baseline.
 build_release_binaries() {
     step "build (release)"
     # Two builds: an example also builds the dev-dependencies, whose features could
@@ -77,7 +78,7 @@ build_release_binaries() {
     local target_dir
     target_dir=$(cargo metadata --format-version 1 --no-deps --locked |
         python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
-    SHARETRAIL=$target_dir/release/sharetrail
+    SHARETRAIL=${SHARETRAIL_BENCH_BINARY:-$target_dir/release/sharetrail}
     BASELINE=$target_dir/release/examples/baseline_redirect
     if ! command -v wrk >/dev/null; then
         echo "installing wrk"

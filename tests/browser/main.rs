@@ -7,6 +7,7 @@ mod helpers;
 mod support;
 
 mod journeys;
+mod latency;
 mod share_buttons;
 mod truth;
 mod web_ui;
