@@ -4,6 +4,7 @@
 //! its real type (an address, a number, a boolean) so a typo fails at start, not at the first
 //! request.
 
+use crate::domain::client::TrustedProxies;
 use clap::Args;
 use std::net::SocketAddr;
 
@@ -38,9 +39,11 @@ pub struct Settings {
     #[arg(long, env = "SHARETRAIL_BASE_URL")]
     pub base_url: Option<String>,
 
-    /// Take the client address from `X-Forwarded-For`/`Forwarded` (only behind your own proxy).
-    #[arg(long, env = "SHARETRAIL_TRUST_PROXY", default_value_t = false, action = clap::ArgAction::Set)]
-    pub trust_proxy: bool,
+    /// Proxies whose `Forwarded`/`X-Forwarded-For` headers are believed: addresses and CIDR
+    /// blocks, comma- or space-separated (e.g. `10.0.0.0/8,::1`). None by default: the peer is
+    /// the client.
+    #[arg(long, env = "SHARETRAIL_TRUSTED_PROXIES", default_value = "")]
+    pub trusted_proxies: TrustedProxies,
 
     /// Visits held in memory waiting for the writer; beyond this they are dropped and counted.
     #[arg(long, env = "SHARETRAIL_VISIT_QUEUE", default_value_t = 400_000)]
@@ -107,7 +110,7 @@ impl Settings {
             },
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             base_url: None,
-            trust_proxy: false,
+            trusted_proxies: TrustedProxies::default(),
             visit_queue: 400_000,
             visit_batch: 25_000,
             visit_flush_ms: 200,

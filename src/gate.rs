@@ -62,8 +62,9 @@ impl PublicGate {
         });
     }
 
+    /// Counts a request from `ip`; an IPv6 address counts with the rest of its /64.
     pub fn check_ip(&self, ip: IpAddr) -> Result<(), Throttled> {
-        check(&self.per_ip, &ip)
+        check(&self.per_ip, &crate::domain::client::rate_limit_key(ip))
     }
 
     pub fn check_site(&self, site_id: i64) -> Result<(), Throttled> {
@@ -175,6 +176,16 @@ mod tests {
         assert!(
             gate.check_ip("192.0.2.2".parse().unwrap()).is_ok(),
             "limits are per address"
+        );
+        let v6 = PublicGate::new(1, 1000);
+        assert!(v6.check_ip("2001:db8::1".parse().unwrap()).is_ok());
+        assert!(
+            v6.check_ip("2001:db8::2".parse().unwrap()).is_err(),
+            "one bucket per /64"
+        );
+        assert!(
+            v6.check_ip("2001:db8:0:1::1".parse().unwrap()).is_ok(),
+            "the next /64 has its own"
         );
     }
 }

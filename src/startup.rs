@@ -36,6 +36,11 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        if std::env::var_os("SHARETRAIL_TRUST_PROXY").is_some() {
+            tracing::warn!(
+                "SHARETRAIL_TRUST_PROXY is no longer read: name the proxies to trust in SHARETRAIL_TRUSTED_PROXIES"
+            );
+        }
         let store = store::connect(&settings.database.database_url, settings.database.database_connections)
             .await
             .context("could not open the database")?;
@@ -118,7 +123,7 @@ impl Application {
             salt,
             metrics,
             base_url: base_url.clone(),
-            trust_proxy: settings.trust_proxy,
+            trusted_proxies: settings.trusted_proxies.clone(),
             geoip,
             gate,
             api_keys: crate::gate::ActiveKeys::default(),

@@ -19,7 +19,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Public origin of short links, without a trailing slash.
     pub base_url: String,
-    pub trust_proxy: bool,
+    /// Whose forwarding headers say who the client was.
+    pub trusted_proxies: crate::domain::client::TrustedProxies,
     /// Country of a visit, when the operator configured a database.
     pub geoip: Option<Arc<crate::geo::GeoIp>>,
     /// Site keys, origins and rate limits of the public API.

@@ -7,6 +7,7 @@ pub mod attribution;
 pub mod campaign;
 pub mod cascade;
 pub mod channel;
+pub mod client;
 pub mod code;
 pub mod destination;
 pub mod share_tree;

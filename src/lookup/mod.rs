@@ -14,6 +14,7 @@ use crate::store::{Invalidation, MintBatch, RedirectTarget, Store, StoreResult};
 use actix_web::http::header::HeaderValue;
 use filter::CodeFilter;
 use quick_cache::sync::Cache;
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -155,8 +156,11 @@ impl ShareLookup {
     /// Forgets these codes under any spelling: slugs are looked up ignoring case, so `PROMO` and
     /// `promo` may both be cached for one share.
     pub fn forget(&self, codes: &[String]) {
+        // One pass over the cache whatever the number of codes (a disabled link may have
+        // thousands of shares).
+        let forgotten: HashSet<String> = codes.iter().map(|c| c.to_ascii_lowercase()).collect();
         self.cache
-            .retain(|key, _| !codes.iter().any(|c| key.eq_ignore_ascii_case(c)));
+            .retain(|key, _| !forgotten.contains(&key.to_ascii_lowercase()));
     }
 
     pub fn forget_everything(&self) {
@@ -209,8 +213,11 @@ impl ShareLookup {
     }
 
     /// Reloads the filter from the database: when it fills up, or after missed notifications.
+    /// A rebuild already running covers this one too.
     pub async fn rebuild_filter(&self) -> StoreResult<()> {
-        self.filter.begin_rebuild();
+        if !self.filter.begin_rebuild() {
+            return Ok(());
+        }
         let keys = self.store.all_code_keys().await?;
         self.filter.finish_rebuild(&keys);
         Ok(())

@@ -98,8 +98,9 @@ pub async fn update(
         if !state.store.set_link_disabled(id, disabled_at).await? {
             return Err(ApiError::NotFound);
         }
-        // Which codes belong to the link is the database's business; clearing all is cheap and rare.
-        state.invalidate(None).await;
+        // That link's codes only: every other cached redirect stays warm, here and elsewhere.
+        let codes = state.store.codes_of_link(id).await?;
+        state.invalidate(Some(&codes)).await;
     }
     let link = state.store.get_link(id).await?.ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Ok().json(LinkDocument::new(link)))

@@ -5,6 +5,7 @@ pub mod app;
 mod auth;
 mod body;
 mod channels;
+pub(crate) mod client;
 mod links;
 mod ops;
 mod public;

@@ -11,6 +11,7 @@ use crate::domain::site::SiteKey;
 use crate::error::ApiError;
 use crate::gate::Throttled;
 use crate::lookup::VisitTarget;
+use crate::routes::client::client_ip;
 use crate::state::AppState;
 use crate::store::{
     LinkRecord, NewCode, NewConversion, NewSelfReport, NewShare, ShareLink, ShareRecord, SitePage, SiteRecord,
@@ -20,7 +21,6 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::future::Future;
-use std::net::IpAddr;
 use std::sync::Arc;
 
 /// Every public body names its site.
@@ -300,7 +300,7 @@ where
         return ApiError::Forbidden("the public API answers browsers only: an Origin header is required".into())
             .error_response();
     };
-    if let Err(throttled) = state.gate.check_ip(client_ip(req, state.trust_proxy)) {
+    if let Err(throttled) = state.gate.check_ip(client_ip(req, &state.trusted_proxies)) {
         return throttled_response(throttled);
     }
     let body: B = match read_json(body).await {
@@ -384,20 +384,6 @@ fn origin_of(req: &HttpRequest) -> Option<String> {
         .get(header::ORIGIN)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
-}
-
-/// Who sent `req`: the peer, or behind a trusted proxy the address it forwarded.
-pub(crate) fn client_ip(req: &HttpRequest, trust_proxy: bool) -> IpAddr {
-    let forwarded = trust_proxy
-        .then(|| {
-            req.connection_info()
-                .realip_remote_addr()
-                .and_then(|a| a.trim().parse().ok())
-        })
-        .flatten();
-    forwarded
-        .or_else(|| req.peer_addr().map(|a| a.ip()))
-        .unwrap_or(IpAddr::from([0, 0, 0, 0]))
 }
 
 fn throttled_response(Throttled(wait): Throttled) -> HttpResponse {

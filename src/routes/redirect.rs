@@ -6,7 +6,7 @@ use crate::clock::now_ms;
 use crate::domain::code::{Code, is_reserved};
 use crate::ingest::VisitRecord;
 use crate::lookup::{Cached, VisitTarget};
-use crate::routes::public::client_ip;
+use crate::routes::client::client_ip;
 use crate::state::AppState;
 use crate::web::{gone_page, not_found_page, unavailable_page};
 use actix_web::http::header::HeaderName;
@@ -102,7 +102,7 @@ pub(crate) fn visit(req: &HttpRequest, share: &Arc<VisitTarget>, now: i64, state
         is_prefetch: is_prefetch(text(&SEC_PURPOSE), text(&PURPOSE), text(&X_MOZ)),
     };
     let verdict = state.classifier.classify(&signals);
-    let ip = client_ip(req, state.trust_proxy);
+    let ip = client_ip(req, &state.trusted_proxies);
     // Only the country is kept; the address itself is never stored.
     let country = state.geoip.as_ref().and_then(|geo| geo.country(ip));
     VisitRecord {

@@ -82,6 +82,8 @@ pub trait Store: WorkspaceStore + Send + Sync + 'static {
     /// Everything the redirect needs for one code, exact code first, then a custom slug in any
     /// case. A reservation is returned too (`reserved_until`): opening it proves it was sent.
     async fn redirect_target(&self, code: &Code) -> StoreResult<Option<RedirectTarget>>;
+    /// The codes of one link's shares (and reservations): what a change to the link changes.
+    async fn codes_of_link(&self, link_id: i64) -> StoreResult<Vec<String>>;
     /// Every code and slug key, for the filter that keeps random-code scans off the database.
     async fn all_code_keys(&self) -> StoreResult<Vec<String>>;
 

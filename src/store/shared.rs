@@ -201,6 +201,13 @@ macro_rules! impl_store {
                     .await?)
             }
 
+            async fn codes_of_link(&self, link_id: i64) -> StoreResult<Vec<String>> {
+                Ok(sqlx::query_scalar("SELECT code FROM shares WHERE link_id = $1")
+                    .bind(link_id)
+                    .fetch_all(self.reader())
+                    .await?)
+            }
+
             async fn all_code_keys(&self) -> StoreResult<Vec<String>> {
                 Ok(sqlx::query_scalar("SELECT COALESCE(slug_key, code) FROM shares")
                     .fetch_all(self.reader())

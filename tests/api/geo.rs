@@ -15,7 +15,7 @@ async fn visits_carry_the_country_and_never_the_address(backend: Backend) {
     mmdb::write_country_db(&geo_db, &[("81.2.69.0/24", "GB"), ("2001:db8::/32", "DE")]).unwrap();
     let app = spawn_app_with(backend, |settings| {
         settings.geoip_db = Some(geo_db.clone());
-        settings.trust_proxy = true;
+        settings.trusted_proxies = "127.0.0.1".parse().unwrap();
     })
     .await;
     let link = app.create_link("https://example.com/", None).await;

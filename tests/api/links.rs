@@ -3,6 +3,24 @@ use crate::on_both_backends;
 use serde_json::json;
 
 on_both_backends! {
+    async fn disabling_a_link_stops_its_codes_and_leaves_other_links_cached(app) {
+        let (a, b) = (app.create_link("https://example.com/a", None).await, app.create_link("https://example.com/b", None).await);
+        let a_code = app.create_share(a, "email", None).await["code"].as_str().unwrap().to_owned();
+        let b_code = app.create_share(b, "email", None).await["code"].as_str().unwrap().to_owned();
+        for code in [&a_code, &b_code] {
+            assert_eq!(app.follow(code, BROWSER_UA).await.status(), 302, "cached now");
+        }
+        let misses = app.metric("sharetrail_cache_misses_total").await;
+
+        let response = app.client.patch(app.url(&format!("/api/v1/links/{a}"))).bearer_auth(&app.api_key)
+            .json(&json!({"disabled": true})).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+
+        assert_eq!(app.follow(&b_code, BROWSER_UA).await.status(), 302);
+        assert_eq!(app.metric("sharetrail_cache_misses_total").await, misses, "the other link's code is still cached");
+        assert_eq!(app.follow(&a_code, BROWSER_UA).await.status(), 410);
+    }
+
     async fn creating_a_link_returns_201_and_the_link(app) {
         let response = app.post_json("/api/v1/links", &json!({"url": "https://example.com/a", "title": "A", "campaign": "launch"})).await;
 

@@ -408,7 +408,7 @@ async fn a_burst_from_one_address_is_throttled_with_retry_after(backend: Backend
 async fn a_burst_on_one_site_is_throttled_whichever_addresses_it_comes_from(backend: Backend) {
     let app = spawn_app_with(backend, |settings| {
         settings.public_rate_per_site = 5;
-        settings.trust_proxy = true;
+        settings.trusted_proxies = "127.0.0.1".parse().unwrap();
     })
     .await;
     let busy = create_site(&app).await;

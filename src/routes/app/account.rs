@@ -150,7 +150,7 @@ pub async fn login(
         };
         page.respond(status, Some(cookie))
     };
-    let ip = super::super::public::client_ip(&req, state.trust_proxy);
+    let ip = crate::domain::client::rate_limit_key(crate::routes::client::client_ip(&req, &state.trusted_proxies));
     if let Err(wait) = state.accounts.throttle.check(&email, ip) {
         let secs = retry_after(wait);
         let mut response = refuse(
