@@ -127,6 +127,7 @@ impl Application {
             geoip,
             gate,
             api_keys: crate::gate::ActiveKeys::default(),
+            qr: crate::render::QrRenderer::default(),
             accounts,
         });
         let mut server = HttpServer::new(move || {

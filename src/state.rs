@@ -27,6 +27,8 @@ pub struct AppState {
     pub gate: Arc<crate::gate::PublicGate>,
     /// API keys known to be active.
     pub api_keys: crate::gate::ActiveKeys,
+    /// QR pictures, drawn a core at a time.
+    pub qr: crate::render::QrRenderer,
     /// Sessions, sign-in throttling and first-run setup of the web UI.
     pub accounts: Arc<crate::accounts::Accounts>,
 }

@@ -14,6 +14,7 @@ pub use throttle::SignInThrottle;
 pub struct Accounts {
     pub policy: SessionPolicy,
     pub throttle: SignInThrottle,
+    pub passwords: password::PasswordWork,
     /// Present while no user exists: the secret of the first-run setup link.
     setup_token: Mutex<Option<String>>,
 }
@@ -23,6 +24,7 @@ impl Accounts {
         Accounts {
             policy,
             throttle,
+            passwords: password::PasswordWork::per_core(),
             setup_token: Mutex::new(None),
         }
     }

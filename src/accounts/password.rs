@@ -1,11 +1,51 @@
 //! Password hashing with argon2id at OWASP's recommended parameters.
 //!
-//! Hashing costs tens of milliseconds of CPU on purpose, so callers run it on the blocking pool.
+//! Hashing costs tens of milliseconds of CPU and 19 MiB of memory on purpose, so callers run it
+//! through `PasswordWork`: on the blocking pool, and no more at once than there are cores.
 
 use crate::domain::account::NewPassword;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, PasswordHash, Version};
 use std::sync::LazyLock;
+use std::time::Duration;
+use tokio::sync::Semaphore;
+
+/// How long a sign-in waits for a free core before it is told to come back.
+const WAIT: Duration = Duration::from_secs(2);
+
+/// Too many passwords are being hashed at once: try again in a moment.
+#[derive(Debug, thiserror::Error)]
+#[error("too many sign-ins at once")]
+pub struct Busy;
+
+/// Runs argon2 work at most one per core at a time. A flood of sign-ins then waits briefly and
+/// is refused, instead of taking every blocking thread (and 19 MiB each) the runtime has.
+pub struct PasswordWork {
+    permits: Semaphore,
+}
+
+impl PasswordWork {
+    pub fn new(at_once: usize) -> PasswordWork {
+        PasswordWork {
+            permits: Semaphore::new(at_once.max(1)),
+        }
+    }
+
+    /// One per core of this machine.
+    pub fn per_core() -> PasswordWork {
+        PasswordWork::new(std::thread::available_parallelism().map_or(1, usize::from))
+    }
+
+    pub async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, Busy> {
+        let permit = tokio::time::timeout(WAIT, self.permits.acquire())
+            .await
+            .map_err(|_| Busy)?
+            .map_err(|_| Busy)?;
+        let done = tokio::task::spawn_blocking(work).await.map_err(|_| Busy);
+        drop(permit);
+        done
+    }
+}
 
 /// OWASP Password Storage Cheat Sheet: argon2id, 19 MiB, two passes, one lane.
 fn argon2() -> Argon2<'static> {
@@ -53,6 +93,17 @@ mod tests {
         assert!(verify(&stored, "correct horse battery staple"));
         assert!(!verify(&stored, "correct horse battery stapler"));
         assert!(!verify("not a hash", "correct horse battery staple"));
+    }
+
+    #[tokio::test]
+    async fn password_work_beyond_the_permits_waits_then_is_refused() {
+        let work = PasswordWork::new(1);
+        let held = work.permits.acquire().await.unwrap();
+        let started = std::time::Instant::now();
+        assert!(work.run(|| 1).await.is_err(), "no permit within the wait");
+        assert!(started.elapsed() >= WAIT);
+        drop(held);
+        assert_eq!(work.run(|| 2).await.unwrap(), 2);
     }
 
     #[test]

@@ -11,7 +11,7 @@ pub const MAX_MARGIN: u32 = 16;
 pub const MIN_CONTRAST: f64 = 3.0;
 
 /// Error-correction level: how much of the symbol may be damaged (≈7/15/25/30 %) and still scan.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum EcLevel {
     L,
     M,
@@ -22,7 +22,7 @@ pub enum EcLevel {
 }
 
 /// An sRGB colour.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Rgb(pub u8, pub u8, pub u8);
 
 impl Rgb {
@@ -65,7 +65,7 @@ pub fn contrast_ratio(fg: Rgb, bg: Rgb) -> f64 {
     (bg.luminance() + 0.05) / (fg.luminance() + 0.05)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct QrOptions {
     /// Requested image width in px; the output is the nearest whole multiple of the module count.
     pub size: u32,

@@ -3,15 +3,11 @@
 use crate::domain::code::Code;
 use crate::error::ApiError;
 use crate::lookup::Cached;
-use crate::render::qr::{QrOptions, QrParams, render_png, render_svg};
+use crate::render::qr::{QrOptions, QrParams};
+use crate::render::{QrFormat, RenderError};
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
-
-enum Format {
-    Svg,
-    Png,
-}
 
 pub async fn show(
     state: web::Data<AppState>,
@@ -19,8 +15,8 @@ pub async fn show(
     params: web::Query<QrParams>,
 ) -> Result<HttpResponse, ApiError> {
     let (raw_code, format) = match file.rsplit_once('.') {
-        Some((code, "svg")) => (code, Format::Svg),
-        Some((code, "png")) => (code, Format::Png),
+        Some((code, "svg")) => (code, QrFormat::Svg),
+        Some((code, "png")) => (code, QrFormat::Png),
         _ => return Err(ApiError::NotFound),
     };
     let code = Code::parse(raw_code).ok_or(ApiError::NotFound)?;
@@ -34,16 +30,18 @@ pub async fn show(
     }
     let options = QrOptions::from_params(&params).map_err(|e| ApiError::invalid(e.field(), e.message()))?;
     let url = state.short_url(code.as_str());
-    let (content_type, body) = match format {
-        Format::Svg => (
-            "image/svg+xml",
-            render_svg(&url, &options).map_err(ApiError::internal)?.into_bytes(),
-        ),
-        Format::Png => ("image/png", render_png(&url, &options).map_err(ApiError::internal)?),
+    let content_type = match format {
+        QrFormat::Svg => "image/svg+xml",
+        QrFormat::Png => "image/png",
+    };
+    let body = match state.qr.render(&url, format, options).await {
+        Ok(picture) => picture,
+        Err(RenderError::Busy) => return Err(ApiError::Unavailable),
+        Err(RenderError::Failed(err)) => return Err(ApiError::internal(err)),
     };
     Ok(HttpResponse::Ok()
         .content_type(content_type)
         // The picture of a code never changes; a day of caching spares re-rendering print sheets.
         .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
-        .body(body))
+        .body(body.to_vec()))
 }

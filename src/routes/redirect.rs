@@ -118,11 +118,19 @@ pub(crate) fn visit(req: &HttpRequest, share: &Arc<VisitTarget>, now: i64, state
     }
 }
 
-/// Only the host: a referrer's path can carry personal data.
+/// Only the host: a referrer's path can carry personal data. And only a host: a name is at most
+/// 253 bytes, and anything longer would sit in the visit queue and the database as sent.
 fn referrer_host(referrer: &str) -> Option<Box<str>> {
+    if referrer.len() > MAX_REFERRER_LEN {
+        return None;
+    }
     let host = url::Url::parse(referrer).ok()?.host_str()?.to_ascii_lowercase();
-    (!host.is_empty()).then(|| host.into_boxed_str())
+    (!host.is_empty() && host.len() <= MAX_HOST_LEN).then(|| host.into_boxed_str())
 }
+
+const MAX_HOST_LEN: usize = 253;
+/// Longer than any real referrer (browsers send the page's URL, and trim it): not parsed at all.
+const MAX_REFERRER_LEN: usize = 4096;
 
 #[cfg(test)]
 mod tests {
@@ -142,6 +150,22 @@ mod tests {
             code_of(Method::GET, "/Ab3dEf9x?utm_source=x").as_deref(),
             Some("Ab3dEf9x")
         );
+    }
+
+    #[test]
+    fn a_referrer_is_kept_as_its_host_when_it_is_one() {
+        assert_eq!(
+            referrer_host("https://News.Example.com/a?b=c").as_deref(),
+            Some("news.example.com")
+        );
+        let long_label = format!("https://{}.example.com/", "a".repeat(300));
+        assert_eq!(referrer_host(&long_label), None, "a label over 63 bytes is no host");
+        let long_name = format!("https://{}example.com/", "abcdefghi.".repeat(30));
+        assert_eq!(referrer_host(&long_name), None, "a name over 253 bytes is no host");
+        let huge = format!("https://example.com/{}", "x".repeat(128 * 1024));
+        assert_eq!(referrer_host(&huge), None);
+        assert_eq!(referrer_host("android-app://com.slack"), Some("com.slack".into()));
+        assert_eq!(referrer_host("not a url"), None);
     }
 
     #[test]

@@ -3,6 +3,21 @@ use crate::on_both_backends;
 use serde_json::json;
 
 on_both_backends! {
+    async fn a_referrer_is_stored_as_its_host_and_a_huge_one_not_at_all(app) {
+        let link = app.create_link("https://example.com/", None).await;
+        let code = app.create_share(link, "email", None).await["code"].as_str().unwrap().to_owned();
+        let huge = format!("https://{}.example/", "a".repeat(60 * 1024));
+        for referrer in ["https://News.Example.org/story?id=1", huge.as_str()] {
+            let response = app.client.get(app.url(&format!("/{code}"))).header("user-agent", BROWSER_UA)
+                .header("referer", referrer).send().await.unwrap();
+            assert_eq!(response.status(), 302, "the visit counts either way");
+        }
+        app.wait_for_visits(2).await;
+        let mut hosts = app.db.strings("SELECT referrer_host FROM visits").await;
+        hosts.sort();
+        assert_eq!(hosts, [None, Some("news.example.org".to_owned())]);
+    }
+
     async fn following_a_share_redirects_with_utm_tags_and_the_code(app) {
         let link = app.create_link("https://example.com/post?ref=home", Some("Spring Sale")).await;
         let share = app.create_share(link, "whatsapp", None).await;

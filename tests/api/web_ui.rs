@@ -242,6 +242,19 @@ on_both_backends! {
         assert!(list.contains("Spring Launch") && list.contains("utm_campaign=spring-launch"));
     }
 
+    async fn a_form_body_over_64_kib_is_refused_before_it_is_read(app) {
+        let mut ana = Visitor::new(&app);
+        ana.set_up_admin().await;
+        let csrf = ana.csrf("/app/links/new").await;
+        let title = "t".repeat(70 * 1024);
+
+        let response = ana.post("/app/links", &[("csrf", &csrf), ("url", "https://example.com/"), ("title", &title)]).await;
+
+        assert_eq!(response.status(), 413);
+        let (_, links) = ana.get("/app/links").await;
+        assert!(!links.contains("https://example.com/"), "no link was made");
+    }
+
     async fn invalid_link_input_re_renders_the_form_with_values_kept(app) {
         let mut ana = Visitor::new(&app);
         ana.set_up_admin().await;

@@ -87,7 +87,7 @@ pub async fn setup(
         };
         return Ok(page.respond(StatusCode::UNPROCESSABLE_ENTITY, Some(cookie)));
     };
-    let password_hash = hash_password(new_password).await?;
+    let password_hash = hash_password(&state, new_password).await?;
     let user = NewUser {
         email,
         name,
@@ -167,16 +167,20 @@ pub async fn login(
     let user_id = match credentials {
         Some(c) if c.disabled_at.is_none() => {
             let stored = c.password_hash.clone();
-            let matches = web::block(move || password::verify(&stored, &attempt))
-                .await
-                .map_err(UiError::internal)?;
+            let matches = state
+                .accounts
+                .passwords
+                .run(move || password::verify(&stored, &attempt))
+                .await?;
             matches.then_some(c.id)
         }
         // Same work whether or not the account exists.
         _ => {
-            web::block(move || password::verify_against_nobody(&attempt))
-                .await
-                .map_err(UiError::internal)?;
+            state
+                .accounts
+                .passwords
+                .run(move || password::verify_against_nobody(&attempt))
+                .await?;
             None
         }
     };
@@ -315,7 +319,7 @@ pub async fn create_user(
         )
         .await;
     };
-    let password_hash = hash_password(new_password).await?;
+    let password_hash = hash_password(&state, new_password).await?;
     let user = NewUser {
         email,
         name,
@@ -369,10 +373,12 @@ pub async fn set_access(
     Ok(see_other("/app/users"))
 }
 
-/// Hashing takes tens of milliseconds of CPU: off the async workers.
-async fn hash_password(password: NewPassword) -> Result<String, UiError> {
-    web::block(move || password::hash(&password))
-        .await
-        .map_err(UiError::internal)?
+/// Hashing takes tens of milliseconds of CPU: off the async workers, a core at a time.
+async fn hash_password(state: &AppState, password: NewPassword) -> Result<String, UiError> {
+    state
+        .accounts
+        .passwords
+        .run(move || password::hash(&password))
+        .await?
         .map_err(UiError::internal)
 }

@@ -44,9 +44,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .add((header::REFERRER_POLICY, "same-origin"))
                     .add((header::X_FRAME_OPTIONS, "DENY")),
             )
+            // Raw bodies too (a campaign link's form is read as bytes, for its repeated fields).
+            .app_data(web::PayloadConfig::new(MAX_FORM_BODY))
             .app_data(
                 web::FormConfig::default()
-                    .limit(64 * 1024)
+                    .limit(MAX_FORM_BODY)
                     .error_handler(|err, _| UiError::BadForm(format!("the form could not be read: {err}")).into()),
             )
             .app_data(
@@ -277,6 +279,9 @@ pub enum UiError {
     BadForm(String),
     #[error("this form has expired or did not come from this site")]
     Csrf,
+    /// Every core is busy hashing passwords.
+    #[error("busy")]
+    Busy,
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -284,6 +289,12 @@ pub enum UiError {
 impl UiError {
     pub fn internal(err: impl Into<anyhow::Error>) -> UiError {
         UiError::Internal(err.into())
+    }
+}
+
+impl From<crate::accounts::password::Busy> for UiError {
+    fn from(_: crate::accounts::password::Busy) -> Self {
+        UiError::Busy
     }
 }
 
@@ -300,6 +311,7 @@ impl ResponseError for UiError {
             UiError::Forbidden(_) | UiError::Csrf => StatusCode::FORBIDDEN,
             UiError::NotFound => StatusCode::NOT_FOUND,
             UiError::BadForm(_) => StatusCode::BAD_REQUEST,
+            UiError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             UiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -324,6 +336,16 @@ impl ResponseError for UiError {
                 "This form has expired or did not come from sharetrail. Go back, reload the page and try again."
                     .to_owned(),
             ),
+            UiError::Busy => {
+                let mut page = crate::web::pages::message_page(
+                    self.status_code(),
+                    "Busy",
+                    "Too many people are signing in at this moment. Try again in a few seconds.",
+                );
+                page.headers_mut()
+                    .insert(header::RETRY_AFTER, header::HeaderValue::from_static("2"));
+                return page;
+            }
             UiError::Internal(err) => {
                 tracing::error!(error = %crate::error::cause_chain(err.as_ref()), "page failed");
                 (
@@ -335,6 +357,9 @@ impl ResponseError for UiError {
         crate::web::pages::message_page(self.status_code(), title, &message)
     }
 }
+
+/// The most any of the web UI's forms may send.
+const MAX_FORM_BODY: usize = 64 * 1024;
 
 /// How long until the throttle lets the next attempt through, rounded up to whole seconds.
 pub fn retry_after(wait: Duration) -> u64 {
