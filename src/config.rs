@@ -95,12 +95,39 @@ pub struct Settings {
     #[arg(long, env = "SHARETRAIL_SIGNIN_RATE_PER_IP", default_value_t = 20)]
     pub signin_rate_per_ip: u32,
 
+    /// The demo page at `/demo`, a sample article with the share buttons: `on`, `off`, or `auto`
+    /// (on only when listening on a loopback address, where only this machine can reach it).
+    #[arg(long, env = "SHARETRAIL_DEMO", value_enum, default_value_t = DemoMode::Auto)]
+    pub demo: DemoMode,
+
+    /// A bearer token `/metrics` then asks for (`Authorization: Bearer …`); without one it is
+    /// open, as are most Prometheus endpoints on a private network.
+    #[arg(long, env = "SHARETRAIL_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+
     /// HTTP worker threads (default: one per CPU core).
     #[arg(long, env = "SHARETRAIL_WORKERS")]
     pub workers: Option<usize>,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DemoMode {
+    On,
+    Off,
+    Auto,
+}
+
 impl Settings {
+    /// Whether `/demo` is served: on a public address only when asked for, since its site lets
+    /// anyone who finds the page mint shares.
+    pub fn demo_enabled(&self) -> bool {
+        match self.demo {
+            DemoMode::On => true,
+            DemoMode::Off => false,
+            DemoMode::Auto => self.listen.ip().is_loopback(),
+        }
+    }
+
     /// Defaults for everything but the database: what tests and tools start from.
     pub fn for_database(database_url: &str) -> Settings {
         Settings {
@@ -123,6 +150,8 @@ impl Settings {
             session_max_hours: 24,
             signin_rate_per_account: 5,
             signin_rate_per_ip: 20,
+            demo: DemoMode::Auto,
+            metrics_token: None,
             workers: None,
         }
     }

@@ -114,6 +114,15 @@ impl Application {
             setup_url = Some(url);
         }
         keep_sessions_tidy(store.clone(), accounts.clone());
+        let demo_site_key = match settings.demo_enabled() {
+            true => Some(
+                routes::snippet::prepare_demo_site(store.as_ref(), &base_url)
+                    .await
+                    .context("could not prepare the demo site")?
+                    .public_key,
+            ),
+            false => None,
+        };
         let state = web::Data::new(AppState {
             store,
             lookup,
@@ -128,6 +137,8 @@ impl Application {
             gate,
             api_keys: crate::gate::ActiveKeys::default(),
             qr: crate::render::QrRenderer::default(),
+            demo_site_key,
+            metrics_token: settings.metrics_token.clone(),
             accounts,
         });
         let mut server = HttpServer::new(move || {

@@ -27,6 +27,10 @@ pub struct AppState {
     pub gate: Arc<crate::gate::PublicGate>,
     /// API keys known to be active.
     pub api_keys: crate::gate::ActiveKeys,
+    /// The demo site's publishable key, when the demo page is on (made once, at start).
+    pub demo_site_key: Option<String>,
+    /// What `/metrics` asks for, when the operator set it.
+    pub metrics_token: Option<String>,
     /// QR pictures, drawn a core at a time.
     pub qr: crate::render::QrRenderer,
     /// Sessions, sign-in throttling and first-run setup of the web UI.

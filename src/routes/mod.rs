@@ -13,7 +13,7 @@ mod qr;
 pub(crate) mod redirect;
 mod shares;
 mod sites;
-mod snippet;
+pub(crate) mod snippet;
 mod stats;
 
 use crate::error::ApiError;

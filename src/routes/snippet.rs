@@ -4,7 +4,7 @@ use crate::clock::now_ms;
 use crate::domain::site::{Domains, Origins, SiteKey};
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::{NewSite, SiteRecord, SiteUpdate};
+use crate::store::{NewSite, SiteRecord, SiteUpdate, Store};
 use crate::web::DemoPage;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -116,26 +116,29 @@ pub async fn pinned(req: HttpRequest) -> HttpResponse {
     share_js(&req, "public, max-age=31536000, immutable")
 }
 
-pub async fn demo_script() -> HttpResponse {
-    javascript(DEMO_JS.as_bytes(), false, "public, max-age=300")
-}
-
+/// The demo page. It changes nothing: its site was made at start (`prepare_demo_site`).
 pub async fn demo(state: web::Data<AppState>) -> Result<DemoPage, ApiError> {
-    let site = demo_site(&state).await?;
+    let site_key = state.demo_site_key.clone().ok_or(ApiError::NotFound)?;
     Ok(DemoPage {
         snippet_url: Snippet::get().url(&state.base_url),
         base_url: state.base_url.clone(),
-        site_key: site.public_key,
+        site_key,
         stats_hint: "Every share and click on this page is recorded: read them with GET /api/v1/sites and the \
                      stats of the page's link."
             .to_owned(),
     })
 }
 
-/// The demo's own site, created on first visit and kept pointing at this server's origin.
-async fn demo_site(state: &AppState) -> Result<SiteRecord, ApiError> {
-    let (domains, origins) = demo_scope(&state.base_url)?;
-    match state.store.demo_site().await? {
+pub async fn demo_script(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    state.demo_site_key.as_ref().ok_or(ApiError::NotFound)?;
+    Ok(javascript(DEMO_JS.as_bytes(), false, "public, max-age=300"))
+}
+
+/// The demo's own site, made on the first start with the demo on and kept pointing at this
+/// server's origin.
+pub async fn prepare_demo_site(store: &dyn Store, base_url: &str) -> Result<SiteRecord, ApiError> {
+    let (domains, origins) = demo_scope(base_url)?;
+    match store.demo_site().await? {
         Some(site) if site.domains == domains.to_stored() && site.origins == origins.to_stored() => Ok(site),
         Some(site) => {
             let update = SiteUpdate {
@@ -143,9 +146,7 @@ async fn demo_site(state: &AppState) -> Result<SiteRecord, ApiError> {
                 origins: Some(origins),
                 ..SiteUpdate::default()
             };
-            state.gate.forget_sites();
-            state
-                .store
+            store
                 .update_site(site.id, &update, now_ms())
                 .await?
                 .ok_or(ApiError::NotFound)
@@ -160,8 +161,7 @@ async fn demo_site(state: &AppState) -> Result<SiteRecord, ApiError> {
                 utm_campaign: Some("demo".to_owned()),
                 is_demo: true,
             };
-            state.gate.forget_sites();
-            Ok(state.store.create_site(&site, now_ms()).await?)
+            Ok(store.create_site(&site, now_ms()).await?)
         }
     }
 }

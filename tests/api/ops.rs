@@ -177,3 +177,52 @@ on_both_backends! {
         assert!(!malformed.contains("<script>"), "the page echoes the path: {malformed}");
     }
 }
+
+async fn site_count(app: &TestApp) -> usize {
+    let sites: serde_json::Value = app.get_api("/api/v1/sites").await.json().await.expect("json");
+    sites.as_array().or(sites["sites"].as_array()).map_or(0, Vec::len)
+}
+
+#[tokio::test]
+async fn the_demo_page_changes_nothing_and_can_be_switched_off() {
+    let on = spawn_app(Backend::Sqlite).await;
+    let made = site_count(&on).await;
+    assert_eq!(made, 1, "the demo's site, made at start on a loopback address");
+    for _ in 0..2 {
+        assert_eq!(get(&on, "/demo").await.status(), 200);
+    }
+    assert_eq!(site_count(&on).await, made, "reading the page made nothing");
+
+    let off = spawn_app_with(Backend::Sqlite, |s| s.demo = sharetrail::config::DemoMode::Off).await;
+    assert_eq!(site_count(&off).await, 0, "no demo site");
+    for path in ["/demo", "/demo.js"] {
+        assert_eq!(get(&off, path).await.status(), 404, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn metrics_can_ask_for_a_bearer_token() {
+    let app = spawn_app_with(Backend::Sqlite, |s| s.metrics_token = Some("scrape-me-7Hq2".into())).await;
+
+    let anonymous = get(&app, "/metrics").await;
+    let wrong = app
+        .client
+        .get(app.url("/metrics"))
+        .bearer_auth("guess")
+        .send()
+        .await
+        .unwrap();
+    let right = app
+        .client
+        .get(app.url("/metrics"))
+        .bearer_auth("scrape-me-7Hq2")
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(anonymous.status(), 401);
+    assert_eq!(anonymous.headers()["www-authenticate"], "Bearer");
+    assert_eq!(wrong.status(), 401);
+    assert_eq!(right.status(), 200);
+    assert!(right.text().await.unwrap().contains("sharetrail_http_requests"));
+}
