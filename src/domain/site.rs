@@ -129,6 +129,16 @@ impl Origins {
     pub fn allow(&self, origin: &str) -> bool {
         parse_origin(origin).is_ok_and(|o| self.0.contains(&o))
     }
+
+    /// Whether a page is served the way the site's origins are: the same scheme on the same
+    /// port. (Its host is the domains' business.) A key made for `https://blog.example` mints
+    /// no link to `http://blog.example` or to `https://blog.example:8443`.
+    pub fn serve(&self, page: &Destination) -> bool {
+        let page = page.url();
+        self.0.iter().filter_map(|o| Url::parse(o).ok()).any(|origin| {
+            origin.scheme() == page.scheme() && origin.port_or_known_default() == page.port_or_known_default()
+        })
+    }
 }
 
 fn parse_origin(raw: &str) -> Result<String, SiteError> {
@@ -161,6 +171,17 @@ mod tests {
         assert!(!domains.contain(&dest("https://notexample.com/")));
         assert!(!domains.contain(&dest("https://example.com.evil.net/")));
         assert!(!domains.contain(&dest("https://other.org/")));
+    }
+
+    #[test]
+    fn a_page_is_served_on_the_scheme_and_port_of_an_origin() {
+        let origins = Origins::parse(&["https://example.com", "http://localhost:3000"]).unwrap();
+        assert!(origins.serve(&dest("https://www.example.com/a")));
+        assert!(origins.serve(&dest("https://example.com:443/a")));
+        assert!(origins.serve(&dest("http://localhost:3000/post")));
+        assert!(!origins.serve(&dest("http://example.com/a")), "another scheme");
+        assert!(!origins.serve(&dest("https://example.com:8443/a")), "another port");
+        assert!(!origins.serve(&dest("http://localhost/post")), "port 80 is not 3000");
     }
 
     #[test]

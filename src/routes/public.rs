@@ -352,6 +352,12 @@ fn page_url(site: &SiteRecord, raw_url: &str) -> Result<Destination, ApiError> {
             "the page is not on one of this site's domains",
         ));
     }
+    if !site.origins().serve(&url) {
+        return Err(ApiError::invalid(
+            "url",
+            "the page is not served on the scheme and port of this site's origins",
+        ));
+    }
     Ok(url)
 }
 

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 /// The page origin the test site allows.
 pub(crate) const ORIGIN: &str = "http://localhost:9999";
 /// A page on the test site's domain.
-pub(crate) const PAGE: &str = "http://localhost/post";
+pub(crate) const PAGE: &str = "http://localhost:9999/post";
 
 pub(crate) struct Site {
     pub id: i64,
@@ -121,7 +121,7 @@ on_both_backends! {
 
         let first = mint(&app, &site, PAGE, "whatsapp", None).await;
         let again = mint(&app, &site, PAGE, "email", None).await;
-        let other_page = mint(&app, &site, "http://localhost/other", "whatsapp", None).await;
+        let other_page = mint(&app, &site, "http://localhost:9999/other", "whatsapp", None).await;
 
         assert_eq!(first["link_id"], again["link_id"]);
         assert_ne!(first["code"], again["code"], "each click is a new share");
@@ -155,7 +155,7 @@ on_both_backends! {
 
     async fn a_parent_from_another_page_starts_a_new_cascade_instead_of_failing(app) {
         let site = create_site(&app).await;
-        let elsewhere = code_of(&mint(&app, &site, "http://localhost/other", "whatsapp", None).await);
+        let elsewhere = code_of(&mint(&app, &site, "http://localhost:9999/other", "whatsapp", None).await);
 
         let share = mint(&app, &site, PAGE, "email", Some(&elsewhere)).await;
 
@@ -209,6 +209,17 @@ on_both_backends! {
 
         assert_eq!(header(&response, "access-control-allow-origin"), Some(ORIGIN), "the page may read why");
         assert_error(response, 422, "invalid_value", Some("url")).await;
+    }
+
+    async fn a_page_on_another_scheme_or_port_of_the_sites_host_is_refused(app) {
+        let site = create_site(&app).await;
+
+        for url in ["https://localhost:9999/post", "http://localhost:8080/post", "http://localhost/post"] {
+            let response = post_public(&app, "shares", &json!({"site": site.key, "url": url, "channel": "whatsapp"})).await;
+            assert_error(response, 422, "invalid_value", Some("url")).await;
+        }
+        let served = post_public(&app, "shares", &json!({"site": site.key, "url": PAGE, "channel": "whatsapp"})).await;
+        assert_eq!(served.status(), 201, "the page on the site's own origin");
     }
 
     async fn a_javascript_url_is_refused(app) {

@@ -192,7 +192,7 @@ on_both_backends! {
         assert_eq!(stats["conversions"]["by_channel"], json!({"email": 1}), "{stats}");
         assert_eq!(stats["conversions"]["assists_by_channel"], json!({"whatsapp": 1}), "{stats}");
         // A share of another page of the site still starts that page's own link.
-        let elsewhere = mint(&app, &site, "http://localhost/other", "sms", Some(&arrived)).await;
+        let elsewhere = mint(&app, &site, "http://localhost:9999/other", "sms", Some(&arrived)).await;
         assert_ne!(link_of(&elsewhere), campaign_link);
         assert_eq!(elsewhere["depth"], 1);
     }

@@ -59,7 +59,8 @@ async fn link_scope(state: &AppState, id: i64) -> Result<(Scope, String), UiErro
 /// What a campaign's export covers, and the name its files get.
 async fn campaign_scope(state: &AppState, id: i64) -> Result<(Scope, String), UiError> {
     let campaign = state.store.get_campaign(id).await?.ok_or(UiError::NotFound)?;
-    Ok((Scope::Campaign(campaign.slug.clone()), campaign.slug))
+    let name = format!("campaign-{id}");
+    Ok((Scope::Campaign(campaign.slug), name))
 }
 
 fn visits(state: web::Data<AppState>, scope: Scope, query: &RangeQuery, name: &str) -> Result<HttpResponse, UiError> {
@@ -230,14 +231,34 @@ fn csv_response(
         .content_type("text/csv; charset=utf-8")
         .insert_header((
             header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{filename}\""),
+            format!("attachment; filename=\"{}\"", download_name(filename)),
         ))
         .streaming(body)
+}
+
+/// Only `[a-z0-9.-]` reaches the header: a name is built from ids and days, and whatever else
+/// slipped in could end the quoted string or the header itself.
+fn download_name(name: &str) -> String {
+    name.chars()
+        .map(|c| match c.to_ascii_lowercase() {
+            c @ ('a'..='z' | '0'..='9' | '.' | '-') => c,
+            _ => '-',
+        })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn download_names_hold_nothing_but_letters_digits_dots_and_dashes() {
+        assert_eq!(
+            download_name("sharetrail-campaign-7-shares.csv"),
+            "sharetrail-campaign-7-shares.csv"
+        );
+        assert_eq!(download_name("a\"; evil\r\nX: y.csv"), "a---evil--x--y.csv");
+    }
 
     #[test]
     fn formula_cells_are_defused_and_commas_quoted() {
