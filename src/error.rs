@@ -164,6 +164,7 @@ impl From<crate::store::StoreError> for ApiError {
             S::Sqlite(e) => ApiError::internal(e),
             S::Migrate(e) => ApiError::internal(e),
             S::Stalled => ApiError::internal(err),
+            S::TimedOut => ApiError::Unavailable,
         }
     }
 }

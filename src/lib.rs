@@ -14,6 +14,7 @@ pub mod domain;
 pub mod error;
 pub mod gate;
 pub mod geo;
+pub mod health;
 pub mod ingest;
 pub mod lookup;
 pub mod metrics;

@@ -33,6 +33,7 @@ pub struct Metrics {
     pub cache_hits: SlottedCounter,
     pub cache_misses: SlottedCounter,
     pub codes_filtered: SlottedCounter,
+    pub cache_stale_served: SlottedCounter,
     pub shares_minted: SlottedCounter,
     pub reservations_made: SlottedCounter,
     pub reservations_sent: SlottedCounter,
@@ -61,6 +62,7 @@ impl Metrics {
             cache_hits: SlottedCounter::default(),
             cache_misses: SlottedCounter::default(),
             codes_filtered: SlottedCounter::default(),
+            cache_stale_served: SlottedCounter::default(),
             shares_minted: SlottedCounter::default(),
             reservations_made: SlottedCounter::default(),
             reservations_sent: SlottedCounter::default(),
@@ -115,6 +117,11 @@ impl Metrics {
             "codes_filtered",
             "Unknown codes refused by the existence filter without a database read",
             m.codes_filtered.clone(),
+        );
+        registry.register(
+            "cache_stale_served",
+            "Redirects answered from a stale cache entry because the database did not answer",
+            m.cache_stale_served.clone(),
         );
         registry.register(
             "shares_minted",

@@ -4,13 +4,14 @@ use crate::accounts::{Accounts, SessionPolicy, SignInThrottle};
 use crate::classify::Classifier;
 use crate::config::Settings;
 use crate::gate::PublicGate;
+use crate::health::{DatabaseHealth, Part};
 use crate::ingest::{self, IngestWorker};
 use crate::lookup::ShareLookup;
 use crate::metrics::{Metrics, RequestLabels, method_label};
 use crate::privacy::DailySalt;
 use crate::routes;
 use crate::state::AppState;
-use crate::store;
+use crate::store::{self, Invalidation, Notice};
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{Next, from_fn};
@@ -46,14 +47,23 @@ impl Application {
             .context("could not open the database")?;
         store.migrate().await.context("could not migrate the database")?;
         let metrics = Arc::new(Metrics::new());
+        let health = Arc::new(DatabaseHealth::default());
         let lookup = Arc::new(
-            ShareLookup::load(store.clone(), metrics.clone(), settings.cache_capacity)
+            ShareLookup::load(store.clone(), metrics.clone(), health.clone(), settings.cache_capacity)
                 .await
                 .context("could not load the existing codes")?,
         );
-        let remote = lookup.clone();
+        let (remote, feed_health) = (lookup.clone(), health.clone());
         store
-            .listen_for_invalidations(Arc::new(move |change| remote.apply(change)))
+            .listen_for_invalidations(Arc::new(move |notice| match notice {
+                Notice::Changed(change) => remote.apply(change),
+                Notice::Lost => feed_health.failed(Part::Notifications, "the LISTEN connection was lost"),
+                // Whatever changed meanwhile went unheard: every answer is checked again.
+                Notice::Restored => {
+                    feed_health.answered(Part::Notifications);
+                    remote.apply(Invalidation::Everything);
+                }
+            }))
             .await
             .context("could not listen for cache invalidations")?;
         let salt = Arc::new(
@@ -67,6 +77,7 @@ impl Application {
             store.clone(),
             lookup.clone(),
             metrics.clone(),
+            health.clone(),
             settings.visit_queue,
             settings.visit_batch,
             Duration::from_millis(settings.visit_flush_ms),
@@ -129,6 +140,7 @@ impl Application {
             classifier,
             ingest,
             minter,
+            health,
             salt,
             metrics,
             base_url: base_url.clone(),

@@ -13,6 +13,8 @@ pub struct AppState {
     pub lookup: Arc<ShareLookup>,
     pub classifier: Arc<Classifier>,
     pub ingest: Ingest,
+    /// Which parts of the work with the database fail now.
+    pub health: Arc<crate::health::DatabaseHealth>,
     /// Every share, reservation and send goes through it.
     pub minter: crate::mint::Minter,
     pub salt: Arc<DailySalt>,

@@ -2,6 +2,7 @@
 
 use super::{Ingest, ShareCounts, VisitBatch, VisitRecord};
 use crate::error::cause_chain;
+use crate::health::{DatabaseHealth, Part};
 use crate::lookup::ShareLookup;
 use crate::metrics::Metrics;
 use crate::store::{Invalidation, Store};
@@ -10,7 +11,11 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
+/// Attempts at a batch that fails for a reason other than the database being away.
 const WRITE_ATTEMPTS: u32 = 3;
+/// Between attempts: growing by this much each time, up to the most.
+const RETRY_WAIT: Duration = Duration::from_millis(100);
+const MAX_RETRY_WAIT: Duration = Duration::from_secs(1);
 
 /// When a batch parks its share counters instead of applying them (see `ShareCounts`).
 #[derive(Debug, Clone, Copy)]
@@ -52,6 +57,7 @@ struct Writer {
     store: Arc<dyn Store>,
     lookup: Arc<ShareLookup>,
     metrics: Arc<Metrics>,
+    health: Arc<DatabaseHealth>,
     batch_size: usize,
     linger: Duration,
     fold: FoldPolicy,
@@ -65,10 +71,12 @@ struct Parked {
     last_applied: tokio::time::Instant,
 }
 
+#[allow(clippy::too_many_arguments)]
 pub fn start(
     store: Arc<dyn Store>,
     lookup: Arc<ShareLookup>,
     metrics: Arc<Metrics>,
+    health: Arc<DatabaseHealth>,
     capacity: usize,
     batch_size: usize,
     linger: Duration,
@@ -80,6 +88,7 @@ pub fn start(
         store,
         lookup,
         metrics: metrics.clone(),
+        health,
         batch_size: batch_size.max(1),
         linger,
         fold,
@@ -171,9 +180,12 @@ impl Writer {
             batch = batch.parking_share_counts();
         }
         let started = Instant::now();
-        for attempt in 1..=WRITE_ATTEMPTS {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
             match self.store.write_visits(&batch).await {
                 Ok(outcome) => {
+                    self.health.answered(Part::VisitWrites);
                     if outcome.already_stored {
                         // The commit of an earlier attempt landed although its reply did not.
                         tracing::info!(
@@ -205,26 +217,33 @@ impl Writer {
                     }
                     return;
                 }
-                Err(err) => {
+                // The database is away, busy or full: the batch waits (and the queue fills
+                // behind it) until it is back. Only a full queue loses visits, and counts them.
+                Err(err) if err.is_transient() => {
+                    self.health.failed(Part::VisitWrites, &cause_chain(&err));
+                    let wait = (RETRY_WAIT * attempt).min(MAX_RETRY_WAIT);
+                    tokio::time::sleep(wait).await;
+                }
+                Err(err) if attempt < WRITE_ATTEMPTS => {
                     tracing::warn!(attempt, error = %cause_chain(&err), "visit batch write failed");
-                    tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt))).await;
+                    tokio::time::sleep(RETRY_WAIT * attempt).await;
+                }
+                Err(err) => {
+                    if batch.is_empty() {
+                        // Only parked counters to apply: they are safe in storage until the next try.
+                        tracing::warn!(error = %cause_chain(&err),
+                            "could not apply parked share counts; trying again in {:?}", self.fold.fold_every);
+                        parked.last_applied = tokio::time::Instant::now();
+                        return;
+                    }
+                    // Not the database's absence but the batch itself: it would fail forever.
+                    tracing::error!(lost = batch.len(), error = %cause_chain(&err),
+                        "visit batch dropped after {WRITE_ATTEMPTS} attempts");
+                    self.metrics.visits_dropped.inc_by(batch.len() as u64);
+                    return;
                 }
             }
         }
-        if batch.is_empty() {
-            // Only parked counters to apply: they are safe in storage until the next try.
-            tracing::warn!(
-                "could not apply parked share counts; trying again in {:?}",
-                self.fold.fold_every
-            );
-            parked.last_applied = tokio::time::Instant::now();
-            return;
-        }
-        tracing::error!(
-            lost = batch.len(),
-            "visit batch dropped after {WRITE_ATTEMPTS} attempts"
-        );
-        self.metrics.visits_dropped.inc_by(batch.len() as u64);
     }
 }
 

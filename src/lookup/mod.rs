@@ -9,13 +9,14 @@ use crate::domain::channel::Channel;
 use crate::domain::code::Code;
 use crate::domain::destination::Destination;
 use crate::domain::utm::{RedirectTags, UtmTags, redirect_location};
+use crate::health::{DatabaseHealth, Part};
 use crate::metrics::Metrics;
-use crate::store::{Invalidation, MintBatch, RedirectTarget, Store, StoreResult};
+use crate::store::{Invalidation, MintBatch, RedirectTarget, Store, StoreError, StoreResult};
 use actix_web::http::header::HeaderValue;
 use filter::CodeFilter;
 use quick_cache::sync::Cache;
 use std::collections::HashSet;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Which share a visit is of, as the visit record needs it.
@@ -48,10 +49,11 @@ pub enum Cached {
     Missing,
 }
 
-/// A cached answer and when it stops being trusted.
+/// A cached answer, when it was stored and when it stops being trusted.
 #[derive(Clone)]
 struct Slot {
     entry: Arc<Cached>,
+    stored: Instant,
     fresh_until: Instant,
 }
 
@@ -62,9 +64,11 @@ impl Slot {
             Cached::Live(_) => Duration::from_secs(600),
             Cached::Gone | Cached::Missing => Duration::from_secs(60),
         };
+        let now = Instant::now();
         Slot {
             entry,
-            fresh_until: Instant::now() + lifetime,
+            stored: now,
+            fresh_until: now + lifetime,
         }
     }
 }
@@ -76,11 +80,23 @@ pub struct ShareLookup {
     filter: CodeFilter,
     store: Arc<dyn Store>,
     metrics: Arc<Metrics>,
+    health: Arc<DatabaseHealth>,
+    /// Answers stored before this are stale: looked up again, and served only when the
+    /// database does not answer. Marking beats forgetting: an outage must not empty the cache.
+    stale_before: Mutex<Instant>,
 }
+
+/// How long a lookup waits for the database before it answers from what is cached, or 503.
+const LOOKUP_WAIT: Duration = Duration::from_secs(2);
 
 impl ShareLookup {
     /// Loads every existing code into the filter: the one full read, at start-up.
-    pub async fn load(store: Arc<dyn Store>, metrics: Arc<Metrics>, capacity: u64) -> StoreResult<ShareLookup> {
+    pub async fn load(
+        store: Arc<dyn Store>,
+        metrics: Arc<Metrics>,
+        health: Arc<DatabaseHealth>,
+        capacity: u64,
+    ) -> StoreResult<ShareLookup> {
         let filter = CodeFilter::new(&store.all_code_keys().await?);
         let cache = Cache::new(usize::try_from(capacity).unwrap_or(usize::MAX).max(1));
         Ok(ShareLookup {
@@ -88,7 +104,14 @@ impl ShareLookup {
             filter,
             store,
             metrics,
+            health,
+            stale_before: Mutex::new(Instant::now()),
         })
+    }
+
+    fn is_fresh(&self, slot: &Slot) -> bool {
+        let stale_before = *self.stale_before.lock().unwrap_or_else(|e| e.into_inner());
+        slot.fresh_until > Instant::now() && slot.stored > stale_before
     }
 
     /// What a visit of `code` gets. A reserved code that is opened was evidently sent (its
@@ -104,31 +127,63 @@ impl ShareLookup {
     }
 
     async fn resolve(&self, code: &Code, reserved: Reserved) -> StoreResult<Arc<Cached>> {
-        if let Some(hit) = self.cache.get(code.as_str())
-            && hit.fresh_until > Instant::now()
-        {
-            self.metrics.cache_hits.inc();
-            return Ok(hit.entry);
+        let cached = self.cache.get(code.as_str());
+        if let Some(hit) = &cached {
+            if self.is_fresh(hit) {
+                self.metrics.cache_hits.inc();
+                return Ok(hit.entry.clone());
+            }
+            // While lookups fail, a stale answer beats a wait for the database and a 503.
+            if self.health.is_failing(Part::Lookups) {
+                self.metrics.cache_stale_served.inc();
+                return Ok(hit.entry.clone());
+            }
         }
         if !self.filter.may_exist(code) {
             self.metrics.codes_filtered.inc();
             return Ok(Arc::new(Cached::Missing));
         }
         self.metrics.cache_misses.inc();
+        let looked_up = match tokio::time::timeout(LOOKUP_WAIT, self.look_up(code, reserved)).await {
+            Ok(looked_up) => looked_up,
+            Err(_) => Err(StoreError::TimedOut),
+        };
+        match looked_up {
+            Ok(entry) => {
+                self.health.answered(Part::Lookups);
+                if let Some(entry) = entry {
+                    self.cache.insert(code.as_str().to_owned(), Slot::new(entry.clone()));
+                    return Ok(entry);
+                }
+                // A reservation looked at, not visited: not cached, it may be sent any moment.
+                Ok(Arc::new(Cached::Missing))
+            }
+            Err(err) => {
+                self.health.failed(Part::Lookups, &crate::error::cause_chain(&err));
+                match cached {
+                    Some(stale) => {
+                        self.metrics.cache_stale_served.inc();
+                        Ok(stale.entry)
+                    }
+                    None => Err(err),
+                }
+            }
+        }
+    }
+
+    /// What the database says of `code`; `None` for a reservation left as it is.
+    async fn look_up(&self, code: &Code, reserved: Reserved) -> StoreResult<Option<Arc<Cached>>> {
         let target = match self.store.redirect_target(code).await? {
             Some(target) if target.reserved_until.is_some() => match reserved {
                 Reserved::SendIt => self.send_reservation(code, target).await?,
-                // Not cached: it may be sent any moment.
-                Reserved::LeaveIt => return Ok(Arc::new(Cached::Missing)),
+                Reserved::LeaveIt => return Ok(None),
             },
             other => other,
         };
-        let entry = Arc::new(match target {
+        Ok(Some(Arc::new(match target {
             None => Cached::Missing,
             Some(target) => to_cached(target),
-        });
-        self.cache.insert(code.as_str().to_owned(), Slot::new(entry.clone()));
-        Ok(entry)
+        })))
     }
 
     /// The reservation behind `target` made a share by its first visit, or `None` when its time
@@ -163,8 +218,10 @@ impl ShareLookup {
             .retain(|key, _| !forgotten.contains(&key.to_ascii_lowercase()));
     }
 
-    pub fn forget_everything(&self) {
-        self.cache.clear();
+    /// Everything may have changed (notifications were missed, a site's profile changed):
+    /// every answer is looked up again, but still served while the database does not answer.
+    pub fn mark_everything_stale(&self) {
+        *self.stale_before.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
     }
 
     /// Applies a change announced here or by another instance. Codes named are forgotten and let
@@ -185,7 +242,7 @@ impl ShareLookup {
                 self.learn(&codes)
             }
             Invalidation::Everything => {
-                self.forget_everything();
+                self.mark_everything_stale();
                 true
             }
         };

@@ -66,12 +66,10 @@ pub async fn follow(req: HttpRequest) -> HttpResponse {
 }
 
 async fn answer(req: &HttpRequest, code: &Code, state: &AppState) -> HttpResponse {
-    let entry = match state.lookup.find(code).await {
-        Ok(entry) => entry,
-        Err(err) => {
-            tracing::error!(error = %crate::error::cause_chain(&err), "share lookup failed");
-            return unavailable_page();
-        }
+    // A code neither cached nor answered for by the database: the lookup has told the log,
+    // once for the whole outage, not for every such request.
+    let Ok(entry) = state.lookup.find(code).await else {
+        return unavailable_page();
     };
     let share = match entry.as_ref() {
         Cached::Live(share) => share,

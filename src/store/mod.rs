@@ -49,6 +49,46 @@ pub enum StoreError {
     /// SQLite's in-process statements never wait; one that did is a bug, not a lost batch.
     #[error("a SQLite batch stalled")]
     Stalled,
+    #[error("the database did not answer in time")]
+    TimedOut,
+}
+
+impl StoreError {
+    /// Whether trying the same thing again later may work: the database was away, busy, locked
+    /// or full, not the statement wrong. Visits wait in memory through the former; a batch that
+    /// fails for another reason would fail forever.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            StoreError::TimedOut => true,
+            StoreError::Database(err) => match err {
+                sqlx::Error::Io(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::WorkerCrashed
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::Protocol(_) => true,
+                sqlx::Error::Database(db) => match db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+                    Some(pg) => postgres_transient(pg.code()),
+                    None => db.code().and_then(|c| c.parse().ok()).is_some_and(sqlite_transient),
+                },
+                _ => false,
+            },
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(failure, _)) => sqlite_transient(failure.extended_code),
+            _ => false,
+        }
+    }
+}
+
+/// SQLite's busy (5), locked (6), read-only (8), I/O (10), full (13) and cannot-open (14), in
+/// any of their extended forms.
+fn sqlite_transient(code: i32) -> bool {
+    matches!(code & 0xff, 5 | 6 | 8 | 10 | 13 | 14)
+}
+
+/// PostgreSQL's connection exceptions (08…), shutdowns and startups (57P…), lack of resources
+/// (53…) and lost races (serialization, deadlock).
+fn postgres_transient(sqlstate: &str) -> bool {
+    ["08", "57P", "53"].iter().any(|class| sqlstate.starts_with(class)) || matches!(sqlstate, "40001" | "40P01")
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -117,8 +157,9 @@ pub trait Store: WorkspaceStore + Send + Sync + 'static {
     /// Tells every other instance sharing this database about the change. A no-op on SQLite,
     /// which has a single instance.
     async fn announce_invalidation(&self, change: &Invalidation) -> StoreResult<()>;
-    /// Starts forwarding other instances' invalidations to `sink`, where the backend has them.
-    async fn listen_for_invalidations(&self, sink: Arc<dyn Fn(Invalidation) + Send + Sync>) -> StoreResult<()>;
+    /// Starts forwarding other instances' invalidations, and the feed's own losses and
+    /// recoveries, to `sink`, where the backend has such a feed.
+    async fn listen_for_invalidations(&self, sink: Arc<dyn Fn(Notice) + Send + Sync>) -> StoreResult<()>;
 }
 
 /// One share minted on its own, outside the minter's batches: for tools that seed a database.

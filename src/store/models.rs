@@ -84,6 +84,16 @@ impl WriteOutcome {
     }
 }
 
+/// What an instance's change feed reports (PostgreSQL's LISTEN).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    Changed(Invalidation),
+    /// The feed's connection is gone: changes may be missed until it is back.
+    Lost,
+    /// The feed listens again; whatever changed meanwhile was not heard.
+    Restored,
+}
+
 /// A change to what codes answer, announced to every instance's lookup.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Invalidation {

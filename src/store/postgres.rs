@@ -23,6 +23,9 @@ const CODES_PER_NOTIFICATION: usize = 500;
 
 pub struct PgStore {
     pool: PgPool,
+    /// The NOTIFY channel of this database schema's instances: instances of another schema
+    /// on the same server (tests, staging beside production) do not hear them.
+    channel: String,
 }
 
 impl PgStore {
@@ -34,7 +37,11 @@ impl PgStore {
             .acquire_timeout(Duration::from_secs(5))
             .connect(url)
             .await?;
-        Ok(PgStore { pool })
+        let schema: String = sqlx::query_scalar("SELECT current_schema()").fetch_one(&pool).await?;
+        Ok(PgStore {
+            pool,
+            channel: notification_channel(&schema),
+        })
     }
 
     fn reader(&self) -> &PgPool {
@@ -255,7 +262,7 @@ impl PgStore {
         };
         for payload in payloads {
             sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(INVALIDATION_CHANNEL)
+                .bind(&self.channel)
                 .bind(payload)
                 .execute(&self.pool)
                 .await?;
@@ -263,25 +270,48 @@ impl PgStore {
         Ok(())
     }
 
-    async fn listen(&self, sink: Arc<dyn Fn(Invalidation) + Send + Sync>) -> StoreResult<()> {
+    async fn listen(&self, sink: Arc<dyn Fn(Notice) + Send + Sync>) -> StoreResult<()> {
         let mut listener = PgListener::connect_with(&self.pool).await?;
-        listener.listen(INVALIDATION_CHANNEL).await?;
+        let channel = self.channel.clone();
+        listener.listen(&channel).await?;
         tokio::spawn(async move {
             loop {
                 match listener.try_recv().await {
-                    Ok(Some(note)) => sink(parse_payload(note.payload())),
-                    // The connection dropped: notifications may have been missed while it was down.
-                    Ok(None) => sink(Invalidation::Everything),
-                    Err(err) => {
-                        tracing::warn!(error = %err, "invalidation listener failed; retrying");
-                        sink(Invalidation::Everything);
-                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    Ok(Some(note)) => sink(Notice::Changed(parse_payload(note.payload()))),
+                    // The connection dropped (the server restarted, the network failed): what is
+                    // cached stays and is served, and is re-checked once the feed is back.
+                    Ok(None) | Err(_) => {
+                        sink(Notice::Lost);
+                        while listener.listen(&channel).await.is_err() {
+                            tokio::time::sleep(Duration::from_secs(1)).await;
+                        }
+                        sink(Notice::Restored);
                     }
                 }
             }
         });
         Ok(())
     }
+}
+
+/// `sharetrail_invalidate` in the `public` schema (as before schemas were told apart), else with
+/// the schema's name appended, in the characters a channel name may hold unquoted.
+fn notification_channel(schema: &str) -> String {
+    if schema == "public" {
+        return INVALIDATION_CHANNEL.to_owned();
+    }
+    let suffix: String = schema
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .take(40)
+        .collect();
+    format!("{INVALIDATION_CHANNEL}_{suffix}")
 }
 
 fn parse_payload(payload: &str) -> Invalidation {

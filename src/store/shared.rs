@@ -455,7 +455,7 @@ macro_rules! impl_store {
 
             async fn listen_for_invalidations(
                 &self,
-                sink: std::sync::Arc<dyn Fn(Invalidation) + Send + Sync>,
+                sink: std::sync::Arc<dyn Fn(Notice) + Send + Sync>,
             ) -> StoreResult<()> {
                 self.listen(sink).await
             }

@@ -120,7 +120,7 @@ impl SqliteStore {
         Ok(())
     }
 
-    async fn listen(&self, _sink: Arc<dyn Fn(Invalidation) + Send + Sync>) -> StoreResult<()> {
+    async fn listen(&self, _sink: Arc<dyn Fn(Notice) + Send + Sync>) -> StoreResult<()> {
         Ok(())
     }
 }

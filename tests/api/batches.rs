@@ -67,7 +67,7 @@ on_both_backends! {
 
         let metrics = Arc::new(Metrics::new());
         let lookup = Arc::new(
-            ShareLookup::load(store.clone(), metrics.clone(), 100)
+            ShareLookup::load(store.clone(), metrics.clone(), Default::default(), 100)
                 .await
                 .expect("load the lookup"),
         );
@@ -75,7 +75,7 @@ on_both_backends! {
             park_from_visits: 10,
             fold_every: Duration::from_secs(3),
         };
-        let (ingest, worker) = ingest::start(store.clone(), lookup, metrics.clone(), 1_000, 1_000, Duration::from_millis(50), policy);
+        let (ingest, worker) = ingest::start(store.clone(), lookup, metrics.clone(), Default::default(), 1_000, 1_000, Duration::from_millis(50), policy);
         eventually("the crash's counts", async || clicks_of_share().await == 3).await;
 
         // A big batch parks its counters; the writer applies them once it has been idle a while.

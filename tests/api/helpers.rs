@@ -106,10 +106,23 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 /// Like `spawn_app`, with settings adjusted first (a GeoIP file, trusted proxy headers…).
 pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let db = TestDatabase::new(backend).await;
+    spawn_app_in(db, configure).await
+}
+
+/// The app on a database of the test's own making, such as a PostgreSQL server it may stop.
+pub async fn spawn_app_on(database_url: &str, configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let db = TestDatabase {
+        url: database_url.to_owned(),
+        dir: None,
+    };
+    spawn_app_in(db, configure).await
+}
+
+async fn spawn_app_in(db: TestDatabase, configure: impl FnOnce(&mut Settings)) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         sharetrail::telemetry::init();
     }
-    let db = TestDatabase::new(backend).await;
     let mut settings = Settings::for_database(&db.url);
     settings.listen = "127.0.0.1:0".parse().expect("address");
     settings.workers = Some(2);

@@ -7,6 +7,7 @@ mod exports;
 mod geo;
 mod links;
 mod ops;
+mod outage;
 mod proxies;
 mod public;
 mod qr;
