@@ -127,21 +127,45 @@ impl ShareLookup {
     }
 
     async fn resolve(&self, code: &Code, reserved: Reserved) -> StoreResult<Arc<Cached>> {
+        match self.resolve_once(code, reserved).await? {
+            Answer::Known(entry) => Ok(entry),
+            // Another instance may have minted the code a moment ago, its announcement still on
+            // the way: once this instance has heard everything committed before now, a code it
+            // still does not know is unknown. Where the feed cannot tell, the miss stands.
+            Answer::Unheard(mut miss) => {
+                if self.store.catch_up_with_other_instances().await.is_ok() {
+                    match self.resolve_once(code, reserved).await? {
+                        Answer::Known(entry) => return Ok(entry),
+                        Answer::Unheard(again) => miss = again,
+                    }
+                }
+                match miss {
+                    Miss::Filtered => self.metrics.codes_filtered.inc(),
+                    Miss::Cached => self.metrics.cache_hits.inc(),
+                }
+                Ok(Arc::new(Cached::Missing))
+            }
+        }
+    }
+
+    async fn resolve_once(&self, code: &Code, reserved: Reserved) -> StoreResult<Answer> {
         let cached = self.cache.get(code.as_str());
         if let Some(hit) = &cached {
+            if matches!(*hit.entry, Cached::Missing) && self.is_fresh(hit) {
+                return Ok(Answer::Unheard(Miss::Cached));
+            }
             if self.is_fresh(hit) {
                 self.metrics.cache_hits.inc();
-                return Ok(hit.entry.clone());
+                return Ok(Answer::Known(hit.entry.clone()));
             }
             // While lookups fail, a stale answer beats a wait for the database and a 503.
             if self.health.is_failing(Part::Lookups) {
                 self.metrics.cache_stale_served.inc();
-                return Ok(hit.entry.clone());
+                return Ok(Answer::Known(hit.entry.clone()));
             }
         }
         if !self.filter.may_exist(code) {
-            self.metrics.codes_filtered.inc();
-            return Ok(Arc::new(Cached::Missing));
+            return Ok(Answer::Unheard(Miss::Filtered));
         }
         self.metrics.cache_misses.inc();
         let looked_up = match tokio::time::timeout(LOOKUP_WAIT, self.look_up(code, reserved)).await {
@@ -153,17 +177,17 @@ impl ShareLookup {
                 self.health.answered(Part::Lookups);
                 if let Some(entry) = entry {
                     self.cache.insert(code.as_str().to_owned(), Slot::new(entry.clone()));
-                    return Ok(entry);
+                    return Ok(Answer::Known(entry));
                 }
                 // A reservation looked at, not visited: not cached, it may be sent any moment.
-                Ok(Arc::new(Cached::Missing))
+                Ok(Answer::Known(Arc::new(Cached::Missing)))
             }
             Err(err) => {
                 self.health.failed(Part::Lookups, &crate::error::cause_chain(&err));
                 match cached {
                     Some(stale) => {
                         self.metrics.cache_stale_served.inc();
-                        Ok(stale.entry)
+                        Ok(Answer::Known(stale.entry))
                     }
                     None => Err(err),
                 }
@@ -279,6 +303,18 @@ impl ShareLookup {
         self.filter.finish_rebuild(&keys);
         Ok(())
     }
+}
+
+/// An answer from memory or the database, or a miss this instance may not have heard of yet.
+enum Answer {
+    Known(Arc<Cached>),
+    Unheard(Miss),
+}
+
+/// Why a code is unknown here without asking the database.
+enum Miss {
+    Filtered,
+    Cached,
 }
 
 /// What a lookup does with a code that is only reserved.

@@ -160,6 +160,9 @@ pub trait Store: WorkspaceStore + Send + Sync + 'static {
     /// Starts forwarding other instances' invalidations, and the feed's own losses and
     /// recoveries, to `sink`, where the backend has such a feed.
     async fn listen_for_invalidations(&self, sink: Arc<dyn Fn(Notice) + Send + Sync>) -> StoreResult<()>;
+    /// Returns once every change committed by any instance before the call has reached this
+    /// one's `listen_for_invalidations` sink; at once where there is a single instance.
+    async fn catch_up_with_other_instances(&self) -> StoreResult<()>;
 }
 
 /// One share minted on its own, outside the minter's batches: for tools that seed a database.

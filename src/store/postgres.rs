@@ -12,7 +12,9 @@ use crate::ingest::{Counts, Rollups, ShareCounts, VisitBatch, park_share_counts,
 use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+use tokio::sync::watch;
 
 const INVALIDATION_CHANNEL: &str = "sharetrail_invalidate";
 const EVERYTHING: &str = "*";
@@ -20,12 +22,30 @@ const EVERYTHING: &str = "*";
 const CREATED: &str = "+ ";
 /// NOTIFY payloads must stay under 8,000 bytes.
 const CODES_PER_NOTIFICATION: usize = 500;
+/// A payload starting so is an instance's own marker, sent to itself through the server.
+const MARKER: &str = "~ ";
+/// How long a lookup waits for its marker before answering from what it already knows.
+const MARKER_WAIT: Duration = Duration::from_secs(1);
 
 pub struct PgStore {
     pool: PgPool,
     /// The NOTIFY channel of this database schema's instances: instances of another schema
     /// on the same server (tests, staging beside production) do not hear them.
     channel: String,
+    markers: Arc<Markers>,
+}
+
+/// Catching up with the other instances. PostgreSQL delivers notifications in commit order, so
+/// once a marker this instance sent after a moment has come back, every change committed before
+/// that moment has been heard and applied.
+struct Markers {
+    /// Tells this instance's markers from those of the others, which share the channel.
+    instance: String,
+    next: AtomicU64,
+    heard: watch::Sender<u64>,
+    /// One marker in flight at a time: everyone who arrived before it was sent shares it, so a
+    /// scan of unknown codes costs one round trip at a time, not one each.
+    round: tokio::sync::Mutex<()>,
 }
 
 impl PgStore {
@@ -41,6 +61,12 @@ impl PgStore {
         Ok(PgStore {
             pool,
             channel: notification_channel(&schema),
+            markers: Arc::new(Markers {
+                instance: nanoid::nanoid!(12, &nanoid::alphabet::SAFE),
+                next: AtomicU64::new(1),
+                heard: watch::channel(0).0,
+                round: tokio::sync::Mutex::new(()),
+            }),
         })
     }
 
@@ -270,14 +296,40 @@ impl PgStore {
         Ok(())
     }
 
+    /// Returns once every change committed on any instance before the call has been applied
+    /// here, or fails when the feed cannot say so within `MARKER_WAIT`.
+    async fn catch_up(&self) -> StoreResult<()> {
+        let markers = &self.markers;
+        let arrived = markers.next.load(Ordering::SeqCst);
+        let _round = markers.round.lock().await;
+        if *markers.heard.borrow() >= arrived {
+            return Ok(());
+        }
+        let marker = markers.next.fetch_add(1, Ordering::SeqCst);
+        let mut heard = markers.heard.subscribe();
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(&self.channel)
+            .bind(format!("{MARKER}{} {marker}", markers.instance))
+            .execute(&self.pool)
+            .await?;
+        match tokio::time::timeout(MARKER_WAIT, heard.wait_for(|&seen| seen >= marker)).await {
+            Ok(Ok(_)) => Ok(()),
+            _ => Err(StoreError::TimedOut),
+        }
+    }
+
     async fn listen(&self, sink: Arc<dyn Fn(Notice) + Send + Sync>) -> StoreResult<()> {
         let mut listener = PgListener::connect_with(&self.pool).await?;
         let channel = self.channel.clone();
+        let markers = Arc::clone(&self.markers);
         listener.listen(&channel).await?;
         tokio::spawn(async move {
             loop {
                 match listener.try_recv().await {
-                    Ok(Some(note)) => sink(Notice::Changed(parse_payload(note.payload()))),
+                    Ok(Some(note)) => match note.payload().strip_prefix(MARKER) {
+                        Some(marker) => markers.hear(marker),
+                        None => sink(Notice::Changed(parse_payload(note.payload()))),
+                    },
                     // The connection dropped (the server restarted, the network failed): what is
                     // cached stays and is served, and is re-checked once the feed is back.
                     Ok(None) | Err(_) => {
@@ -291,6 +343,22 @@ impl PgStore {
             }
         });
         Ok(())
+    }
+}
+
+impl Markers {
+    /// Notes a marker of this instance come back; the others' markers are not ours to count.
+    fn hear(&self, marker: &str) {
+        let Some((instance, sequence)) = marker.split_once(' ') else {
+            return;
+        };
+        if let (true, Ok(sequence)) = (instance == self.instance, sequence.parse::<u64>()) {
+            self.heard.send_if_modified(|heard| {
+                let later = sequence > *heard;
+                *heard = (*heard).max(sequence);
+                later
+            });
+        }
     }
 }
 

@@ -453,6 +453,10 @@ macro_rules! impl_store {
                 self.notify(change).await
             }
 
+            async fn catch_up_with_other_instances(&self) -> StoreResult<()> {
+                self.catch_up().await
+            }
+
             async fn listen_for_invalidations(
                 &self,
                 sink: std::sync::Arc<dyn Fn(Notice) + Send + Sync>,

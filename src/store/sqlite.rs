@@ -123,6 +123,11 @@ impl SqliteStore {
     async fn listen(&self, _sink: Arc<dyn Fn(Notice) + Send + Sync>) -> StoreResult<()> {
         Ok(())
     }
+
+    /// Every change of a single instance is applied before it is answered.
+    async fn catch_up(&self) -> StoreResult<()> {
+        Ok(())
+    }
 }
 
 /// How soon the WAL is copied into the database file again after frames were copied, and after

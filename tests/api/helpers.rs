@@ -70,6 +70,14 @@ impl TestDatabase {
 }
 
 impl TestDatabase {
+    /// The same database, for one more instance: dropping it deletes nothing.
+    pub fn shared(&self) -> TestDatabase {
+        TestDatabase {
+            url: self.url.clone(),
+            dir: None,
+        }
+    }
+
     /// Reads one text column straight from the database, for facts the API does not expose.
     pub async fn strings(&self, sql: &'static str) -> Vec<Option<String>> {
         if self.url.starts_with("postgres") {
@@ -132,16 +140,9 @@ async fn spawn_app_in(db: TestDatabase, configure: impl FnOnce(&mut Settings)) -
     let setup_url = app.setup_url().expect("a fresh database has no account").to_owned();
     tokio::spawn(app.run_until_stopped());
     let api_key = create_api_key(&db.url).await;
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("http client");
     TestApp {
-        address,
-        api_key,
-        client,
         setup_url,
-        db,
+        ..TestApp::client_of(address, &api_key, db)
     }
 }
 
@@ -154,6 +155,21 @@ pub async fn create_api_key(url: &str) -> String {
 }
 
 impl TestApp {
+    /// A client of an app running elsewhere (another process) on `db`.
+    pub fn client_of(address: String, api_key: &str, db: TestDatabase) -> TestApp {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("http client");
+        TestApp {
+            address,
+            api_key: api_key.to_owned(),
+            client,
+            setup_url: String::new(),
+            db,
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

@@ -1,132 +1,37 @@
 //! The real binary, stopped with SIGTERM: nothing recorded before the signal may be lost.
 
 use crate::helpers::*;
-use serde_json::{Value, json};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use crate::process::start_binary;
+use std::time::Duration;
 
-struct RunningBinary {
-    child: Child,
-    base_url: String,
-}
-
-/// Starts `sharetrail serve` on a free port and waits for its "listening" log line.
-///
 /// Batches may wait a minute to fill, so nothing is written before SIGTERM: only the drain on
 /// shutdown can store the visits.
-fn start_binary(database_url: &str) -> RunningBinary {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sharetrail"))
-        .arg("serve")
-        .env("SHARETRAIL_DATABASE_URL", database_url)
-        .env("SHARETRAIL_LISTEN", "127.0.0.1:0")
-        .env("SHARETRAIL_LOG", "info")
-        .env("SHARETRAIL_LOG_FORMAT", "json")
-        .env("SHARETRAIL_VISIT_FLUSH_MS", "60000")
-        .env_remove("SHARETRAIL_BASE_URL")
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start sharetrail");
-    let stderr = child.stderr.take().expect("stderr");
-    let (found, url) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let Ok(entry) = serde_json::from_str::<Value>(&line) else {
-                continue;
-            };
-            if let Some(base) = entry["fields"]["url"].as_str() {
-                let _ = found.send(base.to_owned());
-            }
-        }
-    });
-    let base_url = url
-        .recv_timeout(Duration::from_secs(60))
-        .expect("sharetrail reported its address");
-    RunningBinary { child, base_url }
-}
-
-impl RunningBinary {
-    /// Sends SIGTERM and returns how long the process took to exit.
-    fn terminate(mut self) -> Duration {
-        let started = Instant::now();
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .expect("kill");
-        assert!(status.success());
-        let exit = self.child.wait().expect("wait for exit");
-        assert!(exit.success(), "sharetrail exited with {exit}");
-        started.elapsed()
-    }
-}
+const HOLD_VISITS: [(&str, &str); 1] = [("SHARETRAIL_VISIT_FLUSH_MS", "60000")];
 
 async fn visits_survive_a_sigterm(backend: Backend) {
     let db = TestDatabase::new(backend).await;
     let api_key = create_api_key(&db.url).await;
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let server = start_binary(&db.url);
-    let link: Value = client
-        .post(format!("{}/api/v1/links", server.base_url))
-        .bearer_auth(&api_key)
-        .json(&json!({"url": "https://example.com/"}))
-        .send()
-        .await
+    let server = start_binary(&db, &api_key, &HOLD_VISITS);
+    let link = server.app.create_link("https://example.com/", None).await;
+    let code = server.app.create_share(link, "whatsapp", None).await["code"]
+        .as_str()
         .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let share: Value = client
-        .post(format!("{}/api/v1/shares", server.base_url))
-        .bearer_auth(&api_key)
-        .json(&json!({"link_id": link["id"], "channel": "whatsapp"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let short_url = share["short_url"].as_str().unwrap();
+        .to_owned();
     const CLICKS: u64 = 300;
     for _ in 0..CLICKS {
-        let response = client
-            .get(short_url)
-            .header("user-agent", BROWSER_UA)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 302);
+        assert_eq!(server.app.follow(&code, BROWSER_UA).await.status(), 302);
     }
-    let metrics = client
-        .get(format!("{}/metrics", server.base_url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        metrics.contains("sharetrail_visits_written_total 0"),
-        "visits are still queued: {metrics}"
+    assert_eq!(
+        server.app.metric("sharetrail_visits_written_total").await,
+        0,
+        "visits are still queued"
     );
 
     let took = server.terminate();
 
     assert!(took < Duration::from_secs(5), "shutdown took {took:?}");
-    let restarted = start_binary(&db.url);
-    let stats: Value = client
-        .get(format!("{}/api/v1/links/{}/stats", restarted.base_url, link["id"]))
-        .bearer_auth(&api_key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(stats["clicks"]["total"], CLICKS);
+    let restarted = start_binary(&db, &api_key, &[]);
+    assert_eq!(restarted.app.stats(link).await["clicks"]["total"], CLICKS);
     restarted.terminate();
 }
 

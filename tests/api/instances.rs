@@ -1,0 +1,123 @@
+//! Three `sharetrail serve` processes on one PostgreSQL schema, with no balancer in front: the
+//! test talks to each. They must answer as one service.
+
+use crate::helpers::*;
+use crate::process::{RunningBinary, start_binary};
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+async fn code_of(share: serde_json::Value) -> String {
+    share["code"].as_str().expect("a code").to_owned()
+}
+
+/// Follows `code` on every instance `times` times each; every answer must be `status`.
+async fn follow_on_all(instances: &[RunningBinary], code: &str, times: u64, status: u16) -> u64 {
+    for instance in instances {
+        for _ in 0..times {
+            assert_eq!(
+                instance.app.follow(code, BROWSER_UA).await.status(),
+                status,
+                "{code} on {}",
+                instance.app.address
+            );
+        }
+    }
+    times * instances.len() as u64
+}
+
+async fn wait_for_clicks(app: &TestApp, link: i64, clicks: u64) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let seen = app.stats(link).await["clicks"]["total"].as_u64().unwrap_or(0);
+        if seen == clicks {
+            return;
+        }
+        assert!(
+            seen < clicks,
+            "{seen} clicks stored for {clicks} made: a visit counted twice"
+        );
+        assert!(Instant::now() < deadline, "{seen} of {clicks} clicks stored");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn three_instances_on_one_postgres_schema_answer_as_one() {
+    let db = TestDatabase::new(Backend::Postgres).await;
+    let key = create_api_key(&db.url).await;
+    let mut instances: Vec<RunningBinary> = (0..3).map(|_| start_binary(&db, &key, &[])).collect();
+    let link = instances[0].app.create_link("https://example.com/launch", None).await;
+    let mut clicks = 0;
+
+    // A share minted on one redirects on all at once: no wait between the 201 and the clicks.
+    for (minter, channel) in [(0, "whatsapp"), (1, "email"), (2, "sms")] {
+        let code = code_of(instances[minter].app.create_share(link, channel, None).await).await;
+        clicks += follow_on_all(&instances, &code, 5, 302).await;
+    }
+    let slug = code_of(
+        instances[1]
+            .app
+            .post_json(
+                "/api/v1/shares",
+                &json!({"link_id": link, "channel": "qr", "slug": "Poster-Hall-B"}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap(),
+    )
+    .await;
+    clicks += follow_on_all(&instances, &slug, 3, 302).await;
+    clicks += follow_on_all(&instances, "poster-hall-b", 1, 302).await;
+
+    // Every visit on every instance is counted once.
+    wait_for_clicks(&instances[2].app, link, clicks).await;
+    for instance in &instances {
+        assert_eq!(instance.app.stats(link).await["clicks"]["total"], clicks);
+    }
+
+    // A link disabled through one answers 410 on all within a second.
+    let disabled = Instant::now();
+    let response = instances[1]
+        .app
+        .client
+        .patch(instances[1].app.url(&format!("/api/v1/links/{link}")))
+        .bearer_auth(&key)
+        .json(&json!({"disabled": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    for instance in &instances {
+        while instance.app.follow(&slug, BROWSER_UA).await.status() != 410 {
+            // A redirect answered before the news arrived is a click like any other.
+            clicks += 1;
+            assert!(
+                disabled.elapsed() < Duration::from_secs(1),
+                "{} still redirects a disabled link",
+                instance.app.address
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    // A restarted instance catches up with what changed while it was away, and lost none of
+    // the visits it had answered.
+    let another = instances[0].app.create_link("https://example.com/after", None).await;
+    let before = code_of(instances[2].app.create_share(another, "slack", None).await).await;
+    let mut after_clicks = follow_on_all(&instances[2..], &before, 4, 302).await;
+    let stopped = instances.pop().expect("three");
+    stopped.terminate();
+    let while_away = code_of(instances[0].app.create_share(another, "email", None).await).await;
+    after_clicks += follow_on_all(&instances, &while_away, 2, 302).await;
+    instances.push(start_binary(&db, &key, &[]));
+    after_clicks += follow_on_all(&instances, &while_away, 2, 302).await;
+    after_clicks += follow_on_all(&instances, &before, 1, 302).await;
+    follow_on_all(&instances, &slug, 1, 410).await;
+    wait_for_clicks(&instances[2].app, another, after_clicks).await;
+    wait_for_clicks(&instances[0].app, link, clicks).await;
+
+    for instance in instances {
+        instance.terminate();
+    }
+}
