@@ -3,6 +3,7 @@
 mod helpers;
 
 mod batches;
+mod crash;
 mod exports;
 mod geo;
 mod instances;

@@ -55,6 +55,11 @@ impl RunningBinary {
         exit.1
     }
 
+    /// Sends SIGKILL: the process ends at once, with whatever it held in memory.
+    pub fn kill(mut self) {
+        self.signal("KILL");
+    }
+
     fn signal(&mut self, signal: &str) -> (std::process::ExitStatus, Duration) {
         let started = Instant::now();
         let status = Command::new("kill")
