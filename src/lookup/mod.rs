@@ -259,9 +259,11 @@ impl ShareLookup {
             }
             Invalidation::Created(codes) => {
                 // Only a miss can be cached under a code nobody had: one removal each, not the
-                // scan over every entry that `forget` makes for slugs in any case.
+                // scan over every entry that `forget` makes for slugs in any case. An answer
+                // looked up since the code was made is right, and kept.
                 for code in &codes {
-                    self.cache.remove(code.as_str());
+                    self.cache
+                        .remove_if(code.as_str(), |slot| matches!(*slot.entry, Cached::Missing));
                 }
                 self.learn(&codes)
             }

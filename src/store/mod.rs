@@ -25,6 +25,10 @@ use crate::domain::destination::Destination;
 use crate::domain::site::SiteKey;
 use crate::ingest::VisitBatch;
 use async_trait::async_trait;
+
+/// sqlx's own warning for a slow pool acquire, kept out of the log: under load or while the
+/// database is away it came once per request, and `crate::health` says it once per spell.
+const QUIET: log::LevelFilter = log::LevelFilter::Debug;
 use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]

@@ -22,6 +22,9 @@ const EVERYTHING: &str = "*";
 const CREATED: &str = "+ ";
 /// NOTIFY payloads must stay under 8,000 bytes.
 const CODES_PER_NOTIFICATION: usize = 500;
+/// A change's payload starts so, with the sending instance's name: PostgreSQL delivers a
+/// notification to its sender too, and an instance applies its own changes before sending.
+const FROM: &str = "@";
 /// A payload starting so is an instance's own marker, sent to itself through the server.
 const MARKER: &str = "~ ";
 /// How long a lookup waits for its marker before answering from what it already knows.
@@ -39,7 +42,7 @@ pub struct PgStore {
 /// once a marker this instance sent after a moment has come back, every change committed before
 /// that moment has been heard and applied.
 struct Markers {
-    /// Tells this instance's markers from those of the others, which share the channel.
+    /// Names this instance's markers and changes: every instance of the schema hears them all.
     instance: String,
     next: AtomicU64,
     heard: watch::Sender<u64>,
@@ -53,6 +56,7 @@ impl PgStore {
 
     pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Self> {
         let pool = PgPoolOptions::new()
+            .acquire_slow_level(QUIET)
             .max_connections(max_connections.max(2))
             .acquire_timeout(Duration::from_secs(5))
             .connect(url)
@@ -289,7 +293,7 @@ impl PgStore {
         for payload in payloads {
             sqlx::query("SELECT pg_notify($1, $2)")
                 .bind(&self.channel)
-                .bind(payload)
+                .bind(format!("{FROM}{} {payload}", self.markers.instance))
                 .execute(&self.pool)
                 .await?;
         }
@@ -326,10 +330,13 @@ impl PgStore {
         tokio::spawn(async move {
             loop {
                 match listener.try_recv().await {
-                    Ok(Some(note)) => match note.payload().strip_prefix(MARKER) {
-                        Some(marker) => markers.hear(marker),
-                        None => sink(Notice::Changed(parse_payload(note.payload()))),
-                    },
+                    Ok(Some(note)) => {
+                        if let Some(marker) = note.payload().strip_prefix(MARKER) {
+                            markers.hear(marker);
+                        } else if let Some(change) = markers.news(note.payload()) {
+                            sink(Notice::Changed(change));
+                        }
+                    }
                     // The connection dropped (the server restarted, the network failed): what is
                     // cached stays and is served, and is re-checked once the feed is back.
                     Ok(None) | Err(_) => {
@@ -347,6 +354,16 @@ impl PgStore {
 }
 
 impl Markers {
+    /// Another instance's change; `None` for this instance's own, applied before it was sent.
+    fn news(&self, payload: &str) -> Option<Invalidation> {
+        match payload.strip_prefix(FROM).and_then(|p| p.split_once(' ')) {
+            Some((instance, _)) if instance == self.instance => None,
+            Some((_, change)) => Some(parse_payload(change)),
+            // From an instance older than the sender's name.
+            None => Some(parse_payload(payload)),
+        }
+    }
+
     /// Notes a marker of this instance come back; the others' markers are not ours to count.
     fn hear(&self, marker: &str) {
         let Some((instance, sequence)) = marker.split_once(' ') else {
@@ -400,3 +417,38 @@ pub(super) fn column<I: IntoIterator, T>(rows: I, f: impl FnMut(I::Item) -> T) -
 
 impl_store!(PgStore);
 impl_workspace_store!(PgStore);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn markers_of(instance: &str) -> Markers {
+        Markers {
+            instance: instance.to_owned(),
+            next: AtomicU64::new(1),
+            heard: watch::channel(0).0,
+            round: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    #[test]
+    fn an_instance_skips_its_own_changes_and_applies_the_others() {
+        let markers = markers_of("me");
+        assert!(markers.news("@me + a b").is_none());
+        assert!(matches!(markers.news("@you + a b"), Some(Invalidation::Created(c)) if c == ["a", "b"]));
+        assert!(matches!(markers.news("@you a"), Some(Invalidation::Codes(c)) if c == ["a"]));
+        assert!(matches!(markers.news("@you *"), Some(Invalidation::Everything)));
+        // From an instance of a version that did not sign its changes.
+        assert!(matches!(markers.news("+ a"), Some(Invalidation::Created(c)) if c == ["a"]));
+    }
+
+    #[test]
+    fn only_this_instances_markers_move_what_it_has_heard() {
+        let markers = markers_of("me");
+        markers.hear("you 7");
+        assert_eq!(*markers.heard.borrow(), 0);
+        markers.hear("me 3");
+        markers.hear("me 2");
+        assert_eq!(*markers.heard.borrow(), 3, "a late marker does not go back");
+    }
+}

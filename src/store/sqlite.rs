@@ -39,16 +39,19 @@ impl SqliteStore {
         // A page cache that holds the indexes a write touches: random codes spread every batch
         // over the code index, and the default 2 MB made the writer read most of it back.
         let writer = SqlitePoolOptions::new()
+            .acquire_slow_level(QUIET)
             .max_connections(1)
             .test_before_acquire(false)
             .connect_with(options.clone().pragma("cache_size", WRITER_CACHE_KIB))
             .await?;
         let checkpointer = SqlitePoolOptions::new()
+            .acquire_slow_level(QUIET)
             .max_connections(1)
             .test_before_acquire(false)
             .connect_lazy_with(options.clone());
         tokio::spawn(keep_checkpointing(checkpointer));
         let reader = SqlitePoolOptions::new()
+            .acquire_slow_level(QUIET)
             .max_connections(max_readers.max(1))
             .test_before_acquire(false)
             .connect_lazy_with(options.read_only(true));

@@ -70,12 +70,17 @@ impl TestDatabase {
 }
 
 impl TestDatabase {
-    /// The same database, for one more instance: dropping it deletes nothing.
-    pub fn shared(&self) -> TestDatabase {
+    /// A database the test made its own way, such as on a PostgreSQL server it may stop.
+    pub fn elsewhere(url: &str) -> TestDatabase {
         TestDatabase {
-            url: self.url.clone(),
+            url: url.to_owned(),
             dir: None,
         }
+    }
+
+    /// The same database, for one more instance: dropping it deletes nothing.
+    pub fn shared(&self) -> TestDatabase {
+        TestDatabase::elsewhere(&self.url)
     }
 
     /// Reads one text column straight from the database, for facts the API does not expose.
@@ -120,11 +125,7 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settin
 
 /// The app on a database of the test's own making, such as a PostgreSQL server it may stop.
 pub async fn spawn_app_on(database_url: &str, configure: impl FnOnce(&mut Settings)) -> TestApp {
-    let db = TestDatabase {
-        url: database_url.to_owned(),
-        dir: None,
-    };
-    spawn_app_in(db, configure).await
+    spawn_app_in(TestDatabase::elsewhere(database_url), configure).await
 }
 
 async fn spawn_app_in(db: TestDatabase, configure: impl FnOnce(&mut Settings)) -> TestApp {

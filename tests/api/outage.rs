@@ -120,7 +120,63 @@ async fn a_locked_sqlite_file_for_ten_seconds_loses_no_redirect_and_no_visit() {
     let (link, codes) = three_cached_codes(&app).await;
 
     // Another process holds the write lock: every write waits its 5 s and fails, again and again.
-    let options: sqlx::sqlite::SqliteConnectOptions = app.db.url.parse().expect("a SQLite URL");
+    let blocker = hold_the_write_lock(&app.db).await;
+    let (clicks, during) = click_through(&app, &codes, OUTAGE).await;
+    drop(blocker);
+
+    assert_every_click_stored(&app, link, clicks, &during).await;
+    wait_for_health(&app, "ok").await;
+}
+
+/// What an operator reads: each failing part once when it starts failing and once when it
+/// recovers, however many requests met the outage.
+async fn an_outage_is_logged_once_not_per_request(backend: Backend) {
+    let cluster = (backend == Backend::Postgres).then(cluster::Cluster::start);
+    let db = match &cluster {
+        Some(cluster) => TestDatabase::elsewhere(&cluster.url()),
+        None => TestDatabase::new(Backend::Sqlite).await,
+    };
+    let key = create_api_key(&db.url).await;
+    let server = crate::process::start_binary(&db, &key, &[]);
+    let (link, codes) = three_cached_codes(&server.app).await;
+    let before = server.logged("WARN").len() + server.logged("ERROR").len();
+
+    let mut blocker = None;
+    match &cluster {
+        Some(cluster) => cluster.stop(),
+        None => blocker = Some(hold_the_write_lock(&db).await),
+    }
+    // Longer than SQLite's 5 s wait for a lock, so that writes do fail.
+    let (clicks, _) = click_through(&server.app, &codes, Duration::from_secs(7)).await;
+    match &cluster {
+        Some(cluster) => cluster.resume(),
+        None => drop(blocker),
+    }
+    wait_for_health(&server.app, "ok").await;
+    server.app.wait_for_visits(3 + clicks).await;
+    assert_eq!(server.app.stats(link).await["clicks"]["total"], 3 + clicks);
+
+    let mut trouble = server.logged("WARN");
+    trouble.extend(server.logged("ERROR"));
+    let during = &trouble[before..];
+    assert!(clicks >= 100, "{clicks} clicks met the outage");
+    assert!(
+        (1..=4).contains(&during.len()),
+        "{} warnings for {clicks} clicks: {during:#?}",
+        during.len()
+    );
+    assert!(during.iter().all(|m| m.starts_with("database trouble")), "{during:#?}");
+    let recovered = server.logged("INFO");
+    assert!(
+        recovered.iter().any(|m| m.starts_with("database recovered")),
+        "{recovered:#?}"
+    );
+    server.terminate();
+}
+
+/// Another connection holds SQLite's write lock until the returned connection is dropped.
+async fn hold_the_write_lock(db: &TestDatabase) -> sqlx::SqliteConnection {
+    let options: sqlx::sqlite::SqliteConnectOptions = db.url.parse().expect("a SQLite URL");
     let mut blocker = sqlx::ConnectOptions::connect(&options)
         .await
         .expect("a second connection");
@@ -128,12 +184,19 @@ async fn a_locked_sqlite_file_for_ten_seconds_loses_no_redirect_and_no_visit() {
         .execute(&mut blocker)
         .await
         .expect("the write lock");
-    let (clicks, during) = click_through(&app, &codes, OUTAGE).await;
-    sqlx::raw_sql("ROLLBACK")
-        .execute(&mut blocker)
-        .await
-        .expect("the lock released");
+    blocker
+}
 
-    assert_every_click_stored(&app, link, clicks, &during).await;
-    wait_for_health(&app, "ok").await;
+mod an_outage_is_logged_once_not_per_request {
+    use super::*;
+
+    #[tokio::test]
+    async fn sqlite() {
+        an_outage_is_logged_once_not_per_request(Backend::Sqlite).await;
+    }
+
+    #[tokio::test]
+    async fn postgres() {
+        an_outage_is_logged_once_not_per_request(Backend::Postgres).await;
+    }
 }

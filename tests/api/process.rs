@@ -5,11 +5,13 @@ use crate::helpers::*;
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 pub struct RunningBinary {
     child: Child,
+    /// Every log line so far, as JSON.
+    log: Arc<Mutex<Vec<Value>>>,
     /// The harness's client, pointed at this process and holding the database's API key.
     pub app: TestApp,
 }
@@ -30,6 +32,8 @@ pub fn start_binary(db: &TestDatabase, api_key: &str, env: &[(&str, &str)]) -> R
         .expect("start sharetrail");
     let stderr = child.stderr.take().expect("stderr");
     let (found, url) = mpsc::channel();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let kept = Arc::clone(&log);
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
             let Ok(entry) = serde_json::from_str::<Value>(&line) else {
@@ -38,16 +42,28 @@ pub fn start_binary(db: &TestDatabase, api_key: &str, env: &[(&str, &str)]) -> R
             if let Some(base) = entry["fields"]["url"].as_str() {
                 let _ = found.send(base.to_owned());
             }
+            kept.lock().unwrap().push(entry);
         }
     });
     let address = url
         .recv_timeout(Duration::from_secs(60))
         .expect("sharetrail reported its address");
     let app = TestApp::client_of(address, api_key, db.shared());
-    RunningBinary { child, app }
+    RunningBinary { child, log, app }
 }
 
 impl RunningBinary {
+    /// The log lines written so far at `level` (`"WARN"`, `"ERROR"`…), as their messages.
+    pub fn logged(&self, level: &str) -> Vec<String> {
+        self.log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|entry| entry["level"] == level)
+            .map(|entry| entry["fields"]["message"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
     /// Sends SIGTERM and returns how long the process took to exit.
     pub fn terminate(mut self) -> Duration {
         let exit = self.signal("TERM");
