@@ -2,6 +2,9 @@
 -- short code from the file named by CODES_FILE, as a desktop Chrome browser,
 -- so that sharetrail records each one as a human click.
 --
+-- With UNKNOWN_CODES=1 it asks for random codes of the generated shape that
+-- nobody minted instead, as a scan for live codes would: every answer is 404.
+--
 -- It also counts the requests each thread wrote. wrk counts only completed
 -- responses, so at the end of a timed run up to one request per connection is
 -- in flight: the server may have redirected (and recorded) it or not. The
@@ -37,8 +40,24 @@ function init(args)
     wrk.headers["Accept-Language"] = "en-GB,en;q=0.9"
 end
 
+-- The generated codes' alphabet (src/domain/code.rs): no 0, O, 1, l or I.
+local alphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+local unknown = os.getenv("UNKNOWN_CODES") == "1"
+
+local function random_code()
+    local chars = {}
+    for i = 1, 8 do
+        local at = math.random(#alphabet)
+        chars[i] = alphabet:sub(at, at)
+    end
+    return table.concat(chars)
+end
+
 function request()
     sent = sent + 1
+    if unknown then
+        return wrk.format("GET", "/" .. random_code())
+    end
     return wrk.format("GET", "/" .. codes[math.random(#codes)])
 end
 
