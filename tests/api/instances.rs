@@ -4,6 +4,8 @@
 use crate::helpers::*;
 use crate::process::{RunningBinary, start_binary};
 use serde_json::json;
+use sharetrail::store::{Invalidation, Notice};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 async fn code_of(share: serde_json::Value) -> String {
@@ -120,4 +122,59 @@ async fn three_instances_on_one_postgres_schema_answer_as_one() {
     for instance in instances {
         instance.terminate();
     }
+}
+
+/// What `store` hears from other instances, as it arrives.
+async fn listening(store: &dyn sharetrail::store::Store) -> Arc<Mutex<Vec<Invalidation>>> {
+    let heard = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&heard);
+    store
+        .listen_for_invalidations(Arc::new(move |notice| {
+            if let Notice::Changed(change) = notice {
+                sink.lock().unwrap().push(change);
+            }
+        }))
+        .await
+        .expect("listen");
+    heard
+}
+
+/// Tests run in parallel, each on a schema of its own, and a staging schema may sit beside
+/// production's: only instances of the same schema hear each other.
+#[tokio::test]
+async fn instances_of_another_schema_hear_nothing() {
+    let (ours, theirs) = (
+        TestDatabase::new(Backend::Postgres).await,
+        TestDatabase::new(Backend::Postgres).await,
+    );
+    let connect = async |db: &TestDatabase| {
+        let store = sharetrail::store::connect(&db.url, 2).await.expect("connect");
+        store.migrate().await.expect("migrate");
+        store
+    };
+    let (sender, neighbour, stranger) = (connect(&ours).await, connect(&ours).await, connect(&theirs).await);
+    let (to_neighbour, to_stranger) = (listening(neighbour.as_ref()).await, listening(stranger.as_ref()).await);
+    let to_sender = listening(sender.as_ref()).await;
+
+    let change = Invalidation::Codes(vec!["Poster-Hall-B".to_owned()]);
+    sender.announce_invalidation(&change).await.expect("notify");
+
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while to_neighbour.lock().unwrap().is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the same schema's instance never heard the change"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(*to_neighbour.lock().unwrap(), [change]);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        to_stranger.lock().unwrap().is_empty(),
+        "another schema's instance heard it"
+    );
+    assert!(
+        to_sender.lock().unwrap().is_empty(),
+        "the sender applied it before sending"
+    );
 }
