@@ -211,5 +211,18 @@ mod tests {
             let _ = Code::parse(&raw);
             let _ = Slug::parse(&raw);
         }
+
+        #[test]
+        fn codes_and_slugs_round_trip_through_their_text(raw in "[A-Za-z0-9_./ -]{0,70}") {
+            if let Some(code) = Code::parse(&raw) {
+                prop_assert_eq!(code.as_str(), raw.as_str());
+                prop_assert_eq!(Code::parse(code.as_str()), Some(code.clone()));
+            }
+            if let Ok(slug) = Slug::parse(&raw) {
+                prop_assert_eq!(slug.as_str(), raw.as_str());
+                prop_assert_eq!(Slug::parse(slug.as_str()), Ok(slug.clone()));
+                prop_assert!(Slug::parse(&raw.to_ascii_uppercase()).is_ok());
+            }
+        }
     }
 }

@@ -147,5 +147,19 @@ mod tests {
         fn destination_parsing_never_panics(raw in ".{0,300}") {
             let _ = Destination::parse(&raw);
         }
+
+        #[test]
+        fn a_destination_and_its_page_parse_back_to_themselves(
+            raw in "\\s?https?://[a-zA-Z0-9.é-]{1,15}(:[0-9]{1,5})?(/[ -~é]{0,20})?(\\?[a-zA-Z_=&%;+]{0,20})?(#[ -~]{0,10})?",
+        ) {
+            if let Ok(dest) = Destination::parse(&raw) {
+                prop_assert_eq!(Destination::parse(dest.as_str()), Ok(dest.clone()));
+                let page = dest.page();
+                prop_assert_eq!(Destination::parse(page.as_str()), Ok(page.clone()));
+                prop_assert_eq!(page.page(), page.clone());
+                prop_assert!(page.url().fragment().is_none());
+                prop_assert_eq!(page.host(), dest.host());
+            }
+        }
     }
 }

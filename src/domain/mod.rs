@@ -1,6 +1,7 @@
 //! Pure domain logic: no HTTP, no SQL, no I/O.
 
 pub mod account;
+pub mod address_bar;
 pub mod api_key;
 pub mod app;
 pub mod attribution;

@@ -3,6 +3,7 @@
 
 use super::body::read_json;
 use crate::clock::now_ms;
+use crate::domain::address_bar::AddressBarToken;
 use crate::domain::attribution::{ConversionName, channel_named_in, parse_answer, parse_value};
 use crate::domain::channel::{BuiltinChannel, Channel};
 use crate::domain::code::Code;
@@ -199,10 +200,8 @@ pub async fn sent(req: HttpRequest, body: web::Payload, state: web::Data<AppStat
 pub async fn arrival(req: HttpRequest, body: web::Payload, state: web::Data<AppState>) -> HttpResponse {
     let request = req.clone();
     guarded(&req, body, &state.clone(), |site, body: ArrivalBody| async move {
-        let token = body.token.trim();
-        if !(8..=32).contains(&token.len()) || !token.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            return Err(ApiError::invalid("token", "a token is 8 to 32 letters and digits"));
-        }
+        let token = AddressBarToken::parse(&body.token)
+            .ok_or_else(|| ApiError::invalid("token", "a token is 8 to 32 letters and digits"))?;
         let new = NewShare {
             link: site_page(&site, &body.url, None)?,
             code: NewCode::Drawn(Code::generate()),
@@ -210,7 +209,7 @@ pub async fn arrival(req: HttpRequest, body: web::Payload, state: web::Data<AppS
             parent: body.parent.as_deref().and_then(Code::parse),
             label: None,
             expires_at: None,
-            token: Some(token.to_owned()),
+            token: Some(token.into_string()),
             reserved_until: None,
         };
         let share = state.minter.create(new).await?;

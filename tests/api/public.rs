@@ -476,3 +476,79 @@ mod a_burst_on_one_site_gets_429_even_from_many_addresses {
         a_burst_on_one_site_is_throttled_whichever_addresses_it_comes_from(Backend::Postgres).await;
     }
 }
+
+/// Generated bodies (the properties behind `scripts/fuzz`'s `public_api` target, a few dozen
+/// cases on every test run): whatever arrives, the answer is never a 5xx, and a refusal is the
+/// documented JSON error.
+async fn generated_bodies_never_get_a_server_error(backend: Backend) {
+    use proptest::prelude::*;
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+
+    let app = spawn_app_with(backend, |settings| settings.public_rate_per_ip = 10_000).await;
+    let site = create_site(&app).await;
+    let first = mint(&app, &site, PAGE, "email", None).await;
+    let code = first["code"].as_str().expect("code").to_owned();
+
+    let text = prop_oneof![
+        Just(Value::from(site.key.clone())),
+        Just(Value::from(PAGE)),
+        Just(Value::from(code)),
+        prop::sample::select(vec!["whatsapp", "address_bar", "Ab3dEf9xYz12", "signup", "a friend"])
+            .prop_map(Value::from),
+        "\\PC{0,30}".prop_map(Value::from),
+    ];
+    let value = prop_oneof![
+        4 => text,
+        1 => Just(Value::Null),
+        1 => any::<bool>().prop_map(Value::from),
+        1 => any::<i64>().prop_map(Value::from),
+        1 => any::<f64>().prop_map(Value::from),
+        1 => prop::collection::vec("[a-z]{0,5}", 0..3).prop_map(Value::from),
+    ];
+    let field = prop::sample::select(vec![
+        "site", "url", "channel", "parent", "title", "reserve", "code", "token", "name", "value", "answer",
+    ]);
+    let body = prop_oneof![
+        4 => prop::collection::btree_map(field, value, 0..8)
+            .prop_map(|fields| Value::Object(fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()).to_string()),
+        1 => "\\PC{0,40}",
+    ];
+    let endpoint = prop::sample::select(vec!["shares", "sent", "arrivals", "conversions", "heard"]);
+
+    let mut runner = TestRunner::deterministic();
+    for _ in 0..48 {
+        let (path, body) = (endpoint.clone(), body.clone())
+            .new_tree(&mut runner)
+            .expect("a case")
+            .current();
+        let response = public_request(&app, path, Some(ORIGIN), body.clone())
+            .send()
+            .await
+            .expect("request");
+        let status = response.status().as_u16();
+        let answer: Value = response.json().await.expect("every answer is JSON");
+        assert!(status < 500, "{path} {body}: {status} {answer}");
+        if status >= 400 {
+            assert!(answer["error"]["code"].is_string(), "{path} {body}: {status} {answer}");
+            assert!(
+                answer["error"]["message"].is_string(),
+                "{path} {body}: {status} {answer}"
+            );
+        }
+    }
+}
+
+mod generated_bodies_never_get_a_server_error {
+    use super::*;
+
+    #[tokio::test]
+    async fn sqlite() {
+        generated_bodies_never_get_a_server_error(Backend::Sqlite).await;
+    }
+
+    #[tokio::test]
+    async fn postgres() {
+        generated_bodies_never_get_a_server_error(Backend::Postgres).await;
+    }
+}

@@ -138,3 +138,39 @@ fn oversized_agents_are_classified_from_their_first_kilobyte() {
     assert_eq!(get(&ua).kind, VisitKind::Click);
     assert_eq!(truncate(&ua, MAX_USER_AGENT_BYTES).len(), MAX_USER_AGENT_BYTES);
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn agent() -> impl Strategy<Value = String> {
+        let real = prop::sample::select(vec![IPHONE_SAFARI, ANDROID_CHROME, DESKTOP_CHROME, IMESSAGE, ""]);
+        (
+            real,
+            "[ -~]{0,40}",
+            prop::sample::select(vec!["", " Googlebot/2.1", " WhatsApp/2.23", " Instagram 302.0"]),
+        )
+            .prop_map(|(real, noise, tail)| format!("{real}{noise}{tail}"))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn verdicts_are_deterministic_and_keep_the_rules(ua in agent(), is_head: bool, is_prefetch: bool) {
+            let signals = VisitSignals { user_agent: &ua, is_head, is_prefetch };
+            let verdict = classifier().classify(&signals);
+            prop_assert_eq!(&classifier().classify(&signals), &verdict);
+            let padded = format!("  {ua}\t");
+            prop_assert_eq!(&classifier().classify(&VisitSignals { user_agent: &padded, ..signals }), &verdict);
+            if is_head || is_prefetch {
+                prop_assert_ne!(verdict.kind, VisitKind::Click);
+            }
+            match verdict.kind {
+                VisitKind::Unfurl => prop_assert!(verdict.app.is_some() && verdict.device == DeviceClass::Bot),
+                VisitKind::Click => prop_assert_ne!(verdict.device, DeviceClass::Bot),
+                VisitKind::Bot => prop_assert!(verdict.app.is_none()),
+            }
+        }
+    }
+}
