@@ -10,7 +10,7 @@ use crate::domain::code::Code;
 use crate::error::cause_chain;
 use crate::lookup::ShareLookup;
 use crate::metrics::Metrics;
-use crate::store::{Invalidation, MintBatch, MintOutcome, MintRefusal, NewShare, ShareRecord, Store};
+use crate::store::{MintBatch, MintOutcome, MintRefusal, NewShare, ShareRecord, Store};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
@@ -177,7 +177,7 @@ impl Writer {
         self.metrics.mint_batch_seconds.observe(started.elapsed().as_secs_f64());
         self.count(&batch, &outcome);
         // Known here and on every instance before anyone is told the code.
-        self.announce(&batch, &outcome).await;
+        self.announce(&batch, &outcome);
         for (slot, reply) in replies {
             let result = match slot {
                 Slot::Created(i) => take(&mut outcome.created, i),
@@ -219,26 +219,11 @@ impl Writer {
         self.metrics.reservations_sent.inc_by(sent as u64);
     }
 
-    /// Lets the lookup here and on every other instance know the new codes: generated codes
-    /// are learned, slugs (which a miss in another case may be cached under) forgotten.
-    async fn announce(&self, batch: &MintBatch, outcome: &MintOutcome) {
-        let (mut created, mut slugs) = (Vec::new(), Vec::new());
-        for (share, result) in batch.creates.iter().zip(&outcome.created) {
-            if let Ok(record) = result {
-                match share.code.is_slug() {
-                    true => slugs.push(record.code.clone()),
-                    false => created.push(record.code.clone()),
-                }
-            }
-        }
-        for change in [Invalidation::Created(created), Invalidation::Codes(slugs)] {
-            if matches!(&change, Invalidation::Created(c) | Invalidation::Codes(c) if c.is_empty()) {
-                continue;
-            }
-            self.lookup.apply(change.clone());
-            if let Err(err) = self.store.announce_invalidation(&change).await {
-                tracing::warn!(error = %cause_chain(&err), "could not announce new codes to other instances");
-            }
+    /// Lets the lookup here know the new codes; the store told the other instances as the
+    /// batch committed.
+    fn announce(&self, batch: &MintBatch, outcome: &MintOutcome) {
+        for change in outcome.announcements(batch) {
+            self.lookup.apply(change);
         }
     }
 }

@@ -123,7 +123,8 @@ def metric(base, name):
     for line in payload.decode().splitlines():
         match = re.match(rf"{re.escape(name)}\s+(\S+)$", line)
         if match:
-            print(int(float(match.group(1))))
+            value = float(match.group(1))
+            print(int(value) if value.is_integer() else value)
             return
     print(0)
 

@@ -101,6 +101,26 @@ pub struct MintOutcome {
     pub sent: Vec<Result<ShareRecord, MintRefusal>>,
 }
 
+impl MintOutcome {
+    /// What the batch changed for every instance's lookup: generated codes are new (learned),
+    /// slugs are forgotten (a miss may be cached under them in another case).
+    pub fn announcements(&self, batch: &MintBatch) -> Vec<super::Invalidation> {
+        let (mut created, mut slugs) = (Vec::new(), Vec::new());
+        for (share, result) in batch.creates.iter().zip(&self.created) {
+            if let Ok(record) = result {
+                match share.code.is_slug() {
+                    true => slugs.push(record.code.clone()),
+                    false => created.push(record.code.clone()),
+                }
+            }
+        }
+        [super::Invalidation::Created(created), super::Invalidation::Codes(slugs)]
+            .into_iter()
+            .filter(|change| !matches!(change, super::Invalidation::Created(c) | super::Invalidation::Codes(c) if c.is_empty()))
+            .collect()
+    }
+}
+
 /// A share that may become a parent, with what decides whether a cascade continues under it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ParentRow {

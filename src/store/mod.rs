@@ -116,7 +116,9 @@ pub trait Store: WorkspaceStore + Send + Sync + 'static {
 
     /// Mints new shares and reservations and sends reserved codes, in one transaction: each
     /// request is answered on its own (a taken slug fails that share, not the batch), and every
-    /// share that counts from now on is added to its link's rollups.
+    /// share that counts from now on is added to its link's rollups. Other instances hear of
+    /// the new codes as the transaction commits (`MintOutcome::announcements`); this one's
+    /// lookup is the caller's to tell.
     async fn mint(&self, batch: &MintBatch, now: i64) -> StoreResult<MintOutcome>;
     /// Deletes reservations whose time ran out before anyone sent them. Returns how many.
     async fn sweep_reservations(&self, now: i64) -> StoreResult<u64>;

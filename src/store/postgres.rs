@@ -141,6 +141,11 @@ impl PgStore {
         };
         let mut tx = self.pool.begin_with(begin).await?;
         let outcome = super::minting::mint_with(&mut PgMint { tx: &mut tx }, batch, now).await?;
+        // Sent with the commit, not after it: one round trip fewer, and no new code goes
+        // unannounced because a NOTIFY failed after the shares were stored.
+        for change in outcome.announcements(batch) {
+            self.notify_on(&mut tx, &change).await?;
+        }
         tx.commit().await?;
         Ok(outcome)
     }
@@ -278,6 +283,12 @@ impl PgStore {
     }
 
     async fn notify(&self, change: &Invalidation) -> StoreResult<()> {
+        let mut conn = self.pool.acquire().await?;
+        self.notify_on(&mut conn, change).await
+    }
+
+    /// NOTIFY on `conn`: inside a transaction, delivered when it commits.
+    async fn notify_on(&self, conn: &mut sqlx::PgConnection, change: &Invalidation) -> StoreResult<()> {
         let (prefix, codes) = match change {
             Invalidation::Everything => ("", None),
             Invalidation::Codes(codes) => ("", Some(codes)),
@@ -294,7 +305,7 @@ impl PgStore {
             sqlx::query("SELECT pg_notify($1, $2)")
                 .bind(&self.channel)
                 .bind(format!("{FROM}{} {payload}", self.markers.instance))
-                .execute(&self.pool)
+                .execute(&mut *conn)
                 .await?;
         }
         Ok(())
