@@ -137,8 +137,10 @@ impl SqliteStore {
 /// there were none.
 const CHECKPOINT_BUSY: Duration = Duration::from_millis(10);
 const CHECKPOINT_IDLE: Duration = Duration::from_millis(250);
-/// The writer's page cache, in KiB (SQLite's negative `cache_size`).
-const WRITER_CACHE_KIB: &str = "-65536";
+/// The writer's page cache, in KiB (SQLite's negative `cache_size`). 16 MB mints as fast as
+/// 64 MB did in `scripts/bench-mint`; 64 MB filled up under the redirect benchmark's visits
+/// and took the process to 122 MB resident, over its 100 MB budget.
+const WRITER_CACHE_KIB: &str = "-16384";
 
 /// Copies the WAL into the database file as it grows, on a connection of its own. The writer
 /// still checkpoints every thousand pages (only a checkpoint between two of its transactions
