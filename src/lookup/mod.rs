@@ -133,7 +133,9 @@ impl ShareLookup {
             // the way: once this instance has heard everything committed before now, a code it
             // still does not know is unknown. Where the feed cannot tell, the miss stands.
             Answer::Unheard(mut miss) => {
-                if self.store.catch_up_with_other_instances().await.is_ok() {
+                // While the feed or the database is down, there is nothing to catch up with.
+                let reachable = !self.health.is_failing(Part::Notifications) && !self.health.is_failing(Part::Lookups);
+                if reachable && self.store.catch_up_with_other_instances().await.is_ok() {
                     match self.resolve_once(code, reserved).await? {
                         Answer::Known(entry) => return Ok(entry),
                         Answer::Unheard(again) => miss = again,

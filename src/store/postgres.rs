@@ -46,6 +46,8 @@ struct Markers {
     instance: String,
     next: AtomicU64,
     heard: watch::Sender<u64>,
+    /// The last marker that did not come back in time, or could not be sent.
+    failed: AtomicU64,
     /// One marker in flight at a time: everyone who arrived before it was sent shares it, so a
     /// scan of unknown codes costs one round trip at a time, not one each.
     round: tokio::sync::Mutex<()>,
@@ -69,6 +71,7 @@ impl PgStore {
                 instance: nanoid::nanoid!(12, &nanoid::alphabet::SAFE),
                 next: AtomicU64::new(1),
                 heard: watch::channel(0).0,
+                failed: AtomicU64::new(0),
                 round: tokio::sync::Mutex::new(()),
             }),
         })
@@ -320,17 +323,32 @@ impl PgStore {
         if *markers.heard.borrow() >= arrived {
             return Ok(());
         }
+        // A round sent since this call began has failed: one more would wait as long again,
+        // and everyone queued behind it too.
+        if markers.failed.load(Ordering::SeqCst) >= arrived {
+            return Err(StoreError::TimedOut);
+        }
         let marker = markers.next.fetch_add(1, Ordering::SeqCst);
         let mut heard = markers.heard.subscribe();
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(&self.channel)
-            .bind(format!("{MARKER}{} {marker}", markers.instance))
-            .execute(&self.pool)
-            .await?;
-        match tokio::time::timeout(MARKER_WAIT, heard.wait_for(|&seen| seen >= marker)).await {
-            Ok(Ok(_)) => Ok(()),
-            _ => Err(StoreError::TimedOut),
+        let round = async {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(&self.channel)
+                .bind(format!("{MARKER}{} {marker}", markers.instance))
+                .execute(&self.pool)
+                .await?;
+            heard
+                .wait_for(|&seen| seen >= marker)
+                .await
+                .map_err(|_| StoreError::TimedOut)?;
+            Ok(())
+        };
+        let outcome = tokio::time::timeout(MARKER_WAIT, round)
+            .await
+            .unwrap_or(Err(StoreError::TimedOut));
+        if outcome.is_err() {
+            markers.failed.fetch_max(marker, Ordering::SeqCst);
         }
+        outcome
     }
 
     async fn listen(&self, sink: Arc<dyn Fn(Notice) + Send + Sync>) -> StoreResult<()> {
@@ -438,6 +456,7 @@ mod tests {
             instance: instance.to_owned(),
             next: AtomicU64::new(1),
             heard: watch::channel(0).0,
+            failed: AtomicU64::new(0),
             round: tokio::sync::Mutex::new(()),
         }
     }

@@ -178,3 +178,19 @@ async fn instances_of_another_schema_hear_nothing() {
         "the sender applied it before sending"
     );
 }
+
+/// With the notification feed down, catching up fails after one wait, not one wait per miss
+/// queued behind it: a scan of unknown codes must not pile up seconds.
+#[tokio::test]
+async fn misses_do_not_queue_behind_a_feed_that_is_down() {
+    let db = TestDatabase::new(Backend::Postgres).await;
+    let store = sharetrail::store::connect(&db.url, 4).await.expect("connect");
+    store.migrate().await.expect("migrate");
+    // Nothing listens: no marker ever comes back.
+    let started = Instant::now();
+    let waits = (0..5).map(|_| store.catch_up_with_other_instances());
+    let outcomes = futures_util::future::join_all(waits).await;
+    assert!(outcomes.iter().all(Result::is_err), "nobody heard a marker");
+    let took = started.elapsed();
+    assert!(took < Duration::from_millis(2_500), "five misses took {took:?}");
+}
