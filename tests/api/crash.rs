@@ -80,8 +80,7 @@ async fn kill_under_load(backend: Backend) {
     let link = server.app.create_link("https://example.com/poster", None).await;
     let mut codes = Vec::new();
     for channel in ["whatsapp", "email", "sms"] {
-        let share = server.app.create_share(link, channel, None).await;
-        codes.push(share["code"].as_str().unwrap().to_owned());
+        codes.push(server.app.share_code(link, channel).await);
     }
     let client_of = || TestApp::client_of(server.app.address.clone(), &key, db.shared());
     let minter = tokio::spawn(mint_until_killed(client_of()));

@@ -19,10 +19,7 @@ async fn visits_carry_the_country_and_never_the_address(backend: Backend) {
     })
     .await;
     let link = app.create_link("https://example.com/", None).await;
-    let code = app.create_share(link, "email", None).await["code"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let code = app.share_code(link, "email").await;
 
     for client_ip in ["81.2.69.160", "2001:db8::1", "198.51.100.7"] {
         app.client

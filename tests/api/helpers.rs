@@ -205,6 +205,14 @@ impl TestApp {
             .expect("id")
     }
 
+    /// Mints a share with no parent and returns its code.
+    pub async fn share_code(&self, link_id: i64, channel: &str) -> String {
+        self.create_share(link_id, channel, None).await["code"]
+            .as_str()
+            .expect("a code")
+            .to_owned()
+    }
+
     /// Mints a share and returns its document.
     pub async fn create_share(&self, link_id: i64, channel: &str, parent: Option<&str>) -> Value {
         let response = self

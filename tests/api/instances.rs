@@ -8,10 +8,6 @@ use sharetrail::store::{Invalidation, Notice};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-async fn code_of(share: serde_json::Value) -> String {
-    share["code"].as_str().expect("a code").to_owned()
-}
-
 /// Follows `code` on every instance `times` times each; every answer must be `status`.
 async fn follow_on_all(instances: &[RunningBinary], code: &str, times: u64, status: u16) -> u64 {
     for instance in instances {
@@ -53,22 +49,20 @@ async fn three_instances_on_one_postgres_schema_answer_as_one() {
 
     // A share minted on one redirects on all at once: no wait between the 201 and the clicks.
     for (minter, channel) in [(0, "whatsapp"), (1, "email"), (2, "sms")] {
-        let code = code_of(instances[minter].app.create_share(link, channel, None).await).await;
+        let code = instances[minter].app.share_code(link, channel).await;
         clicks += follow_on_all(&instances, &code, 5, 302).await;
     }
-    let slug = code_of(
-        instances[1]
-            .app
-            .post_json(
-                "/api/v1/shares",
-                &json!({"link_id": link, "channel": "qr", "slug": "Poster-Hall-B"}),
-            )
-            .await
-            .json()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let slug_share = instances[1]
+        .app
+        .post_json(
+            "/api/v1/shares",
+            &json!({"link_id": link, "channel": "qr", "slug": "Poster-Hall-B"}),
+        )
+        .await;
+    let slug = slug_share.json::<serde_json::Value>().await.unwrap()["code"]
+        .as_str()
+        .expect("a code")
+        .to_owned();
     clicks += follow_on_all(&instances, &slug, 3, 302).await;
     clicks += follow_on_all(&instances, "poster-hall-b", 1, 302).await;
 
@@ -106,11 +100,11 @@ async fn three_instances_on_one_postgres_schema_answer_as_one() {
     // A restarted instance catches up with what changed while it was away, and lost none of
     // the visits it had answered.
     let another = instances[0].app.create_link("https://example.com/after", None).await;
-    let before = code_of(instances[2].app.create_share(another, "slack", None).await).await;
+    let before = instances[2].app.share_code(another, "slack").await;
     let mut after_clicks = follow_on_all(&instances[2..], &before, 4, 302).await;
     let stopped = instances.pop().expect("three");
     stopped.terminate();
-    let while_away = code_of(instances[0].app.create_share(another, "email", None).await).await;
+    let while_away = instances[0].app.share_code(another, "email").await;
     after_clicks += follow_on_all(&instances, &while_away, 2, 302).await;
     instances.push(start_binary(&db, &key, &[]));
     after_clicks += follow_on_all(&instances, &while_away, 2, 302).await;

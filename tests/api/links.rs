@@ -5,8 +5,8 @@ use serde_json::json;
 on_both_backends! {
     async fn disabling_a_link_stops_its_codes_and_leaves_other_links_cached(app) {
         let (a, b) = (app.create_link("https://example.com/a", None).await, app.create_link("https://example.com/b", None).await);
-        let a_code = app.create_share(a, "email", None).await["code"].as_str().unwrap().to_owned();
-        let b_code = app.create_share(b, "email", None).await["code"].as_str().unwrap().to_owned();
+        let a_code = app.share_code(a, "email").await;
+        let b_code = app.share_code(b, "email").await;
         for code in [&a_code, &b_code] {
             assert_eq!(app.follow(code, BROWSER_UA).await.status(), 302, "cached now");
         }

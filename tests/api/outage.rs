@@ -24,10 +24,7 @@ async fn three_cached_codes(app: &TestApp) -> (i64, Vec<String>) {
     let link = app.create_link("https://example.com/poster", None).await;
     let mut codes = Vec::new();
     for channel in ["qr", "email", "whatsapp"] {
-        let code = app.create_share(link, channel, None).await["code"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let code = app.share_code(link, channel).await;
         assert_eq!(app.follow(&code, BROWSER_UA).await.status(), 302);
         codes.push(code);
     }
@@ -107,10 +104,7 @@ async fn postgres_stopping_for_ten_seconds_loses_no_redirect_and_no_visit() {
     let after = wait_for_health(&app, "ok").await;
     assert_eq!(after["visits_waiting"], 0, "{after}");
     // A share minted now redirects: the instance works again without a restart.
-    let fresh = app.create_share(link, "sms", None).await["code"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let fresh = app.share_code(link, "sms").await;
     assert_eq!(app.follow(&fresh, BROWSER_UA).await.status(), 302);
 }
 

@@ -79,10 +79,7 @@ async fn the_visitor_hash_counts_the_forwarded_client(backend: Backend, trusted:
     })
     .await;
     let link = app.create_link("https://example.com/", None).await;
-    let code = app.create_share(link, "email", None).await["code"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let code = app.share_code(link, "email").await;
     for client in ["198.51.100.1", "198.51.100.2"] {
         let response = app
             .client

@@ -5,7 +5,7 @@ use serde_json::json;
 on_both_backends! {
     async fn a_referrer_is_stored_as_its_host_and_a_huge_one_not_at_all(app) {
         let link = app.create_link("https://example.com/", None).await;
-        let code = app.create_share(link, "email", None).await["code"].as_str().unwrap().to_owned();
+        let code = app.share_code(link, "email").await;
         let huge = format!("https://{}.example/", "a".repeat(60 * 1024));
         for referrer in ["https://News.Example.org/story?id=1", huge.as_str()] {
             let response = app.client.get(app.url(&format!("/{code}"))).header("user-agent", BROWSER_UA)
@@ -55,7 +55,7 @@ on_both_backends! {
 
     async fn a_disabled_link_answers_410_until_enabled_again(app) {
         let link = app.create_link("https://example.com/", None).await;
-        let code = app.create_share(link, "email", None).await["code"].as_str().unwrap().to_owned();
+        let code = app.share_code(link, "email").await;
         assert_eq!(app.follow(&code, BROWSER_UA).await.status(), 302);
 
         let disable = app.client.patch(app.url(&format!("/api/v1/links/{link}")))
@@ -70,7 +70,7 @@ on_both_backends! {
 
     async fn head_requests_redirect_but_are_never_clicks(app) {
         let link = app.create_link("https://example.com/", None).await;
-        let code = app.create_share(link, "sms", None).await["code"].as_str().unwrap().to_owned();
+        let code = app.share_code(link, "sms").await;
 
         let response = app.client.head(app.url(&format!("/{code}"))).header("user-agent", BROWSER_UA).send().await.unwrap();
 
@@ -83,7 +83,7 @@ on_both_backends! {
 
     async fn a_prefetch_is_not_a_click(app) {
         let link = app.create_link("https://example.com/", None).await;
-        let code = app.create_share(link, "sms", None).await["code"].as_str().unwrap().to_owned();
+        let code = app.share_code(link, "sms").await;
 
         app.client.get(app.url(&format!("/{code}"))).header("user-agent", BROWSER_UA)
             .header("sec-purpose", "prefetch").send().await.unwrap();
@@ -94,7 +94,7 @@ on_both_backends! {
 
     async fn an_unfurl_names_the_app_a_copied_link_was_pasted_into(app) {
         let link = app.create_link("https://example.com/", None).await;
-        let code = app.create_share(link, "copy", None).await["code"].as_str().unwrap().to_owned();
+        let code = app.share_code(link, "copy").await;
         assert!(location(app.follow(&code, BROWSER_UA).await.headers()).contains("utm_source=copy"));
 
         app.follow(&code, SLACK_UNFURL_UA).await;
@@ -110,7 +110,7 @@ on_both_backends! {
 
     async fn a_scan_of_random_codes_never_reaches_the_database(app) {
         let link = app.create_link("https://example.com/", None).await;
-        let live = app.create_share(link, "email", None).await["code"].as_str().unwrap().to_owned();
+        let live = app.share_code(link, "email").await;
         let codes: Vec<String> = (0..200).map(|i| format!("scan{i:04}x")).collect();
 
         for code in &codes {

@@ -13,10 +13,7 @@ async fn visits_survive_a_sigterm(backend: Backend) {
     let api_key = create_api_key(&db.url).await;
     let server = start_binary(&db, &api_key, &HOLD_VISITS);
     let link = server.app.create_link("https://example.com/", None).await;
-    let code = server.app.create_share(link, "whatsapp", None).await["code"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let code = server.app.share_code(link, "whatsapp").await;
     const CLICKS: u64 = 300;
     for _ in 0..CLICKS {
         assert_eq!(server.app.follow(&code, BROWSER_UA).await.status(), 302);

@@ -19,7 +19,7 @@ on_both_backends! {
 
     async fn a_share_document_lists_its_children_and_counts(app) {
         let link = app.create_link("https://example.com/", None).await;
-        let root = app.create_share(link, "slack", None).await["code"].as_str().unwrap().to_owned();
+        let root = app.share_code(link, "slack").await;
         let child = app.create_share(link, "sms", Some(&root)).await["code"].as_str().unwrap().to_owned();
         app.follow(&root, BROWSER_UA).await;
         app.wait_for_visits(1).await;
@@ -36,7 +36,7 @@ on_both_backends! {
     async fn a_parent_on_another_link_is_refused(app) {
         let first = app.create_link("https://example.com/a", None).await;
         let second = app.create_link("https://example.com/b", None).await;
-        let parent = app.create_share(first, "whatsapp", None).await["code"].as_str().unwrap().to_owned();
+        let parent = app.share_code(first, "whatsapp").await;
 
         let response = app.post_json("/api/v1/shares", &json!({"link_id": second, "channel": "sms", "parent": parent})).await;
 

@@ -4,8 +4,8 @@ use crate::on_both_backends;
 on_both_backends! {
     async fn stats_count_clicks_unfurls_and_bots_by_channel_and_app(app) {
         let link = app.create_link("https://example.com/", Some("launch")).await;
-        let whatsapp = app.create_share(link, "whatsapp", None).await["code"].as_str().unwrap().to_owned();
-        let email = app.create_share(link, "email", None).await["code"].as_str().unwrap().to_owned();
+        let whatsapp = app.share_code(link, "whatsapp").await;
+        let email = app.share_code(link, "email").await;
 
         for _ in 0..3 {
             app.follow(&whatsapp, BROWSER_UA).await;
@@ -34,7 +34,7 @@ on_both_backends! {
         // link ─ a ─ b ─ c
         //          └ d
         let link = app.create_link("https://example.com/", None).await;
-        let a = app.create_share(link, "whatsapp", None).await["code"].as_str().unwrap().to_owned();
+        let a = app.share_code(link, "whatsapp").await;
         let b = app.create_share(link, "email", Some(&a)).await["code"].as_str().unwrap().to_owned();
         app.create_share(link, "sms", Some(&b)).await;
         app.create_share(link, "slack", Some(&a)).await;
