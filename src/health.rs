@@ -17,6 +17,8 @@ pub enum Part {
     VisitWrites,
     /// Instances' change notifications (PostgreSQL's LISTEN).
     Notifications,
+    /// Adding the share tallies mint batches parked to their links' figures (PostgreSQL).
+    ShareTallies,
     /// The health check's own query.
     Ping,
 }
@@ -28,6 +30,9 @@ impl Part {
             Part::VisitWrites => "storing visits fails; they wait in memory and are written when the database is back",
             Part::Notifications => {
                 "change notifications from other instances are not arriving; cached redirects are re-checked when they do"
+            }
+            Part::ShareTallies => {
+                "adding new shares to their links' figures fails; reads add them, and so will this once it works"
             }
             Part::Ping => "the database does not answer",
         }

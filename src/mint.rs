@@ -8,12 +8,13 @@
 
 use crate::domain::code::Code;
 use crate::error::cause_chain;
+use crate::health::{DatabaseHealth, Part};
 use crate::lookup::ShareLookup;
 use crate::metrics::Metrics;
 use crate::store::{MintBatch, MintOutcome, MintRefusal, NewShare, ShareRecord, Store};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 
 /// Most requests in one transaction: big enough that a burst is a few batches, small enough
 /// that its statements stay far below either backend's limit on bound parameters.
@@ -24,6 +25,11 @@ const QUEUE: usize = 4_096;
 const WRITE_ATTEMPTS: u32 = 3;
 /// Batches written at once on PostgreSQL: each holds a pooled connection while it writes.
 const POSTGRES_WRITERS: usize = 2;
+/// How long after a batch parks its tally the background fold waits for more: under load, one
+/// fold takes many batches' tallies.
+const FOLD_AFTER: Duration = Duration::from_millis(50);
+/// How long a fold that failed waits before it tries again.
+const FOLD_RETRY: Duration = Duration::from_secs(1);
 
 #[derive(Debug, thiserror::Error)]
 pub enum MintError {
@@ -58,21 +64,28 @@ impl Minter {
         store: Arc<dyn Store>,
         lookup: Arc<ShareLookup>,
         metrics: Arc<Metrics>,
+        health: Arc<DatabaseHealth>,
         reservation_lifetime: Duration,
     ) -> Minter {
         let (queue, jobs) = mpsc::channel(QUEUE);
         let jobs = Arc::new(tokio::sync::Mutex::new(jobs));
+        // PostgreSQL waits for the disk at every commit: batches written side by side share
+        // those waits, and park their tallies for a fold so as not to queue on a link's row.
+        // SQLite has one writer connection, so one task is all it can use, and it counts at once.
+        let (writers, fold) = match store.backend() {
+            "postgres" => {
+                let fold = Arc::new(Notify::new());
+                tokio::spawn(fold_in_background(store.clone(), health, fold.clone()));
+                (POSTGRES_WRITERS, Some(fold))
+            }
+            _ => (1, None),
+        };
         let writer = Arc::new(Writer {
             store: store.clone(),
             lookup,
             metrics: metrics.clone(),
+            fold,
         });
-        // PostgreSQL waits for the disk at every commit: batches written side by side share
-        // those waits. SQLite has one writer connection, so one task is all it can use.
-        let writers = match store.backend() {
-            "postgres" => POSTGRES_WRITERS,
-            _ => 1,
-        };
         for _ in 0..writers {
             tokio::spawn(Arc::clone(&writer).run(Arc::clone(&jobs)));
         }
@@ -135,6 +148,8 @@ struct Writer {
     store: Arc<dyn Store>,
     lookup: Arc<ShareLookup>,
     metrics: Arc<Metrics>,
+    /// Wakes the background fold of parked share tallies (PostgreSQL).
+    fold: Option<Arc<Notify>>,
 }
 
 impl Writer {
@@ -175,7 +190,11 @@ impl Writer {
         };
         self.metrics.mint_batches.inc();
         self.metrics.mint_batch_seconds.observe(started.elapsed().as_secs_f64());
-        self.count(&batch, &outcome);
+        if self.count(&batch, &outcome) > 0
+            && let Some(fold) = &self.fold
+        {
+            fold.notify_one();
+        }
         // Known here and on every instance before anyone is told the code.
         self.announce(&batch, &outcome);
         for (slot, reply) in replies {
@@ -206,17 +225,21 @@ impl Writer {
         None
     }
 
-    fn count(&self, batch: &MintBatch, outcome: &MintOutcome) {
+    /// Counts the batch in the metrics; returns how many shares it minted or sent.
+    fn count(&self, batch: &MintBatch, outcome: &MintOutcome) -> u64 {
+        let mut shares = 0;
         for (share, result) in batch.creates.iter().zip(&outcome.created) {
             if result.is_ok() {
                 match share.reserved_until {
                     Some(_) => self.metrics.reservations_made.inc(),
-                    None => self.metrics.shares_minted.inc(),
+                    None => shares += 1,
                 };
             }
         }
-        let sent = outcome.sent.iter().filter(|r| r.is_ok()).count();
-        self.metrics.reservations_sent.inc_by(sent as u64);
+        self.metrics.shares_minted.inc_by(shares);
+        let sent = outcome.sent.iter().filter(|r| r.is_ok()).count() as u64;
+        self.metrics.reservations_sent.inc_by(sent);
+        shares + sent
     }
 
     /// Lets the lookup here know the new codes; the store told the other instances as the
@@ -239,6 +262,25 @@ fn take(results: &mut [Result<ShareRecord, MintRefusal>], i: usize) -> Result<Sh
         .get_mut(i)
         .map(|r| std::mem::replace(r, Err(MintRefusal::NotReserved)))
         .unwrap_or(Err(MintRefusal::NotReserved))
+}
+
+/// Folds the share tallies that batches park (see `Store::fold_share_tallies`) soon after they
+/// do, and once at start for those a stopped instance left. Reads fold before they read, so
+/// this keeps the parked rows few rather than the figures exact.
+async fn fold_in_background(store: Arc<dyn Store>, health: Arc<DatabaseHealth>, wake: Arc<Notify>) {
+    wake.notify_one();
+    loop {
+        wake.notified().await;
+        tokio::time::sleep(FOLD_AFTER).await;
+        match store.fold_share_tallies().await {
+            Ok(()) => health.answered(Part::ShareTallies),
+            Err(err) => {
+                health.failed(Part::ShareTallies, &cause_chain(&err));
+                wake.notify_one();
+                tokio::time::sleep(FOLD_RETRY).await;
+            }
+        }
+    }
 }
 
 /// Deletes reservations nobody sent, a few times per lifetime: they never count, and a stale

@@ -88,6 +88,7 @@ impl Application {
             store.clone(),
             lookup.clone(),
             metrics.clone(),
+            health.clone(),
             Duration::from_secs(settings.reservation_seconds.max(1)),
         );
 

@@ -262,7 +262,7 @@ pub struct ShareTally {
     pub days: BTreeMap<(i64, String), i64>,
 }
 
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LinkShares {
     pub shares: i64,
     pub child_shares: i64,
@@ -306,6 +306,57 @@ impl ShareTally {
         }
         tally
     }
+
+    /// Adds another batch's tally to this one: every figure is a sum but the deepest level.
+    pub fn absorb(&mut self, other: ShareTally) {
+        for (id, n) in other.links {
+            let link = self.links.entry(id).or_default();
+            link.shares += n.shares;
+            link.child_shares += n.child_shares;
+            link.max_depth = link.max_depth.max(n.max_depth);
+            link.sum_sizes += n.sum_sizes;
+            link.sum_sq_sizes += n.sum_sq_sizes;
+        }
+        for (key, n) in other.channels {
+            *self.channels.entry(key).or_default() += n;
+        }
+        for (key, n) in other.depths {
+            *self.depths.entry(key).or_default() += n;
+        }
+        for (key, n) in other.days {
+            *self.days.entry(key).or_default() += n;
+        }
+    }
+
+    /// The stored form of a tally parked for a later fold (`pending_share_tallies.tally`).
+    pub fn to_parked(&self) -> String {
+        let parked = ParkedTally {
+            links: self.links.iter().map(|(id, n)| (*id, *n)).collect(),
+            channels: self.channels.iter().map(|((id, c), n)| (*id, c.clone(), *n)).collect(),
+            depths: self.depths.iter().map(|((id, d), n)| (*id, *d, *n)).collect(),
+            days: self.days.iter().map(|((id, d), n)| (*id, d.clone(), *n)).collect(),
+        };
+        serde_json::to_string(&parked).expect("a tally of integers and strings serialises")
+    }
+
+    pub fn from_parked(text: &str) -> Result<ShareTally, serde_json::Error> {
+        let parked: ParkedTally = serde_json::from_str(text)?;
+        Ok(ShareTally {
+            links: parked.links.into_iter().collect(),
+            channels: parked.channels.into_iter().map(|(id, c, n)| ((id, c), n)).collect(),
+            depths: parked.depths.into_iter().map(|(id, d, n)| ((id, d), n)).collect(),
+            days: parked.days.into_iter().map(|(id, d, n)| ((id, d), n)).collect(),
+        })
+    }
+}
+
+/// `ShareTally` as JSON can hold it: maps keyed by pairs become lists of rows.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct ParkedTally {
+    links: Vec<(i64, LinkShares)>,
+    channels: Vec<(i64, String, i64)>,
+    depths: Vec<(i64, i64, i64)>,
+    days: Vec<(i64, String, i64)>,
 }
 
 /// The statements of a batch, one implementation per backend: PostgreSQL sends each as one round
@@ -335,7 +386,8 @@ pub(super) trait MintStatements {
     async fn ancestor_chains(&mut self, ids: &[i64]) -> StoreResult<Vec<(i64, i64)>>;
     /// Adds to subtree sizes: `(id, size after)` of each row.
     async fn grow_subtrees(&mut self, gains: &[(i64, i64)]) -> StoreResult<Vec<(i64, i64)>>;
-    /// Adds a batch's shares to its links' counters and rollups.
+    /// Adds a batch's shares to its links' counters and rollups, or parks them for a fold that
+    /// adds them before anyone reads those figures (PostgreSQL, see `PgStore::fold_share_tallies`).
     async fn add_shares_to_rollups(&mut self, tally: &ShareTally) -> StoreResult<()>;
     async fn share_records(&mut self, ids: &[i64]) -> StoreResult<Vec<ShareRecord>>;
 }
@@ -410,6 +462,8 @@ async fn read_known<S: MintStatements>(sql: &mut S, batch: &MintBatch) -> StoreR
             .collect();
         known.parents = sql.parents(&parents, &slug_keys).await?;
     }
+    // A parent was read with its link, so the links of parents exist; only the others are asked.
+    known.links = known.parents.iter().map(|p| p.link_id).collect();
     let links: BTreeSet<i64> = batch
         .creates
         .iter()
@@ -417,13 +471,11 @@ async fn read_known<S: MintStatements>(sql: &mut S, batch: &MintBatch) -> StoreR
             ShareLink::Link(id) => Some(id),
             ShareLink::SitePage(_) => None,
         })
+        .filter(|id| !known.links.contains(id))
         .collect();
     if !links.is_empty() {
-        known.links = sql
-            .existing_links(&links.into_iter().collect::<Vec<_>>())
-            .await?
-            .into_iter()
-            .collect();
+        let existing = sql.existing_links(&links.into_iter().collect::<Vec<_>>()).await?;
+        known.links.extend(existing);
     }
     let channels: BTreeSet<&str> = batch
         .creates
@@ -892,5 +944,33 @@ mod tests {
         assert_eq!(tally.channels[&(7, "sms".to_owned())], 1);
         assert_eq!(tally.depths[&(7, 3)], 1);
         assert_eq!(tally.days[&(7, "2026-12-06".to_owned())], 2);
+    }
+
+    #[test]
+    fn parked_tallies_fold_into_what_one_batch_of_all_their_shares_adds() {
+        let share = |link_id, parent_id, depth, channel: &str| CountedShare {
+            link_id,
+            parent_id,
+            depth,
+            channel: channel.into(),
+        };
+        let first = [share(7, None, 1, "sms"), share(7, Some(10), 2, "email")];
+        let second = [share(7, Some(11), 3, "sms"), share(8, None, 1, "x")];
+        let both: Vec<CountedShare> = first.iter().chain(&second).cloned().collect();
+        let grown_first = [(7, 1, 2)];
+        let grown_second = [(7, 1, 2), (7, 1, 3)];
+        let day = "2026-12-07";
+
+        let mut folded = ShareTally::default();
+        for parked in [
+            ShareTally::new(&first, &grown_first, day).to_parked(),
+            ShareTally::new(&second, &grown_second, day).to_parked(),
+        ] {
+            folded.absorb(ShareTally::from_parked(&parked).expect("a parked tally reads back"));
+        }
+        let grown_both: Vec<_> = grown_first.iter().chain(&grown_second).copied().collect();
+        assert_eq!(folded, ShareTally::new(&both, &grown_both, day));
+        assert_eq!(folded.links[&7].max_depth, 3, "the deepest level, not a sum");
+        assert!(ShareTally::from_parked("{\"links\": 3}").is_err());
     }
 }

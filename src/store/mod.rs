@@ -122,6 +122,9 @@ pub trait Store: WorkspaceStore + Send + Sync + 'static {
     async fn mint(&self, batch: &MintBatch, now: i64) -> StoreResult<MintOutcome>;
     /// Deletes reservations whose time ran out before anyone sent them. Returns how many.
     async fn sweep_reservations(&self, now: i64) -> StoreResult<u64>;
+    /// Adds the share tallies mint batches parked to the links' figures (PostgreSQL; nothing to
+    /// do on SQLite). Reads of those figures do it first; the minter does it in the background.
+    async fn fold_share_tallies(&self) -> StoreResult<()>;
     /// A share that was sent; reservations are not shares.
     async fn get_share(&self, code: &Code) -> StoreResult<Option<ShareRecord>>;
     async fn share_children(&self, share_id: i64, limit: i64) -> StoreResult<Vec<ShareRecord>>;

@@ -3,6 +3,7 @@
 //! Instances keep their lookup caches coherent through LISTEN/NOTIFY, so a link disabled on one
 //! stops redirecting on all of them as soon as the notification lands (milliseconds).
 
+use super::minting::ShareTally;
 use super::postgres_mint::{self, PgMint};
 use super::shared::{self, impl_store};
 use super::workspace::{self, impl_workspace_store};
@@ -133,6 +134,38 @@ impl PgStore {
         let outcome = Self::apply_rollups(&mut tx, &batch.rollups).await?;
         tx.commit().await?;
         Ok(outcome)
+    }
+
+    /// Applies every parked share tally (see `PgMint::add_shares_to_rollups`) and deletes it. It
+    /// runs before each read of the figures they hold, so a read sees every share minted before
+    /// it; one fold at a time per schema, across instances, so a read waits for a fold under way
+    /// rather than reads its rows half applied.
+    async fn fold_parked_tallies(&self) -> StoreResult<()> {
+        let pending: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pending_share_tallies)")
+            .fetch_one(&self.pool)
+            .await?;
+        if !pending {
+            return Ok(());
+        }
+        // Not the mint batch's planner settings: with sequential scans priced out, a DELETE
+        // of the whole table cost enough to be JIT-compiled, 50-150 ms per fold.
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.pending_share_tallies'))")
+            .execute(&mut *tx)
+            .await?;
+        let parked: Vec<String> = sqlx::query_scalar("DELETE FROM pending_share_tallies RETURNING tally")
+            .fetch_all(&mut *tx)
+            .await?;
+        let mut tally = ShareTally::default();
+        for text in &parked {
+            match ShareTally::from_parked(text) {
+                Ok(parked) => tally.absorb(parked),
+                Err(err) => tracing::error!(error = %err, "skipped a parked share tally; its shares are not counted"),
+            }
+        }
+        postgres_mint::apply_share_tally(&mut tx, &tally).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// One share batch in one transaction, each statement one round trip (see `postgres_mint`).

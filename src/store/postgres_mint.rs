@@ -200,42 +200,14 @@ impl MintStatements for PgMint<'_, '_> {
         .await?)
     }
 
-    async fn add_shares_to_rollups(&mut self, t: &ShareTally) -> StoreResult<()> {
-        sqlx::query(
-            "WITH \
-             links_counted AS (UPDATE links SET share_count = links.share_count + v.n, \
-                child_shares = links.child_shares + v.c, max_depth = GREATEST(links.max_depth, v.d), \
-                sum_sizes = links.sum_sizes + v.s, sum_sq_sizes = links.sum_sq_sizes + v.q \
-                FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::int8[], $5::int8[], $6::int8[]) \
-                AS v(id, n, c, d, s, q) WHERE links.id = v.id), \
-             channels AS (INSERT INTO link_channel_stats (link_id, channel, shares) \
-                SELECT * FROM unnest($7::int8[], $8::text[], $9::int8[]) \
-                ON CONFLICT (link_id, channel) DO UPDATE SET shares = link_channel_stats.shares + excluded.shares), \
-             depths AS (INSERT INTO link_depth_stats (link_id, depth, shares) \
-                SELECT * FROM unnest($10::int8[], $11::int8[], $12::int8[]) \
-                ON CONFLICT (link_id, depth) DO UPDATE SET shares = link_depth_stats.shares + excluded.shares), \
-             days AS (INSERT INTO link_daily_stats (link_id, day, shares) \
-                SELECT * FROM unnest($13::int8[], $14::text[], $15::int8[]) \
-                ON CONFLICT (link_id, day) DO UPDATE SET shares = link_daily_stats.shares + excluded.shares) \
-             SELECT 1",
-        )
-        .bind(column(&t.links, |(id, _)| *id))
-        .bind(column(&t.links, |(_, n)| n.shares))
-        .bind(column(&t.links, |(_, n)| n.child_shares))
-        .bind(column(&t.links, |(_, n)| n.max_depth))
-        .bind(column(&t.links, |(_, n)| n.sum_sizes))
-        .bind(column(&t.links, |(_, n)| n.sum_sq_sizes))
-        .bind(column(&t.channels, |((link, _), _)| *link))
-        .bind(column(&t.channels, |((_, channel), _)| channel.as_str()))
-        .bind(column(&t.channels, |(_, n)| *n))
-        .bind(column(&t.depths, |((link, _), _)| *link))
-        .bind(column(&t.depths, |((_, depth), _)| *depth))
-        .bind(column(&t.depths, |(_, n)| *n))
-        .bind(column(&t.days, |((link, _), _)| *link))
-        .bind(column(&t.days, |((_, day), _)| day.as_str()))
-        .bind(column(&t.days, |(_, n)| *n))
-        .execute(&mut **self.tx)
-        .await?;
+    /// Parks the tally: a fold applies it (see `PgStore::fold_share_tallies`). Applied here,
+    /// every batch of a viral page's shares updated the same link row and waited, through its
+    /// commit, for the batch before it.
+    async fn add_shares_to_rollups(&mut self, tally: &ShareTally) -> StoreResult<()> {
+        sqlx::query("INSERT INTO pending_share_tallies (tally) VALUES ($1)")
+            .bind(tally.to_parked())
+            .execute(&mut **self.tx)
+            .await?;
         Ok(())
     }
 
@@ -246,4 +218,45 @@ impl MintStatements for PgMint<'_, '_> {
         ));
         Ok(sqlx::query_as(sql).bind(ids).fetch_all(&mut **self.tx).await?)
     }
+}
+
+/// Adds a tally of shares to its links' counters and rollups, rows in key order (the maps are
+/// sorted), as the visit writer updates them: the two queue rather than deadlock.
+pub(super) async fn apply_share_tally(tx: &mut Transaction<'_, Postgres>, t: &ShareTally) -> StoreResult<()> {
+    sqlx::query(
+        "WITH \
+         links_counted AS (UPDATE links SET share_count = links.share_count + v.n, \
+            child_shares = links.child_shares + v.c, max_depth = GREATEST(links.max_depth, v.d), \
+            sum_sizes = links.sum_sizes + v.s, sum_sq_sizes = links.sum_sq_sizes + v.q \
+            FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::int8[], $5::int8[], $6::int8[]) \
+            AS v(id, n, c, d, s, q) WHERE links.id = v.id), \
+         channels AS (INSERT INTO link_channel_stats (link_id, channel, shares) \
+            SELECT * FROM unnest($7::int8[], $8::text[], $9::int8[]) \
+            ON CONFLICT (link_id, channel) DO UPDATE SET shares = link_channel_stats.shares + excluded.shares), \
+         depths AS (INSERT INTO link_depth_stats (link_id, depth, shares) \
+            SELECT * FROM unnest($10::int8[], $11::int8[], $12::int8[]) \
+            ON CONFLICT (link_id, depth) DO UPDATE SET shares = link_depth_stats.shares + excluded.shares), \
+         days AS (INSERT INTO link_daily_stats (link_id, day, shares) \
+            SELECT * FROM unnest($13::int8[], $14::text[], $15::int8[]) \
+            ON CONFLICT (link_id, day) DO UPDATE SET shares = link_daily_stats.shares + excluded.shares) \
+         SELECT 1",
+    )
+    .bind(column(&t.links, |(id, _)| *id))
+    .bind(column(&t.links, |(_, n)| n.shares))
+    .bind(column(&t.links, |(_, n)| n.child_shares))
+    .bind(column(&t.links, |(_, n)| n.max_depth))
+    .bind(column(&t.links, |(_, n)| n.sum_sizes))
+    .bind(column(&t.links, |(_, n)| n.sum_sq_sizes))
+    .bind(column(&t.channels, |((link, _), _)| *link))
+    .bind(column(&t.channels, |((_, channel), _)| channel.as_str()))
+    .bind(column(&t.channels, |(_, n)| *n))
+    .bind(column(&t.depths, |((link, _), _)| *link))
+    .bind(column(&t.depths, |((_, depth), _)| *depth))
+    .bind(column(&t.depths, |(_, n)| *n))
+    .bind(column(&t.days, |((link, _), _)| *link))
+    .bind(column(&t.days, |((_, day), _)| day.as_str()))
+    .bind(column(&t.days, |(_, n)| *n))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }

@@ -169,6 +169,10 @@ macro_rules! impl_store {
                 self.mint_batch(batch, now).await
             }
 
+            async fn fold_share_tallies(&self) -> StoreResult<()> {
+                self.fold_parked_tallies().await
+            }
+
             async fn sweep_reservations(&self, now: i64) -> StoreResult<u64> {
                 let swept = sqlx::query("DELETE FROM shares WHERE reserved_until IS NOT NULL AND reserved_until <= $1")
                     .bind(now)
@@ -384,6 +388,7 @@ macro_rules! impl_store {
             }
 
             async fn link_stats(&self, link_id: i64) -> StoreResult<Option<LinkStatsRows>> {
+                self.fold_parked_tallies().await?;
                 // One read transaction: a consistent snapshot of the rollups on SQLite's WAL.
                 let mut tx = self.reader().begin().await?;
                 let totals: Option<LinkTotals> = sqlx::query_as(

@@ -417,6 +417,7 @@ macro_rules! impl_workspace_store {
             }
 
             async fn campaign_totals(&self, include_archived: bool) -> StoreResult<Vec<CampaignTotals>> {
+                self.fold_parked_tallies().await?;
                 Ok(sqlx::query_as(
                     "SELECT c.id, c.slug, c.name, c.created_at, c.archived_at, \
                      CAST(COUNT(l.id) AS BIGINT) AS links, CAST(COALESCE(SUM(l.clicks), 0) AS BIGINT) AS clicks, \
@@ -454,6 +455,7 @@ macro_rules! impl_workspace_store {
             }
 
             async fn list_links(&self, campaign: Option<&str>, limit: i64) -> StoreResult<Vec<LinkSummary>> {
+                self.fold_parked_tallies().await?;
                 let rows = match campaign {
                     Some(slug) => {
                         sqlx::query_as(sqlx::AssertSqlSafe(format!("{} WHERE campaign = $1 ORDER BY id DESC LIMIT $2", workspace::LINK_SUMMARY)))
@@ -473,6 +475,7 @@ macro_rules! impl_workspace_store {
             }
 
             async fn link_summary(&self, id: i64) -> StoreResult<Option<LinkSummary>> {
+                self.fold_parked_tallies().await?;
                 Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!("{} WHERE id = $1", workspace::LINK_SUMMARY)))
                     .bind(id)
                     .fetch_optional(self.writer())
@@ -509,6 +512,7 @@ macro_rules! impl_workspace_store {
             }
 
             async fn daily(&self, scope: &Scope, days: &DayRange) -> StoreResult<Vec<DayRow>> {
+                self.fold_parked_tallies().await?;
                 let query = workspace::scoped_query!("SELECT day, CAST(SUM(clicks) AS BIGINT) AS clicks, CAST(SUM(shares) AS BIGINT) AS shares, \
                      CAST(SUM(unfurls) AS BIGINT) AS unfurls, CAST(SUM(bots) AS BIGINT) AS bots \
                      FROM link_daily_stats WHERE {scope} AND day >= $2 AND day <= $3 GROUP BY day ORDER BY day", scope, "link_id");

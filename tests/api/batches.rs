@@ -99,3 +99,29 @@ on_both_backends! {
         assert_eq!(parked, [Some("0".to_owned())], "nothing left parked");
     }
 }
+
+on_both_backends! {
+    async fn shares_reach_their_links_row_without_a_read_and_nothing_stays_parked(app) {
+        let link_id = app.create_link("https://example.com/tallies", None).await;
+        let root = app.share_code(link_id, "email").await;
+        // Asked at once, so that the minter writes them in a few batches, each with a tally.
+        let asked = (0..40).map(|i| {
+            let channel = if i % 2 == 0 { "sms" } else { "slack" };
+            app.create_share(link_id, channel, Some(root.as_str()))
+        });
+        futures_util::future::join_all(asked).await;
+
+        // Not through the API, whose reads add parked tallies first: the row itself gets there.
+        eventually("the link's own row to count every share", async || {
+            app.db.strings("SELECT CAST(share_count AS TEXT) FROM links").await == [Some("41".to_owned())]
+        })
+        .await;
+        let parked = app.db.strings("SELECT CAST(COUNT(*) AS TEXT) FROM pending_share_tallies").await;
+        assert_eq!(parked, [Some("0".to_owned())]);
+        let stats = app.stats(link_id).await;
+        assert_eq!(stats["shares"]["total"], 41, "{stats}");
+        assert_eq!(stats["shares"]["by_channel"]["sms"], 20, "{stats}");
+        assert_eq!(stats["shares"]["by_channel"]["slack"], 20, "{stats}");
+        assert_eq!(stats["cascade"]["max_depth"], 2, "{stats}");
+    }
+}

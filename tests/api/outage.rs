@@ -133,6 +133,10 @@ async fn an_outage_is_logged_once_not_per_request(backend: Backend) {
     let key = create_api_key(&db.url).await;
     let server = crate::process::start_binary(&db, &key, &[]);
     let (link, codes) = three_cached_codes(&server.app).await;
+    // The shares are in the link's figures before the outage (a read adds them), so what is
+    // logged is what the clicks met.
+    server.app.stats(link).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
     let before = server.logged("WARN").len() + server.logged("ERROR").len();
 
     let mut blocker = None;
@@ -154,8 +158,10 @@ async fn an_outage_is_logged_once_not_per_request(backend: Backend) {
     trouble.extend(server.logged("ERROR"));
     let during = &trouble[before..];
     assert!(clicks >= 100, "{clicks} clicks met the outage");
+    // At most once per part that talks to the database: lookups, visit writes, notifications,
+    // share tallies and the health check's ping.
     assert!(
-        (1..=4).contains(&during.len()),
+        (1..=5).contains(&during.len()),
         "{} warnings for {clicks} clicks: {during:#?}",
         during.len()
     );
