@@ -51,25 +51,7 @@ pub fn generate() -> NewApiKey {
 }
 
 fn hash(plaintext: &str) -> KeyHash {
-    KeyHash(hex(&Sha256::digest(plaintext.as_bytes())))
-}
-
-/// Lower-case hex.
-pub fn hex(bytes: &[u8]) -> String {
-    let mut out = vec![0u8; bytes.len() * 2];
-    write_hex(bytes, &mut out);
-    // Only ASCII hex digits were written.
-    String::from_utf8(out).unwrap_or_default()
-}
-
-/// Lower-case hex of `bytes` into `out`, two digits a byte, without allocating (the visitor hash
-/// is rendered this way for every stored visit).
-pub fn write_hex(bytes: &[u8], out: &mut [u8]) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for (b, pair) in bytes.iter().zip(out.chunks_exact_mut(2)) {
-        pair[0] = DIGITS[usize::from(b >> 4)];
-        pair[1] = DIGITS[usize::from(b & 0x0f)];
-    }
+    KeyHash(hex::encode(Sha256::digest(plaintext.as_bytes())))
 }
 
 #[cfg(test)]

@@ -98,7 +98,8 @@ impl VisitorHash {
     /// The stored form, built on the stack.
     pub fn hex(&self) -> VisitorHex {
         let mut out = [0u8; 32];
-        super::api_key::write_hex(&self.0, &mut out);
+        // 16 bytes always fill 32 digits exactly.
+        let _ = hex::encode_to_slice(self.0, &mut out);
         VisitorHex(out)
     }
 }

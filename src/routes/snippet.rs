@@ -6,7 +6,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::{NewSite, SiteRecord, SiteUpdate, Store};
 use crate::web::DemoPage;
-use actix_web::http::header;
+use actix_web::http::header::{self, Encoding, Header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine;
 use flate2::Compression;
@@ -28,7 +28,7 @@ pub struct Snippet {
 }
 
 static SNIPPET: LazyLock<Snippet> = LazyLock::new(|| {
-    let version = crate::domain::api_key::hex(&Sha256::digest(SHARE_JS.as_bytes())[..6]);
+    let version = hex::encode(&Sha256::digest(SHARE_JS.as_bytes())[..6]);
     let digest = Sha384::digest(SHARE_JS.as_bytes());
     let integrity = format!("sha384-{}", base64::engine::general_purpose::STANDARD.encode(digest));
     let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
@@ -94,11 +94,11 @@ fn javascript(body: &'static [u8], gzipped: bool, cache_control: &'static str) -
 }
 
 fn share_js(req: &HttpRequest, cache_control: &'static str) -> HttpResponse {
-    let accepts_gzip = req
-        .headers()
-        .get_all(header::ACCEPT_ENCODING)
-        .filter_map(|v| v.to_str().ok())
-        .any(|v| v.split(',').any(|e| e.trim().split(';').next() == Some("gzip")));
+    // Unreadable or absent: the plain file, which every client takes.
+    let accepts_gzip = header::AcceptEncoding::parse(req)
+        .ok()
+        .and_then(|accepted| accepted.negotiate([Encoding::gzip(), Encoding::identity()].iter()))
+        == Some(Encoding::gzip());
     let snippet = Snippet::get();
     match accepts_gzip && !snippet.gzipped.is_empty() {
         true => javascript(&snippet.gzipped, true, cache_control),

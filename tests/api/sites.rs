@@ -246,6 +246,19 @@ on_both_backends! {
         );
     }
 
+    async fn share_js_is_plain_for_clients_that_refuse_or_do_not_name_gzip(app) {
+        for accept in [None, Some("gzip;q=0"), Some("br, deflate"), Some("identity"), Some("gzip;q=0, *;q=0.5")] {
+            let response = get(&app, &app.url("/share.js"), accept).await;
+
+            assert_eq!(response.status(), 200, "{accept:?}");
+            assert!(response.headers().get("content-encoding").is_none(), "{accept:?}: {:?}", response.headers());
+            let body = response.bytes().await.unwrap();
+            assert!(body.starts_with(b"/*") || body.starts_with(b"(") || body.is_ascii(), "{accept:?}: plain text");
+        }
+        let weighted = get(&app, &app.url("/share.js"), Some("br;q=1, gzip;q=0.5")).await;
+        assert_eq!(header(&weighted, "content-encoding"), "gzip", "gzip is what it has of those asked for");
+    }
+
     async fn a_pinned_script_url_with_another_version_is_404(app) {
         let response = get(&app, &app.url("/share.0123456789ab.js"), None).await;
 
