@@ -3,7 +3,6 @@
 
 pub mod app;
 mod auth;
-mod body;
 mod channels;
 pub(crate) mod client;
 mod links;
@@ -42,6 +41,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::scope("/api/v1")
                 .service(
                     web::scope("/public")
+                        .app_data(public_json_config())
                         .route("/shares", web::post().to(public::create_share))
                         .route("/sent", web::post().to(public::sent))
                         .route("/arrivals", web::post().to(public::arrival))
@@ -80,6 +80,12 @@ fn json_config() -> web::JsonConfig {
     web::JsonConfig::default()
         .limit(MAX_JSON_BODY)
         .error_handler(json_error)
+}
+
+/// The share buttons post JSON as `text/plain`, which browsers send cross-origin without a
+/// CORS preflight; the public API reads it as JSON whatever its type says.
+fn public_json_config() -> web::JsonConfig {
+    json_config().content_type_required(false).content_type(|_| true)
 }
 
 fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {

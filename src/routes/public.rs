@@ -1,7 +1,6 @@
 //! `/api/v1/public/*`: what the share-button snippet calls from a site's pages, with a
 //! publishable key. CORS for the site's allowed origins only, never with credentials.
 
-use super::body::read_json;
 use crate::clock::now_ms;
 use crate::domain::address_bar::AddressBarToken;
 use crate::domain::attribution::{ConversionName, channel_named_in, parse_answer, parse_value};
@@ -146,8 +145,8 @@ impl MintedShare {
 /// A share of the page, or with `reserve` only a reservation of a code for it. The share
 /// continues the cascade of the share the visitor arrived through (`parent`) when that one
 /// carries the same page, whoever made its link; otherwise it starts the page's own.
-pub async fn create_share(req: HttpRequest, body: web::Payload, state: web::Data<AppState>) -> HttpResponse {
-    guarded(&req, body, &state.clone(), |site, body: ShareBody| async move {
+pub async fn create_share(req: HttpRequest, body: web::Json<ShareBody>, state: web::Data<AppState>) -> HttpResponse {
+    guarded(&req, body.into_inner(), &state.clone(), |site, body: ShareBody| async move {
         let channel = Channel::parse(&body.channel).map_err(|e| ApiError::invalid("channel", e))?;
         let reserve = body.reserve;
         let new = NewShare {
@@ -172,8 +171,8 @@ pub async fn create_share(req: HttpRequest, body: web::Payload, state: web::Data
 
 /// The click on a button sends its reservation: from now on it is a share, and counts. Knowing
 /// the code is the proof: only the page that reserved it was told it.
-pub async fn sent(req: HttpRequest, body: web::Payload, state: web::Data<AppState>) -> HttpResponse {
-    guarded(&req, body, &state.clone(), |site, body: SentBody| async move {
+pub async fn sent(req: HttpRequest, body: web::Json<SentBody>, state: web::Data<AppState>) -> HttpResponse {
+    guarded(&req, body.into_inner(), &state.clone(), |site, body: SentBody| async move {
         let code = Code::parse(body.code.trim()).ok_or(ApiError::NotFound)?;
         // Only a code of the generated shape: a lost reservation, never a word someone picks.
         let lost = match (&body.url, &body.channel) {
@@ -197,9 +196,9 @@ pub async fn sent(req: HttpRequest, body: web::Payload, state: web::Data<AppStat
 
 /// Someone opened a URL copied out of another visitor's address bar: the token names an
 /// `address_bar` share (created on first sight), and this visitor counts as a click on it.
-pub async fn arrival(req: HttpRequest, body: web::Payload, state: web::Data<AppState>) -> HttpResponse {
+pub async fn arrival(req: HttpRequest, body: web::Json<ArrivalBody>, state: web::Data<AppState>) -> HttpResponse {
     let request = req.clone();
-    guarded(&req, body, &state.clone(), |site, body: ArrivalBody| async move {
+    guarded(&req, body.into_inner(), &state.clone(), |site, body: ArrivalBody| async move {
         let token = AddressBarToken::parse(&body.token)
             .ok_or_else(|| ApiError::invalid("token", "a token is 8 to 32 letters and digits"))?;
         let new = NewShare {
@@ -228,8 +227,8 @@ pub async fn arrival(req: HttpRequest, body: web::Payload, state: web::Data<AppS
     .await
 }
 
-pub async fn conversion(req: HttpRequest, body: web::Payload, state: web::Data<AppState>) -> HttpResponse {
-    guarded(&req, body, &state.clone(), |site, body: ConversionBody| async move {
+pub async fn conversion(req: HttpRequest, body: web::Json<ConversionBody>, state: web::Data<AppState>) -> HttpResponse {
+    guarded(&req, body.into_inner(), &state.clone(), |site, body: ConversionBody| async move {
         let name = ConversionName::parse(&body.name).map_err(|e| ApiError::invalid("name", e))?;
         let value = parse_value(body.value).map_err(|e| ApiError::invalid("value", e))?;
         let (link, share) = attribution_target(&state, &site, body.url.as_deref(), body.code.as_deref()).await?;
@@ -247,8 +246,8 @@ pub async fn conversion(req: HttpRequest, body: web::Payload, state: web::Data<A
     .await
 }
 
-pub async fn heard(req: HttpRequest, body: web::Payload, state: web::Data<AppState>) -> HttpResponse {
-    guarded(&req, body, &state.clone(), |site, body: HeardBody| async move {
+pub async fn heard(req: HttpRequest, body: web::Json<HeardBody>, state: web::Data<AppState>) -> HttpResponse {
+    guarded(&req, body.into_inner(), &state.clone(), |site, body: HeardBody| async move {
         let answer = parse_answer(&body.answer).map_err(|e| ApiError::invalid("answer", e))?;
         let channel = match body.channel.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
             Some(raw) => Some(Channel::parse(raw).map_err(|e| ApiError::invalid("channel", e))?),
@@ -288,8 +287,9 @@ pub async fn preflight(req: HttpRequest, state: web::Data<AppState>) -> HttpResp
     }
 }
 
-/// Origin, rate limits, body and key, in that order: the cheapest refusals first.
-async fn guarded<B, F, Fut>(req: &HttpRequest, body: web::Payload, state: &AppState, handle: F) -> HttpResponse
+/// Origin, rate limits and key, in that order: the cheapest refusals first. The body was read
+/// (as JSON, whatever its content type: see `json_config`) before.
+async fn guarded<B, F, Fut>(req: &HttpRequest, body: B, state: &AppState, handle: F) -> HttpResponse
 where
     B: SiteBody,
     F: FnOnce(Arc<SiteRecord>, B) -> Fut,
@@ -302,10 +302,6 @@ where
     if let Err(throttled) = state.gate.check_ip(client_ip(req, &state.trusted_proxies)) {
         return throttled_response(throttled);
     }
-    let body: B = match read_json(body).await {
-        Ok(body) => body,
-        Err(err) => return err.error_response(),
-    };
     let site = match resolve_site(state, body.site()).await {
         Ok(site) => site,
         Err(err) => return err.error_response(),
