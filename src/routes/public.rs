@@ -146,51 +146,61 @@ impl MintedShare {
 /// continues the cascade of the share the visitor arrived through (`parent`) when that one
 /// carries the same page, whoever made its link; otherwise it starts the page's own.
 pub async fn create_share(req: HttpRequest, body: web::Json<ShareBody>, state: web::Data<AppState>) -> HttpResponse {
-    guarded(&req, body.into_inner(), &state.clone(), |site, body: ShareBody| async move {
-        let channel = Channel::parse(&body.channel).map_err(|e| ApiError::invalid("channel", e))?;
-        let reserve = body.reserve;
-        let new = NewShare {
-            link: site_page(&site, &body.url, body.title.as_deref())?,
-            code: NewCode::Drawn(Code::generate()),
-            channel,
-            parent: body.parent.as_deref().and_then(Code::parse),
-            label: None,
-            expires_at: None,
-            token: None,
-            reserved_until: reserve.then(|| state.minter.reservation_end(now_ms())),
-        };
-        let share = state.minter.create(new).await?;
-        let minted = match reserve {
-            true => MintedShare::reserved(&state, share),
-            false => MintedShare::sent(&state, share),
-        };
-        Ok(HttpResponse::Created().json(minted))
-    })
+    guarded(
+        &req,
+        body.into_inner(),
+        &state.clone(),
+        |site, body: ShareBody| async move {
+            let channel = Channel::parse(&body.channel).map_err(|e| ApiError::invalid("channel", e))?;
+            let reserve = body.reserve;
+            let new = NewShare {
+                link: site_page(&site, &body.url, body.title.as_deref())?,
+                code: NewCode::Drawn(Code::generate()),
+                channel,
+                parent: body.parent.as_deref().and_then(Code::parse),
+                label: None,
+                expires_at: None,
+                token: None,
+                reserved_until: reserve.then(|| state.minter.reservation_end(now_ms())),
+            };
+            let share = state.minter.create(new).await?;
+            let minted = match reserve {
+                true => MintedShare::reserved(&state, share),
+                false => MintedShare::sent(&state, share),
+            };
+            Ok(HttpResponse::Created().json(minted))
+        },
+    )
     .await
 }
 
 /// The click on a button sends its reservation: from now on it is a share, and counts. Knowing
 /// the code is the proof: only the page that reserved it was told it.
 pub async fn sent(req: HttpRequest, body: web::Json<SentBody>, state: web::Data<AppState>) -> HttpResponse {
-    guarded(&req, body.into_inner(), &state.clone(), |site, body: SentBody| async move {
-        let code = Code::parse(body.code.trim()).ok_or(ApiError::NotFound)?;
-        // Only a code of the generated shape: a lost reservation, never a word someone picks.
-        let lost = match (&body.url, &body.channel) {
-            (Some(url), Some(channel)) if code.looks_generated() => Some(NewShare {
-                link: site_page(&site, url, body.title.as_deref())?,
-                code: NewCode::Kept(code.clone()),
-                channel: Channel::parse(channel).map_err(|e| ApiError::invalid("channel", e))?,
-                parent: body.parent.as_deref().and_then(Code::parse),
-                label: None,
-                expires_at: None,
-                token: None,
-                reserved_until: None,
-            }),
-            _ => None,
-        };
-        let share = state.minter.send(code, lost).await?;
-        Ok(HttpResponse::Ok().json(MintedShare::sent(&state, share)))
-    })
+    guarded(
+        &req,
+        body.into_inner(),
+        &state.clone(),
+        |site, body: SentBody| async move {
+            let code = Code::parse(body.code.trim()).ok_or(ApiError::NotFound)?;
+            // Only a code of the generated shape: a lost reservation, never a word someone picks.
+            let lost = match (&body.url, &body.channel) {
+                (Some(url), Some(channel)) if code.looks_generated() => Some(NewShare {
+                    link: site_page(&site, url, body.title.as_deref())?,
+                    code: NewCode::Kept(code.clone()),
+                    channel: Channel::parse(channel).map_err(|e| ApiError::invalid("channel", e))?,
+                    parent: body.parent.as_deref().and_then(Code::parse),
+                    label: None,
+                    expires_at: None,
+                    token: None,
+                    reserved_until: None,
+                }),
+                _ => None,
+            };
+            let share = state.minter.send(code, lost).await?;
+            Ok(HttpResponse::Ok().json(MintedShare::sent(&state, share)))
+        },
+    )
     .await
 }
 
@@ -198,73 +208,88 @@ pub async fn sent(req: HttpRequest, body: web::Json<SentBody>, state: web::Data<
 /// `address_bar` share (created on first sight), and this visitor counts as a click on it.
 pub async fn arrival(req: HttpRequest, body: web::Json<ArrivalBody>, state: web::Data<AppState>) -> HttpResponse {
     let request = req.clone();
-    guarded(&req, body.into_inner(), &state.clone(), |site, body: ArrivalBody| async move {
-        let token = AddressBarToken::parse(&body.token)
-            .ok_or_else(|| ApiError::invalid("token", "a token is 8 to 32 letters and digits"))?;
-        let new = NewShare {
-            link: site_page(&site, &body.url, None)?,
-            code: NewCode::Drawn(Code::generate()),
-            channel: Channel::Builtin(BuiltinChannel::AddressBar),
-            parent: body.parent.as_deref().and_then(Code::parse),
-            label: None,
-            expires_at: None,
-            token: Some(token.into_string()),
-            reserved_until: None,
-        };
-        let share = state.minter.create(new).await?;
-        let target = Arc::new(VisitTarget {
-            share_id: share.id,
-            link_id: share.link_id,
-            channel: Arc::from(share.channel.as_str()),
-            depth: share.depth,
-            infers_channel: share.inferred_channel.is_none(),
-        });
-        state
-            .ingest
-            .record(super::redirect::visit(&request, &target, now_ms(), &state));
-        Ok(HttpResponse::Created().json(MintedShare::sent(&state, share)))
-    })
+    guarded(
+        &req,
+        body.into_inner(),
+        &state.clone(),
+        |site, body: ArrivalBody| async move {
+            let token = AddressBarToken::parse(&body.token)
+                .ok_or_else(|| ApiError::invalid("token", "a token is 8 to 32 letters and digits"))?;
+            let new = NewShare {
+                link: site_page(&site, &body.url, None)?,
+                code: NewCode::Drawn(Code::generate()),
+                channel: Channel::Builtin(BuiltinChannel::AddressBar),
+                parent: body.parent.as_deref().and_then(Code::parse),
+                label: None,
+                expires_at: None,
+                token: Some(token.into_string()),
+                reserved_until: None,
+            };
+            let share = state.minter.create(new).await?;
+            let target = Arc::new(VisitTarget {
+                share_id: share.id,
+                link_id: share.link_id,
+                channel: Arc::from(share.channel.as_str()),
+                depth: share.depth,
+                infers_channel: share.inferred_channel.is_none(),
+            });
+            state
+                .ingest
+                .record(super::redirect::visit(&request, &target, now_ms(), &state));
+            Ok(HttpResponse::Created().json(MintedShare::sent(&state, share)))
+        },
+    )
     .await
 }
 
 pub async fn conversion(req: HttpRequest, body: web::Json<ConversionBody>, state: web::Data<AppState>) -> HttpResponse {
-    guarded(&req, body.into_inner(), &state.clone(), |site, body: ConversionBody| async move {
-        let name = ConversionName::parse(&body.name).map_err(|e| ApiError::invalid("name", e))?;
-        let value = parse_value(body.value).map_err(|e| ApiError::invalid("value", e))?;
-        let (link, share) = attribution_target(&state, &site, body.url.as_deref(), body.code.as_deref()).await?;
-        let conversion = NewConversion {
-            site_id: site.id,
-            link_id: link.map(|l| l.id),
-            share_id: share.map(|s| s.id),
-            name: name.as_str().to_owned(),
-            value,
-            at: now_ms(),
-        };
-        state.store.record_conversion(&conversion).await?;
-        Ok(HttpResponse::Accepted().json(serde_json::json!({"status": "recorded"})))
-    })
+    guarded(
+        &req,
+        body.into_inner(),
+        &state.clone(),
+        |site, body: ConversionBody| async move {
+            let name = ConversionName::parse(&body.name).map_err(|e| ApiError::invalid("name", e))?;
+            let value = parse_value(body.value).map_err(|e| ApiError::invalid("value", e))?;
+            let (link, share) = attribution_target(&state, &site, body.url.as_deref(), body.code.as_deref()).await?;
+            let conversion = NewConversion {
+                site_id: site.id,
+                link_id: link.map(|l| l.id),
+                share_id: share.map(|s| s.id),
+                name: name.as_str().to_owned(),
+                value,
+                at: now_ms(),
+            };
+            state.store.record_conversion(&conversion).await?;
+            Ok(HttpResponse::Accepted().json(serde_json::json!({"status": "recorded"})))
+        },
+    )
     .await
 }
 
 pub async fn heard(req: HttpRequest, body: web::Json<HeardBody>, state: web::Data<AppState>) -> HttpResponse {
-    guarded(&req, body.into_inner(), &state.clone(), |site, body: HeardBody| async move {
-        let answer = parse_answer(&body.answer).map_err(|e| ApiError::invalid("answer", e))?;
-        let channel = match body.channel.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
-            Some(raw) => Some(Channel::parse(raw).map_err(|e| ApiError::invalid("channel", e))?),
-            None => channel_named_in(&answer),
-        };
-        let (link, share) = attribution_target(&state, &site, body.url.as_deref(), body.code.as_deref()).await?;
-        let report = NewSelfReport {
-            site_id: site.id,
-            link_id: link.map(|l| l.id),
-            share_id: share.map(|s| s.id),
-            answer,
-            channel: channel.map(|c| c.to_string()),
-            at: now_ms(),
-        };
-        state.store.record_self_report(&report).await?;
-        Ok(HttpResponse::Accepted().json(serde_json::json!({"status": "recorded"})))
-    })
+    guarded(
+        &req,
+        body.into_inner(),
+        &state.clone(),
+        |site, body: HeardBody| async move {
+            let answer = parse_answer(&body.answer).map_err(|e| ApiError::invalid("answer", e))?;
+            let channel = match body.channel.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+                Some(raw) => Some(Channel::parse(raw).map_err(|e| ApiError::invalid("channel", e))?),
+                None => channel_named_in(&answer),
+            };
+            let (link, share) = attribution_target(&state, &site, body.url.as_deref(), body.code.as_deref()).await?;
+            let report = NewSelfReport {
+                site_id: site.id,
+                link_id: link.map(|l| l.id),
+                share_id: share.map(|s| s.id),
+                answer,
+                channel: channel.map(|c| c.to_string()),
+                at: now_ms(),
+            };
+            state.store.record_self_report(&report).await?;
+            Ok(HttpResponse::Accepted().json(serde_json::json!({"status": "recorded"})))
+        },
+    )
     .await
 }
 

@@ -99,13 +99,17 @@ page!(CampaignPage, "app/campaign.html" {
 });
 page!(LinksPage, "app/links.html" { nav: Nav, links: Vec<LinkSummary> });
 
-#[derive(Debug, Default, Clone)]
+/// The new-link form as posted (a ticked channel box once per channel), and as shown again
+/// with its errors.
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[serde(default)]
 pub struct LinkFormValues {
     pub url: String,
     pub title: String,
     pub campaign_id: String,
     pub new_campaign: String,
     pub slug: String,
+    #[serde(rename = "channel")]
     pub channels: Vec<String>,
     pub other_channels: String,
     pub other_medium: String,

@@ -110,18 +110,18 @@ async fn open_campaigns(state: &AppState) -> Result<Vec<CampaignRecord>, UiError
         .collect())
 }
 
-/// The form posts `channel` once per ticked box; serde_urlencoded cannot gather repeats, so the
-/// body is read as pairs.
-fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(body).into_owned().collect()
+/// A form's CSRF token, read on its own: `#[serde(flatten)]` beside the form's fields would
+/// lose serde_html_form's grouping of repeated fields.
+#[derive(serde::Deserialize)]
+struct CsrfField {
+    csrf: Option<String>,
 }
 
-fn field(pairs: &[(String, String)], name: &str) -> String {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default()
+/// The new-link form and its CSRF token.
+fn read_link_form(body: &[u8]) -> Result<(Option<String>, LinkFormValues), UiError> {
+    let unreadable = |err: serde_html_form::de::Error| UiError::BadForm(format!("the form could not be read: {err}"));
+    let CsrfField { csrf } = serde_html_form::from_bytes(body).map_err(unreadable)?;
+    Ok((csrf, serde_html_form::from_bytes(body).map_err(unreadable)?))
 }
 
 pub async fn create(
@@ -130,23 +130,9 @@ pub async fn create(
     viewer: Viewer,
     body: web::Bytes,
 ) -> Result<HttpResponse, UiError> {
-    let pairs = form_pairs(&body);
-    let csrf = pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str());
-    check_form(&req, &viewer, csrf)?;
-    let values = LinkFormValues {
-        url: field(&pairs, "url"),
-        title: field(&pairs, "title"),
-        campaign_id: field(&pairs, "campaign_id"),
-        new_campaign: field(&pairs, "new_campaign"),
-        slug: field(&pairs, "slug"),
-        channels: pairs
-            .iter()
-            .filter(|(k, _)| k == "channel")
-            .map(|(_, v)| v.clone())
-            .collect(),
-        other_channels: field(&pairs, "other_channels"),
-        other_medium: field(&pairs, "other_medium"),
-    };
+    // serde_html_form, unlike actix's `Form`, gathers the repeated `channel` fields.
+    let (csrf, values) = read_link_form(&body)?;
+    check_form(&req, &viewer, csrf.as_deref())?;
     let mut errors = FieldErrors::default();
     let url = Destination::parse(values.url.trim())
         .map_err(|e| errors.add("url", e))
@@ -578,4 +564,25 @@ pub async fn qr_sheet(
         codes,
     }
     .respond(StatusCode::OK, None))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(body: &str) -> (Option<String>, LinkFormValues) {
+        read_link_form(body.as_bytes()).expect("a form")
+    }
+
+    #[test]
+    fn the_link_form_gathers_each_ticked_channel_and_defaults_the_rest() {
+        let (csrf, form) = read("csrf=t&url=https%3A%2F%2Fa.example%2F&channel=sms&channel=email&title=Hi+there");
+        assert_eq!(csrf.as_deref(), Some("t"));
+        assert_eq!(form.url, "https://a.example/");
+        assert_eq!(form.title, "Hi there");
+        assert_eq!(form.channels, ["sms", "email"]);
+        assert_eq!(read("channel=x").1.channels, ["x"], "one box ticked");
+        let (csrf, empty) = read("");
+        assert!(csrf.is_none() && empty.channels.is_empty() && empty.slug.is_empty());
+    }
 }
