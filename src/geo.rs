@@ -164,9 +164,26 @@ mod tests {
     }
 
     #[test]
-    fn a_database_can_be_shared_between_workers() {
-        fn shareable<T: Send + Sync>() {}
-        shareable::<GeoIp>();
+    fn one_open_database_answers_every_worker_thread() {
+        let (_dir, geo) = geo(NETWORKS);
+        let geo = std::sync::Arc::new(geo);
+        let workers: Vec<_> = [
+            ("81.2.69.142", Some("GB")),
+            ("2001:db8::7", Some("DE")),
+            ("81.2.70.1", None),
+        ]
+        .into_iter()
+        .map(|(ip, expected)| {
+            let geo = geo.clone();
+            std::thread::spawn(move || (0..100).all(|_| country(&geo, ip).as_deref() == expected))
+        })
+        .collect();
+        for worker in workers {
+            assert!(
+                worker.join().expect("a worker"),
+                "every lookup on every thread is right"
+            );
+        }
     }
 
     #[test]

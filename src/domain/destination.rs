@@ -134,13 +134,27 @@ mod tests {
 
     proptest! {
         #[test]
-        fn parsed_destinations_are_always_http_with_a_host(raw in "(https?|ftp|javascript)://[a-z@:.]{0,20}/[ -~]{0,40}") {
-            if let Ok(dest) = Destination::parse(&raw) {
-                prop_assert!(matches!(dest.url().scheme(), "http" | "https"));
-                prop_assert!(!dest.host().is_empty());
-                prop_assert!(dest.url().username().is_empty());
-                prop_assert!(dest.as_str().len() <= MAX_DESTINATION_LEN);
-            }
+        fn an_http_url_with_a_host_parses_and_keeps_scheme_and_host(
+            scheme in "https?",
+            host in "[a-z][a-z0-9-]{0,10}[a-z0-9]\\.[a-z]{2,6}",
+            path in "(/[a-zA-Z0-9._~-]{0,12}){0,4}",
+        ) {
+            let dest = Destination::parse(&format!("{scheme}://{host}{path}"));
+            prop_assert!(dest.is_ok(), "{:?}", dest);
+            let dest = dest.unwrap();
+            prop_assert_eq!(dest.url().scheme(), scheme.as_str());
+            prop_assert_eq!(dest.host(), host.as_str());
+            prop_assert!(dest.as_str().len() <= MAX_DESTINATION_LEN);
+        }
+
+        #[test]
+        fn other_schemes_credentials_and_hostless_urls_are_refused(
+            raw in "(ftp|javascript|file|data|mailto)://[a-z]{1,10}\\.[a-z]{2,4}/[a-z]{0,10}\
+                    |https?://[a-z]{1,8}(:[a-z]{0,8})?@[a-z]{1,10}\\.[a-z]{2,4}/\
+                    |https?://(:[0-9]{1,4})?/?",
+        ) {
+            let parsed = Destination::parse(&raw);
+            prop_assert!(parsed.is_err(), "{} parsed as {:?}", raw, parsed);
         }
 
         #[test]
