@@ -232,7 +232,7 @@ pub fn place(share: &NewShare, known: &Known, now: i64) -> Result<Placement, Min
 }
 
 /// A share that counts from this batch on: newly minted (not reserved), or a reservation sent.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct CountedShare {
     pub link_id: i64,
     pub parent_id: Option<i64>,
@@ -262,7 +262,7 @@ pub struct ShareTally {
     pub days: BTreeMap<(i64, String), i64>,
 }
 
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
 pub struct LinkShares {
     pub shares: i64,
     pub child_shares: i64,
@@ -328,35 +328,55 @@ impl ShareTally {
         }
     }
 
-    /// The stored form of a tally parked for a later fold (`pending_share_tallies.tally`).
-    pub fn to_parked(&self) -> String {
-        let parked = ParkedTally {
-            links: self.links.iter().map(|(id, n)| (*id, *n)).collect(),
-            channels: self.channels.iter().map(|((id, c), n)| (*id, c.clone(), *n)).collect(),
-            depths: self.depths.iter().map(|((id, d), n)| (*id, *d, *n)).collect(),
-            days: self.days.iter().map(|((id, d), n)| (*id, d.clone(), *n)).collect(),
-        };
-        serde_json::to_string(&parked).expect("a tally of integers and strings serialises")
-    }
-
+    /// The tally a row of `pending_share_tallies` holds: the shares one PostgreSQL batch
+    /// counted with the growth of their ancestors (see `PgMint::count_shares`), or a tally
+    /// parked whole by the version before.
     pub fn from_parked(text: &str) -> Result<ShareTally, serde_json::Error> {
-        let parked: ParkedTally = serde_json::from_str(text)?;
-        Ok(ShareTally {
-            links: parked.links.into_iter().collect(),
-            channels: parked.channels.into_iter().map(|(id, c, n)| ((id, c), n)).collect(),
-            depths: parked.depths.into_iter().map(|(id, d, n)| ((id, d), n)).collect(),
-            days: parked.days.into_iter().map(|(id, d, n)| ((id, d), n)).collect(),
+        Ok(match serde_json::from_str(text)? {
+            Parked::Counted { day, counted, grown } => ShareTally::new(&counted, &grown, &day),
+            Parked::Tally {
+                links,
+                channels,
+                depths,
+                days,
+            } => ShareTally {
+                links: links.into_iter().collect(),
+                channels: channels.into_iter().map(|(id, c, n)| ((id, c), n)).collect(),
+                depths: depths.into_iter().map(|(id, d, n)| ((id, d), n)).collect(),
+                days: days.into_iter().map(|(id, d, n)| ((id, d), n)).collect(),
+            },
         })
     }
 }
 
-/// `ShareTally` as JSON can hold it: maps keyed by pairs become lists of rows.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct ParkedTally {
-    links: Vec<(i64, LinkShares)>,
-    channels: Vec<(i64, String, i64)>,
-    depths: Vec<(i64, i64, i64)>,
-    days: Vec<(i64, String, i64)>,
+/// The stored forms of `pending_share_tallies.tally`.
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum Parked {
+    /// A batch's counted shares, the day they count on, and each grown ancestor as
+    /// `[link, gained, size after]`.
+    Counted {
+        day: String,
+        counted: Vec<CountedShare>,
+        grown: Vec<(i64, u64, u64)>,
+    },
+    /// `ShareTally` as JSON can hold it: maps keyed by pairs become lists of rows.
+    Tally {
+        links: Vec<(i64, LinkShares)>,
+        channels: Vec<(i64, String, i64)>,
+        depths: Vec<(i64, i64, i64)>,
+        days: Vec<(i64, String, i64)>,
+    },
+}
+
+/// How many counted shares each parent gains directly, in parent order: what
+/// `PgMint::count_shares` grows along each parent's chain.
+pub(super) fn gains_by_parent(counted: &[CountedShare]) -> Vec<(i64, i64)> {
+    let mut gains: BTreeMap<i64, i64> = BTreeMap::new();
+    for parent in counted.iter().filter_map(|c| c.parent_id) {
+        *gains.entry(parent).or_default() += 1;
+    }
+    gains.into_iter().collect()
 }
 
 /// The statements of a batch, one implementation per backend: PostgreSQL sends each as one round
@@ -381,14 +401,11 @@ pub(super) trait MintStatements {
     async fn token_shares(&mut self, tokens: &[&str]) -> StoreResult<Vec<(i64, i64, String)>>;
     /// Inserts the rows that take no code or slug already taken: `(id, code)` of those inserted.
     async fn insert_shares(&mut self, rows: &[NewRow<'_>], now: i64) -> StoreResult<Vec<(i64, String)>>;
-    /// Each of these shares with its ancestors, at most a cascade's depth: `(share, ancestor)`,
-    /// the share itself included.
-    async fn ancestor_chains(&mut self, ids: &[i64]) -> StoreResult<Vec<(i64, i64)>>;
-    /// Adds to subtree sizes: `(id, size after)` of each row.
-    async fn grow_subtrees(&mut self, gains: &[(i64, i64)]) -> StoreResult<Vec<(i64, i64)>>;
-    /// Adds a batch's shares to its links' counters and rollups, or parks them for a fold that
-    /// adds them before anyone reads those figures (PostgreSQL, see `PgStore::fold_share_tallies`).
-    async fn add_shares_to_rollups(&mut self, tally: &ShareTally) -> StoreResult<()>;
+    /// Adds shares that count from now on (none of them a parent of another) to their
+    /// ancestors' subtree sizes and to their links' rollups: SQLite in steps, PostgreSQL in one
+    /// statement that grows the ancestors and parks the rest for a fold (see
+    /// `PgStore::fold_share_tallies`).
+    async fn count_shares(&mut self, counted: &[CountedShare], day: &str) -> StoreResult<()>;
     async fn share_records(&mut self, ids: &[i64]) -> StoreResult<Vec<ShareRecord>>;
 }
 
@@ -691,37 +708,11 @@ async fn find_token_shares<S: MintStatements>(
     Ok(())
 }
 
-/// Adds the shares that count from now on to their ancestors' subtree sizes and to their
-/// links' rollups, each row once for the whole batch.
 async fn count<S: MintStatements>(sql: &mut S, counted: &[CountedShare], now: i64) -> StoreResult<()> {
     if counted.is_empty() {
         return Ok(());
     }
-    let parents: Vec<i64> = counted
-        .iter()
-        .filter_map(|c| c.parent_id)
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let mut grown: Vec<(i64, u64, u64)> = Vec::new();
-    if !parents.is_empty() {
-        let mut chains: HashMap<i64, Vec<i64>> = HashMap::new();
-        for (start, ancestor) in sql.ancestor_chains(&parents).await? {
-            chains.entry(start).or_default().push(ancestor);
-        }
-        let grows = growth(counted, &chains);
-        let gains: Vec<(i64, i64)> = grows
-            .iter()
-            .map(|(id, (_, gained))| (*id, i64::try_from(*gained).unwrap_or(i64::MAX)))
-            .collect();
-        for (id, after) in sql.grow_subtrees(&gains).await? {
-            if let Some((link_id, gained)) = grows.get(&id) {
-                grown.push((*link_id, *gained, u64::try_from(after).unwrap_or_default()));
-            }
-        }
-    }
-    let tally = ShareTally::new(counted, &grown, &crate::clock::day_of(now));
-    sql.add_shares_to_rollups(&tally).await
+    sql.count_shares(counted, &crate::clock::day_of(now)).await
 }
 
 /// The record of a row just inserted, without reading it back.
@@ -947,7 +938,7 @@ mod tests {
     }
 
     #[test]
-    fn parked_tallies_fold_into_what_one_batch_of_all_their_shares_adds() {
+    fn parked_batches_fold_into_what_one_batch_of_all_their_shares_adds() {
         let share = |link_id, parent_id, depth, channel: &str| CountedShare {
             link_id,
             parent_id,
@@ -960,17 +951,39 @@ mod tests {
         let grown_first = [(7, 1, 2)];
         let grown_second = [(7, 1, 2), (7, 1, 3)];
         let day = "2026-12-07";
+        // The shape `PgMint::count_shares` builds with json_build_object.
+        let parked = |counted: &[CountedShare], grown: &[(i64, u64, u64)]| {
+            serde_json::json!({ "day": day, "counted": counted, "grown": grown }).to_string()
+        };
 
         let mut folded = ShareTally::default();
-        for parked in [
-            ShareTally::new(&first, &grown_first, day).to_parked(),
-            ShareTally::new(&second, &grown_second, day).to_parked(),
-        ] {
-            folded.absorb(ShareTally::from_parked(&parked).expect("a parked tally reads back"));
+        for row in [parked(&first, &grown_first), parked(&second, &grown_second)] {
+            folded.absorb(ShareTally::from_parked(&row).expect("a parked batch reads back"));
         }
         let grown_both: Vec<_> = grown_first.iter().chain(&grown_second).copied().collect();
         assert_eq!(folded, ShareTally::new(&both, &grown_both, day));
         assert_eq!(folded.links[&7].max_depth, 3, "the deepest level, not a sum");
+        assert_eq!(gains_by_parent(&both), vec![(10, 1), (11, 1)]);
         assert!(ShareTally::from_parked("{\"links\": 3}").is_err());
+    }
+
+    #[test]
+    fn a_tally_parked_whole_by_the_version_before_still_folds() {
+        let old = r#"{"links":[[7,{"shares":2,"child_shares":1,"max_depth":2,"sum_sizes":3,"sum_sq_sizes":5}]],
+            "channels":[[7,"sms",2]],"depths":[[7,1,1],[7,2,1]],"days":[[7,"2026-12-07",2]]}"#;
+        let tally = ShareTally::from_parked(old).expect("the old form reads");
+        assert_eq!(
+            tally.links[&7],
+            LinkShares {
+                shares: 2,
+                child_shares: 1,
+                max_depth: 2,
+                sum_sizes: 3,
+                sum_sq_sizes: 5
+            }
+        );
+        assert_eq!(tally.channels[&(7, "sms".to_owned())], 2);
+        assert_eq!(tally.depths.len(), 2);
+        assert_eq!(tally.days[&(7, "2026-12-07".to_owned())], 2);
     }
 }

@@ -8,7 +8,7 @@
 //! more than running most statements, and a plan made while a table was small (or its
 //! statistics stale) hashed the whole table for every batch.
 
-use super::minting::{CountedShare, MintStatements, NewRow, ParentRow, ShareTally, SitePage};
+use super::minting::{CountedShare, MintStatements, NewRow, ParentRow, ShareTally, SitePage, gains_by_parent};
 use super::postgres::column;
 use super::{ShareRecord, StoreResult, shared};
 use sqlx::{Postgres, Transaction};
@@ -173,41 +173,36 @@ impl MintStatements for PgMint<'_, '_> {
         .await?)
     }
 
-    async fn ancestor_chains(&mut self, ids: &[i64]) -> StoreResult<Vec<(i64, i64)>> {
-        Ok(sqlx::query_as(
-            "WITH RECURSIVE chain(start, id, parent_id, hop) AS ( \
-             SELECT s.id, s.id, s.parent_id, 0 FROM unnest($1::int8[]) AS v(id) JOIN shares s ON s.id = v.id \
-             UNION ALL SELECT c.start, s.id, s.parent_id, c.hop + 1 FROM shares s JOIN chain c ON s.id = c.parent_id \
-             WHERE c.hop < $2) SELECT start, id FROM chain",
-        )
-        .bind(ids)
-        .bind(crate::domain::cascade::MAX_DEPTH)
-        .fetch_all(&mut **self.tx)
-        .await?)
-    }
-
-    async fn grow_subtrees(&mut self, gains: &[(i64, i64)]) -> StoreResult<Vec<(i64, i64)>> {
-        // Rows are touched in id order (`gains` is sorted), so instances growing the same
-        // ancestors at once queue behind each other rather than deadlock.
-        Ok(sqlx::query_as(
-            "UPDATE shares SET subtree_size = shares.subtree_size + v.n \
-             FROM unnest($1::int8[], $2::int8[]) AS v(id, n) WHERE shares.id = v.id \
-             RETURNING shares.id, shares.subtree_size",
-        )
-        .bind(column(gains, |(id, _)| *id))
-        .bind(column(gains, |(_, n)| *n))
-        .fetch_all(&mut **self.tx)
-        .await?)
-    }
-
-    /// Parks the tally: a fold applies it (see `PgStore::fold_share_tallies`). Applied here,
+    /// Grows every ancestor and parks the batch for a fold, in one statement: applied here,
     /// every batch of a viral page's shares updated the same link row and waited, through its
-    /// commit, for the batch before it.
-    async fn add_shares_to_rollups(&mut self, tally: &ShareTally) -> StoreResult<()> {
-        sqlx::query("INSERT INTO pending_share_tallies (tally) VALUES ($1)")
-            .bind(tally.to_parked())
-            .execute(&mut **self.tx)
-            .await?;
+    /// commit, for the batch before it; and each statement more is a round trip more per batch.
+    /// Ancestors are grown in id order (`gains` is ordered), so instances growing the same
+    /// ones at once queue behind each other rather than deadlock.
+    async fn count_shares(&mut self, counted: &[CountedShare], day: &str) -> StoreResult<()> {
+        let gains = gains_by_parent(counted);
+        let counted = serde_json::to_string(counted).expect("shares of integers and strings serialise");
+        sqlx::query(
+            "WITH RECURSIVE \
+             parents(id, n) AS (SELECT * FROM unnest($1::int8[], $2::int8[])), \
+             chain(start, id, parent_id, hop) AS ( \
+                SELECT s.id, s.id, s.parent_id, 0 FROM parents p JOIN shares s ON s.id = p.id \
+                UNION ALL SELECT c.start, s.id, s.parent_id, c.hop + 1 FROM shares s JOIN chain c ON s.id = c.parent_id \
+                WHERE c.hop < $3), \
+             gains AS (SELECT c.id, sum(p.n)::int8 AS n FROM chain c JOIN parents p ON p.id = c.start \
+                GROUP BY c.id ORDER BY c.id), \
+             grown AS (UPDATE shares SET subtree_size = shares.subtree_size + gains.n FROM gains \
+                WHERE shares.id = gains.id RETURNING shares.link_id, gains.n, shares.subtree_size) \
+             INSERT INTO pending_share_tallies (tally) SELECT json_build_object('day', $4::text, \
+                'counted', $5::json, 'grown', \
+                COALESCE((SELECT json_agg(json_build_array(link_id, n, subtree_size)) FROM grown), '[]'::json))::text",
+        )
+        .bind(column(&gains, |(id, _)| *id))
+        .bind(column(&gains, |(_, n)| *n))
+        .bind(crate::domain::cascade::MAX_DEPTH)
+        .bind(day)
+        .bind(counted)
+        .execute(&mut **self.tx)
+        .await?;
         Ok(())
     }
 

@@ -3,11 +3,11 @@
 //! costs about a function call there, where each statement sent through sqlx's worker thread
 //! costs two thread wake-ups, which were most of a batch's time.
 
-use super::minting::{CountedShare, MintStatements, NewRow, ParentRow, ShareTally, SitePage};
+use super::minting::{CountedShare, MintStatements, NewRow, ParentRow, ShareTally, SitePage, growth};
 use super::sqlite_batch::execute_each;
 use super::{ShareRecord, StoreResult, shared};
 use rusqlite::{Connection, OptionalExtension, Row};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 pub(super) struct SqliteMint<'a> {
     pub conn: &'a Connection,
@@ -189,34 +189,50 @@ impl MintStatements for SqliteMint<'_> {
         Ok(inserted)
     }
 
-    async fn ancestor_chains(&mut self, ids: &[i64]) -> StoreResult<Vec<(i64, i64)>> {
+    async fn count_shares(&mut self, counted: &[CountedShare], day: &str) -> StoreResult<()> {
+        let mut grown: Vec<(i64, u64, u64)> = Vec::new();
+        let parents: BTreeSet<i64> = counted.iter().filter_map(|c| c.parent_id).collect();
+        if !parents.is_empty() {
+            let chains = self.ancestor_chains(&parents)?;
+            let grows = growth(counted, &chains);
+            let mut grow = self
+                .conn
+                .prepare("UPDATE shares SET subtree_size = subtree_size + ?2 WHERE id = ?1 RETURNING subtree_size")?;
+            for (id, (link_id, gained)) in grows {
+                let after: Option<i64> = grow
+                    .query_row((id, i64::try_from(gained).unwrap_or(i64::MAX)), |row| row.get(0))
+                    .optional()?;
+                grown.extend(after.map(|after| (link_id, gained, u64::try_from(after).unwrap_or_default())));
+            }
+        }
+        self.add_shares_to_rollups(&ShareTally::new(counted, &grown, day))
+    }
+
+    async fn share_records(&mut self, ids: &[i64]) -> StoreResult<Vec<ShareRecord>> {
+        let sql = format!("{} WHERE s.id = ?1", shared::SHARE_RECORDS);
+        self.each(&sql, ids, share_record)
+    }
+}
+
+impl SqliteMint<'_> {
+    /// Each parent with itself and its ancestors, at most a cascade's depth.
+    fn ancestor_chains(&mut self, parents: &BTreeSet<i64>) -> StoreResult<HashMap<i64, Vec<i64>>> {
         let mut statement = self.conn.prepare(
             "WITH RECURSIVE chain(id, parent_id, hop) AS ( \
              SELECT id, parent_id, 0 FROM shares WHERE id = ?1 \
              UNION ALL SELECT s.id, s.parent_id, c.hop + 1 FROM shares s JOIN chain c ON s.id = c.parent_id \
              WHERE c.hop < ?2) SELECT id FROM chain",
         )?;
-        let mut chains = Vec::new();
-        for start in ids {
+        let mut chains: HashMap<i64, Vec<i64>> = HashMap::new();
+        for start in parents {
             for ancestor in statement.query_map((start, crate::domain::cascade::MAX_DEPTH), |row| row.get(0))? {
-                chains.push((*start, ancestor?));
+                chains.entry(*start).or_default().push(ancestor?);
             }
         }
         Ok(chains)
     }
 
-    async fn grow_subtrees(&mut self, gains: &[(i64, i64)]) -> StoreResult<Vec<(i64, i64)>> {
-        let mut grow = self
-            .conn
-            .prepare("UPDATE shares SET subtree_size = subtree_size + ?2 WHERE id = ?1 RETURNING id, subtree_size")?;
-        let mut sizes = Vec::with_capacity(gains.len());
-        for gain in gains {
-            sizes.extend(grow.query_row(*gain, |row| Ok((row.get(0)?, row.get(1)?))).optional()?);
-        }
-        Ok(sizes)
-    }
-
-    async fn add_shares_to_rollups(&mut self, t: &ShareTally) -> StoreResult<()> {
+    fn add_shares_to_rollups(&mut self, t: &ShareTally) -> StoreResult<()> {
         execute_each(
             self.conn,
             "UPDATE links SET share_count = share_count + ?2, child_shares = child_shares + ?3, \
@@ -244,10 +260,5 @@ impl MintStatements for SqliteMint<'_> {
             t.days.iter().map(|((link, day), n)| (link, day, n)),
         )?;
         Ok(())
-    }
-
-    async fn share_records(&mut self, ids: &[i64]) -> StoreResult<Vec<ShareRecord>> {
-        let sql = format!("{} WHERE s.id = ?1", shared::SHARE_RECORDS);
-        self.each(&sql, ids, share_record)
     }
 }
