@@ -332,41 +332,40 @@ impl ShareTally {
     /// counted with the growth of their ancestors (see `PgMint::count_shares`), or a tally
     /// parked whole by the version before.
     pub fn from_parked(text: &str) -> Result<ShareTally, serde_json::Error> {
-        Ok(match serde_json::from_str(text)? {
-            Parked::Counted { day, counted, grown } => ShareTally::new(&counted, &grown, &day),
-            Parked::Tally {
-                links,
-                channels,
-                depths,
-                days,
-            } => ShareTally {
-                links: links.into_iter().collect(),
-                channels: channels.into_iter().map(|(id, c, n)| ((id, c), n)).collect(),
-                depths: depths.into_iter().map(|(id, d, n)| ((id, d), n)).collect(),
-                days: days.into_iter().map(|(id, d, n)| ((id, d), n)).collect(),
+        // Not an untagged enum: that buffers every row into an intermediate tree first,
+        // most of a fold's time. The old form is the rare one, read only when the new fails.
+        match serde_json::from_str::<ParkedBatch>(text) {
+            Ok(ParkedBatch { day, counted, grown }) => Ok(ShareTally::new(&counted, &grown, &day)),
+            Err(err) => match serde_json::from_str::<ParkedTally>(text) {
+                Ok(old) => Ok(ShareTally {
+                    links: old.links.into_iter().collect(),
+                    channels: old.channels.into_iter().map(|(id, c, n)| ((id, c), n)).collect(),
+                    depths: old.depths.into_iter().map(|(id, d, n)| ((id, d), n)).collect(),
+                    days: old.days.into_iter().map(|(id, d, n)| ((id, d), n)).collect(),
+                }),
+                Err(_) => Err(err),
             },
-        })
+        }
     }
 }
 
-/// The stored forms of `pending_share_tallies.tally`.
+/// A row of `pending_share_tallies`: a batch's counted shares, the day they count on, and each
+/// grown ancestor as `[link, gained, size after]`.
 #[derive(serde::Deserialize)]
-#[serde(untagged)]
-enum Parked {
-    /// A batch's counted shares, the day they count on, and each grown ancestor as
-    /// `[link, gained, size after]`.
-    Counted {
-        day: String,
-        counted: Vec<CountedShare>,
-        grown: Vec<(i64, u64, u64)>,
-    },
-    /// `ShareTally` as JSON can hold it: maps keyed by pairs become lists of rows.
-    Tally {
-        links: Vec<(i64, LinkShares)>,
-        channels: Vec<(i64, String, i64)>,
-        depths: Vec<(i64, i64, i64)>,
-        days: Vec<(i64, String, i64)>,
-    },
+struct ParkedBatch {
+    day: String,
+    counted: Vec<CountedShare>,
+    grown: Vec<(i64, u64, u64)>,
+}
+
+/// A row parked by the version before: `ShareTally` as JSON can hold it, maps keyed by pairs
+/// as lists of rows.
+#[derive(serde::Deserialize)]
+struct ParkedTally {
+    links: Vec<(i64, LinkShares)>,
+    channels: Vec<(i64, String, i64)>,
+    depths: Vec<(i64, i64, i64)>,
+    days: Vec<(i64, String, i64)>,
 }
 
 /// How many counted shares each parent gains directly, in parent order: what
