@@ -3,8 +3,9 @@
 use crate::cli::{ApiKeyCommand, ChannelCommand, Cli, Command, SiteCommand, UserCommand};
 use crate::clock::now_ms;
 use crate::config::{DatabaseSettings, Settings};
+use crate::domain::api_key;
+use crate::domain::channel::{Channel, Medium};
 use crate::domain::site::{Domains, Origins, SiteKey};
-use crate::domain::{api_key, channel::Channel};
 use crate::startup::Application;
 use crate::store::NewSite;
 use crate::store::{self, Store};
@@ -48,10 +49,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let Ok(Channel::Custom(name)) = Channel::parse(&name) else {
                 bail!("'{name}' is not a valid custom channel name (or is a built-in channel)");
             };
-            let medium = crate::routes::parse_medium_for_cli(&medium)?;
+            let medium = Medium::parse(&medium).map_err(|e| anyhow::anyhow!("--medium: {e}"))?;
             open(&database)
                 .await?
-                .create_custom_channel(&name, &medium, now_ms())
+                .create_custom_channel(&name, medium.as_str(), now_ms())
                 .await?;
             println!("{name}");
             Ok(())

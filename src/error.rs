@@ -3,10 +3,10 @@
 //! Each variant knows its status and its public `code`. Internal failures are logged with their
 //! whole cause chain and reach the client as an opaque 500.
 
+use crate::telemetry::cause_chain;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
-use std::fmt::Write;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -126,17 +126,6 @@ impl ResponseError for ApiError {
         }
         response.json(body)
     }
-}
-
-/// `outer: middle: root`, so one log line says everything that went wrong.
-pub fn cause_chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let _ = write!(out, ": {cause}");
-        source = cause.source();
-    }
-    out
 }
 
 impl From<crate::store::StoreError> for ApiError {

@@ -1,6 +1,5 @@
 //! Prometheus metrics, rendered in the text exposition format at `/metrics`.
 
-use crate::routes::redirect::ROUTE as REDIRECT_ROUTE;
 use actix_web::http::Method;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::encoding::{EncodeLabelSet, EncodeMetric, MetricEncoder, NoLabelSet};
@@ -11,6 +10,9 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+
+/// The route label of every short-code request the redirect answers.
+pub const REDIRECT_ROUTE: &str = "/{code}";
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {

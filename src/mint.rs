@@ -7,11 +7,11 @@
 //! of a statement, and an idle server still writes a lone request at once.
 
 use crate::domain::code::Code;
-use crate::error::cause_chain;
 use crate::health::{DatabaseHealth, Part};
 use crate::lookup::ShareLookup;
 use crate::metrics::Metrics;
 use crate::store::{MintBatch, MintOutcome, MintRefusal, NewShare, ShareRecord, Store};
+use crate::telemetry::cause_chain;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{Notify, mpsc, oneshot};

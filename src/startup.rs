@@ -213,7 +213,7 @@ fn keep_sessions_tidy(store: Arc<dyn store::Store>, accounts: Arc<Accounts>) {
                 )
                 .await;
             if let Err(err) = purged {
-                tracing::warn!(error = %crate::error::cause_chain(&err), "could not purge expired sessions");
+                tracing::warn!(error = %crate::telemetry::cause_chain(&err), "could not purge expired sessions");
             }
         }
     });
@@ -256,7 +256,7 @@ async fn front_door<B: MessageBody>(
         } else {
             let route = request
                 .match_pattern()
-                .map_or(Cow::Borrowed(routes::redirect::ROUTE), Cow::Owned);
+                .map_or(Cow::Borrowed(crate::metrics::REDIRECT_ROUTE), Cow::Owned);
             state
                 .metrics
                 .http_requests

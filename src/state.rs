@@ -52,7 +52,7 @@ impl AppState {
         };
         self.lookup.apply(change.clone());
         if let Err(err) = self.store.announce_invalidation(&change).await {
-            tracing::warn!(error = %crate::error::cause_chain(&err), "could not announce a cache invalidation");
+            tracing::warn!(error = %crate::telemetry::cause_chain(&err), "could not announce a cache invalidation");
         }
     }
 }

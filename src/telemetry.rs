@@ -17,3 +17,15 @@ pub fn init() {
         builder.try_init()
     };
 }
+
+/// `outer: middle: root`, so one log line says everything that went wrong.
+pub fn cause_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    use std::fmt::Write;
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let _ = write!(out, ": {cause}");
+        source = cause.source();
+    }
+    out
+}

@@ -89,6 +89,39 @@ pub enum ChannelError {
     Malformed,
 }
 
+/// The `utm_medium` a custom channel's visits carry (`email`, `referral`): 1 to 32 letters,
+/// digits, '_' or '-', kept in lower case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Medium(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a medium is 1 to 32 letters, digits, '_' or '-'")]
+pub struct MalformedMedium;
+
+impl Medium {
+    /// What a custom channel's visits carry when nobody named a medium.
+    pub fn referral() -> Medium {
+        Medium("referral".to_owned())
+    }
+
+    pub fn parse(raw: &str) -> Result<Medium, MalformedMedium> {
+        let medium = raw.trim().to_ascii_lowercase();
+        let ok = (1..=32).contains(&medium.len())
+            && medium
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        ok.then_some(Medium(medium)).ok_or(MalformedMedium)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
 /// A channel: one of the built-ins, or a custom slug a marketer defined (`newsletter`).
 ///
 /// Whether a custom slug has actually been defined is the store's question; this type only
@@ -210,5 +243,22 @@ mod tests {
         fn channel_parsing_never_panics(raw in ".{0,40}") {
             let _ = Channel::parse(&raw);
         }
+    }
+
+    #[test]
+    fn a_medium_is_kept_in_lower_case_and_refused_when_empty_long_or_odd() {
+        assert_eq!(
+            Medium::parse(" Email ").map(Medium::into_string),
+            Ok("email".to_owned())
+        );
+        assert_eq!(
+            Medium::parse("paid-social_2").map(Medium::into_string),
+            Ok("paid-social_2".to_owned())
+        );
+        assert_eq!(Medium::parse(&"m".repeat(32)).map(|m| m.as_str().len()), Ok(32));
+        for bad in ["", "   ", "e mail", "e/mail", "émail", &"m".repeat(33)] {
+            assert_eq!(Medium::parse(bad), Err(MalformedMedium), "{bad:?}");
+        }
+        assert_eq!(Medium::referral().as_str(), "referral");
     }
 }

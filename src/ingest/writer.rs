@@ -1,11 +1,11 @@
 //! The single batch writer and its shutdown.
 
 use super::{Ingest, ShareCounts, VisitBatch, VisitRecord};
-use crate::error::cause_chain;
 use crate::health::{DatabaseHealth, Part};
 use crate::lookup::ShareLookup;
 use crate::metrics::Metrics;
 use crate::store::{Invalidation, Store};
+use crate::telemetry::cause_chain;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};

@@ -185,7 +185,7 @@ impl ShareLookup {
                 Ok(Answer::Known(Arc::new(Cached::Missing)))
             }
             Err(err) => {
-                self.health.failed(Part::Lookups, &crate::error::cause_chain(&err));
+                self.health.failed(Part::Lookups, &crate::telemetry::cause_chain(&err));
                 match cached {
                     Some(stale) => {
                         self.metrics.cache_stale_served.inc();
@@ -278,7 +278,7 @@ impl ShareLookup {
             let lookup = Arc::clone(self);
             tokio::spawn(async move {
                 if let Err(err) = lookup.rebuild_filter().await {
-                    tracing::error!(error = %crate::error::cause_chain(&err), "could not rebuild the code filter");
+                    tracing::error!(error = %crate::telemetry::cause_chain(&err), "could not rebuild the code filter");
                     // Fail open: without a trustworthy filter every lookup goes to the database.
                     lookup.filter.finish_rebuild_failed();
                 }

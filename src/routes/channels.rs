@@ -2,7 +2,7 @@
 
 use super::auth::ApiKeyAuth;
 use crate::clock::now_ms;
-use crate::domain::channel::Channel;
+use crate::domain::channel::{Channel, Medium};
 use crate::error::ApiError;
 use crate::state::AppState;
 use actix_web::{HttpResponse, web};
@@ -31,17 +31,16 @@ pub async fn create(
         Channel::Custom(name) => name,
         Channel::Builtin(_) => return Err(ApiError::invalid("name", "that is a built-in channel")),
     };
-    let medium = parse_medium(body.medium.as_deref().unwrap_or("referral"))?;
-    state.store.create_custom_channel(&name, &medium, now_ms()).await?;
-    Ok(HttpResponse::Created().json(ChannelDocument { name, medium }))
-}
-
-pub fn parse_medium(raw: &str) -> Result<String, ApiError> {
-    let medium = raw.trim().to_ascii_lowercase();
-    let ok = (1..=32).contains(&medium.len())
-        && medium
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    ok.then_some(medium)
-        .ok_or_else(|| ApiError::invalid("medium", "a medium is 1 to 32 letters, digits, '_' or '-'"))
+    let medium = match body.medium.as_deref() {
+        None => Medium::referral(),
+        Some(raw) => Medium::parse(raw).map_err(|e| ApiError::invalid("medium", e))?,
+    };
+    state
+        .store
+        .create_custom_channel(&name, medium.as_str(), now_ms())
+        .await?;
+    Ok(HttpResponse::Created().json(ChannelDocument {
+        name,
+        medium: medium.into_string(),
+    }))
 }

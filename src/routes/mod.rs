@@ -114,8 +114,3 @@ fn query_error(err: actix_web::error::QueryPayloadError, _req: &HttpRequest) -> 
 async fn api_not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::NotFound)
 }
-
-/// The medium rule shared with the command line.
-pub fn parse_medium_for_cli(raw: &str) -> anyhow::Result<String> {
-    channels::parse_medium(raw).map_err(|e| anyhow::anyhow!("--medium: {e}"))
-}

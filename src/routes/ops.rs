@@ -12,7 +12,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     match tokio::time::timeout(PING_WAIT, state.store.ping()).await {
         Ok(Ok(())) => state.health.answered(Part::Ping),
-        Ok(Err(err)) => state.health.failed(Part::Ping, &crate::error::cause_chain(&err)),
+        Ok(Err(err)) => state.health.failed(Part::Ping, &crate::telemetry::cause_chain(&err)),
         Err(_) => state
             .health
             .failed(Part::Ping, "no answer within the health check's wait"),

@@ -19,9 +19,6 @@ const SEC_PURPOSE: HeaderName = HeaderName::from_static("sec-purpose");
 const PURPOSE: HeaderName = HeaderName::from_static("purpose");
 const X_MOZ: HeaderName = HeaderName::from_static("x-moz");
 
-/// The route label of every request `follow` answers, in metrics.
-pub const ROUTE: &str = "/{code}";
-
 /// Marks a request `follow` answered, so the metrics need not match its path against every route.
 pub struct ShortCodeRoute;
 

@@ -168,7 +168,7 @@ async fn keep_checkpointing(pool: SqlitePool) {
             Err(err) => {
                 // Once per spell, not a hundred times a second.
                 if !failing {
-                    tracing::warn!(error = %crate::error::cause_chain(&err), "could not checkpoint the SQLite WAL; retrying");
+                    tracing::warn!(error = %crate::telemetry::cause_chain(&err), "could not checkpoint the SQLite WAL; retrying");
                 }
                 failing = true;
                 CHECKPOINT_IDLE

@@ -9,6 +9,27 @@ use actix_web::http::{StatusCode, header};
 use askama::Template;
 use askama_web::WebTemplate;
 
+/// What every signed-in page's header shows: who is signed in, the admin links, the form
+/// token for signing out, and which section is open.
+#[derive(Debug, Clone)]
+pub struct Nav {
+    pub name: String,
+    pub is_admin: bool,
+    pub csrf: String,
+    pub section: &'static str,
+}
+
+/// The new-user form as submitted, shown again with its errors.
+#[derive(Default, serde::Deserialize)]
+pub struct NewUserValues {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub role: String,
+}
+
 /// Served at `/static/sharetrail.css`; embedded so the binary is the whole deployment.
 pub const STYLESHEET: &str = include_str!("../../static/sharetrail.css");
 

@@ -1,12 +1,11 @@
 //! The web UI's pages: one struct per template, and the small view types they show.
 
 use crate::domain::share_tree::{TreeItem, TreeRow};
-use crate::routes::app::Nav;
-use crate::state::AppState;
 use crate::store::{
     ApiKeyRecord, AttributionRows, CampaignRecord, CampaignTotals, LinkSummary, ShareRow, SiteRecord, UserRecord,
 };
 use crate::web::report::Report;
+use crate::web::{Nav, NewUserValues};
 use actix_web::HttpResponse;
 use actix_web::cookie::Cookie;
 use actix_web::http::StatusCode;
@@ -80,7 +79,7 @@ pub fn message_page(status: StatusCode, title: &str, message: &str) -> HttpRespo
 page!(SetupPage, "app/setup.html" { csrf: String, token: String, name: String, email: String, errors: FieldErrors });
 page!(LoginPage, "app/login.html" { csrf: String, next: String, email: String, error: Option<String>, setup_pending: bool });
 page!(UsersPage, "app/users.html" {
-    nav: Nav, me: i64, users: Vec<UserRecord>, values: crate::routes::app::NewUserValues, errors: FieldErrors,
+    nav: Nav, me: i64, users: Vec<UserRecord>, values: NewUserValues, errors: FieldErrors,
     notice: Option<String>,
 });
 
@@ -137,15 +136,6 @@ page!(NewLinkPage, "app/link_new.html" {
 pub struct ShortLink {
     pub share: ShareRow,
     pub short_url: String,
-}
-
-impl ShortLink {
-    pub fn new(state: &AppState, share: ShareRow) -> ShortLink {
-        ShortLink {
-            short_url: state.short_url(&share.code),
-            share,
-        }
-    }
 }
 
 page!(LinkPage, "app/link.html" {

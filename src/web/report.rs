@@ -1,8 +1,9 @@
 //! The analytics a page shows for a link or a campaign over a date range, built from rollup rows.
 
 use crate::domain::channel::Channel;
-use crate::store::{BreakdownRow, DayRow, InferredRow, ShareCountRow};
+use crate::store::{BreakdownRow, DayRange, DayRow, InferredRow, Scope, ShareCountRow, Store, StoreResult};
 use chrono::{Duration, NaiveDate};
+use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 
 /// The longest range a page reports on, so a typo cannot ask for a millennium of empty days.
@@ -238,6 +239,52 @@ pub fn percent(part: i64, whole: i64) -> String {
         return "–".into();
     }
     format!("{:.0}%", part as f64 * 100.0 / whole as f64)
+}
+
+/// The range a page was asked for in its query string (`?from=2026-11-01&to=2026-11-30`).
+#[derive(Deserialize)]
+pub struct RangeQuery {
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+impl RangeQuery {
+    /// The requested range, or the last 30 days and a message saying why not.
+    pub fn range(&self) -> (DateRange, Option<String>) {
+        let default = DateRange::last(30, chrono::Utc::now().date_naive());
+        match DateRange::parse(self.from.as_deref(), self.to.as_deref(), default.clone()) {
+            Ok(range) => (range, None),
+            Err(message) => (default, Some(message)),
+        }
+    }
+}
+
+/// Each custom channel's `utm_medium`, which decides whether its clicks are dark.
+pub async fn custom_mediums(store: &dyn Store) -> StoreResult<HashMap<String, String>> {
+    Ok(store
+        .list_custom_channels()
+        .await?
+        .into_iter()
+        .map(|c| (c.name, c.utm_medium))
+        .collect())
+}
+
+/// The report of a link or a campaign over `range`, read from the store's rollups.
+pub async fn build_report(store: &dyn Store, scope: &Scope, range: &DateRange) -> StoreResult<Report> {
+    let days = DayRange {
+        from: range.start_day(),
+        to: range.end_day(),
+    };
+    let (from_ms, to_ms) = range.millis();
+    let mediums = custom_mediums(store).await?;
+    Ok(Report::build(ReportInput {
+        range,
+        breakdown: store.breakdown(scope, &days).await?,
+        daily: store.daily(scope, &days).await?,
+        shares: store.shares_created(scope, from_ms, to_ms).await?,
+        inferred: store.inferred_channels(scope).await?,
+        custom_mediums: &mediums,
+    }))
 }
 
 #[cfg(test)]

@@ -269,6 +269,29 @@ on_both_backends! {
         let (_, links) = ana.get("/app/links").await;
         assert!(links.contains("No links yet"), "nothing was created");
     }
+
+    async fn a_malformed_medium_for_a_new_channel_is_explained_in_the_form_words(app) {
+        let mut ana = Visitor::new(&app);
+        ana.set_up_admin().await;
+        let csrf = ana.csrf("/app/links/new").await;
+        let response = ana
+            .post(
+                "/app/links",
+                &[
+                    ("csrf", &csrf),
+                    ("url", "https://example.com/launch"),
+                    ("other_channels", "newsletter"),
+                    ("other_medium", "e mail"),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), 422);
+        let html = response.text().await.unwrap();
+        assert!(html.contains("a medium is 1 to 32 letters, digits"), "{html}");
+        assert!(!html.contains("--medium"), "no command-line wording on a web form: {html}");
+        let (_, links) = ana.get("/app/links").await;
+        assert!(links.contains("No links yet"), "nothing was created");
+    }
 }
 
 async fn location_of(app: &TestApp, code: &str) -> String {

@@ -8,6 +8,7 @@ use crate::clock::now_ms;
 use crate::domain::account::{Email, NewPassword, PersonName, Role};
 use crate::state::AppState;
 use crate::store::{NewSession, NewUser, StoreError};
+use crate::web::NewUserValues;
 use crate::web::pages::{FieldErrors, LoginPage, SetupPage, UsersPage};
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -245,16 +246,6 @@ pub async fn users(state: web::Data<AppState>, Admin(viewer): Admin) -> Result<H
         StatusCode::OK,
     )
     .await
-}
-
-#[derive(Default, Deserialize)]
-pub struct NewUserValues {
-    #[serde(default)]
-    pub name: String,
-    #[serde(default)]
-    pub email: String,
-    #[serde(default)]
-    pub role: String,
 }
 
 async fn users_page(

@@ -7,7 +7,7 @@ use crate::state::AppState;
 use crate::store::{Scope, StoreError};
 use crate::web::charts;
 use crate::web::pages::{CampaignPage, CampaignRow, CampaignsPage, FieldErrors};
-use crate::web::report::{DateRange, is_dark, percent};
+use crate::web::report::{DateRange, RangeQuery, build_report, custom_mediums, is_dark, percent};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
@@ -50,7 +50,7 @@ async fn list_page(
     status: StatusCode,
 ) -> Result<HttpResponse, UiError> {
     let totals = state.store.campaign_totals(show_archived).await?;
-    let mediums = custom_mediums(state).await?;
+    let mediums = custom_mediums(state.store.as_ref()).await?;
     let mut dark: HashMap<i64, i64> = HashMap::new();
     for row in state.store.campaign_channel_clicks().await? {
         if is_dark(&row.channel, &mediums) {
@@ -134,23 +134,6 @@ pub async fn create(
     }
 }
 
-#[derive(Deserialize)]
-pub struct RangeQuery {
-    pub from: Option<String>,
-    pub to: Option<String>,
-}
-
-impl RangeQuery {
-    /// The requested range, or the last 30 days and a message saying why not.
-    pub fn range(&self) -> (DateRange, Option<String>) {
-        let default = DateRange::last(30, chrono::Utc::now().date_naive());
-        match DateRange::parse(self.from.as_deref(), self.to.as_deref(), default.clone()) {
-            Ok(range) => (range, None),
-            Err(message) => (default, Some(message)),
-        }
-    }
-}
-
 pub async fn show(
     state: web::Data<AppState>,
     viewer: Viewer,
@@ -183,7 +166,7 @@ async fn campaign_page(
 ) -> Result<HttpResponse, UiError> {
     let (range, range_error) = query.range();
     let scope = Scope::Campaign(campaign.slug.clone());
-    let report = super::links::build_report(state, &scope, &range).await?;
+    let report = build_report(state.store.as_ref(), &scope, &range).await?;
     let links = state.store.list_links(Some(&campaign.slug), 500).await?;
     let attribution = state.store.attribution(&scope).await?;
     let page = CampaignPage {
@@ -257,14 +240,4 @@ pub async fn archive(
         return Err(UiError::NotFound);
     }
     Ok(see_other(&format!("/app/campaigns/{id}")))
-}
-
-pub async fn custom_mediums(state: &AppState) -> Result<HashMap<String, String>, UiError> {
-    Ok(state
-        .store
-        .list_custom_channels()
-        .await?
-        .into_iter()
-        .map(|c| (c.name, c.utm_medium))
-        .collect())
 }

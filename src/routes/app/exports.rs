@@ -1,11 +1,11 @@
 //! CSV exports of visits and shares, streamed page by page so a link with millions of visits
 //! never sits in memory.
 
-use super::campaigns::RangeQuery;
 use super::{UiError, Viewer};
 use crate::clock::iso;
 use crate::state::AppState;
 use crate::store::Scope;
+use crate::web::report::RangeQuery;
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use std::sync::Arc;
@@ -194,7 +194,7 @@ where
                     Some((Ok(encode(&rows)), (None, next)))
                 }
                 Err(err) => {
-                    tracing::error!(error = %crate::error::cause_chain(&err), "export failed part-way");
+                    tracing::error!(error = %crate::telemetry::cause_chain(&err), "export failed part-way");
                     Some((
                         Err(actix_web::error::ErrorInternalServerError("export failed")),
                         (None, None),

@@ -1,11 +1,10 @@
 //! Links: one link with a short link per channel in one step, the link's page (its short links,
 //! QR codes, analytics and cascade), event QR codes and their print sheet.
 
-use super::campaigns::{RangeQuery, custom_mediums};
 use super::{UiError, Viewer, check_form, see_other};
 use crate::clock::now_ms;
 use crate::domain::campaign::CampaignName;
-use crate::domain::channel::{BuiltinChannel, Channel};
+use crate::domain::channel::{BuiltinChannel, Channel, Medium};
 use crate::domain::code::{Code, Slug};
 use crate::domain::destination::Destination;
 use crate::domain::share_tree::{self, TreeLimits, TreeShare};
@@ -15,7 +14,7 @@ use crate::store::{CampaignRecord, MintRefusal, NewCode, NewLink, NewShare, Scop
 use crate::web::pages::{
     ChannelChoice, EventPage, FieldErrors, LinkFormValues, LinkPage, LinksPage, NewLinkPage, QrSheetPage, ShortLink,
 };
-use crate::web::report::{DateRange, Report, ReportInput};
+use crate::web::report::{RangeQuery, build_report};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
@@ -164,10 +163,11 @@ pub async fn create(
         errors.add("channels", format!("at most {MAX_CHANNELS} channels at once"));
     }
     let medium = match values.other_medium.as_str() {
-        "" => "referral".to_owned(),
-        raw => crate::routes::parse_medium_for_cli(raw)
-            .map_err(|e| errors.add("other_medium", e))
-            .unwrap_or_default(),
+        "" => Medium::referral(),
+        raw => Medium::parse(raw).unwrap_or_else(|e| {
+            errors.add("other_medium", e);
+            Medium::referral()
+        }),
     };
     let codes = slug_codes(&state, &values.slug, &channels, &mut errors).await?;
     let (Some(url), Some(campaign), true) = (url, campaign, errors.is_empty()) else {
@@ -177,7 +177,7 @@ pub async fn create(
         if let Channel::Custom(name) = channel
             && !state.store.custom_channel_exists(name).await?
         {
-            match state.store.create_custom_channel(name, &medium, now_ms()).await {
+            match state.store.create_custom_channel(name, medium.as_str(), now_ms()).await {
                 Ok(()) | Err(StoreError::ChannelExists) => {}
                 Err(err) => return Err(err.into()),
             }
@@ -323,23 +323,6 @@ fn optional_text(raw: &str, max: usize, name: &'static str, errors: &mut FieldEr
     (!text.is_empty()).then(|| text.to_owned())
 }
 
-pub async fn build_report(state: &AppState, scope: &Scope, range: &DateRange) -> Result<Report, UiError> {
-    let days = crate::store::DayRange {
-        from: range.start_day(),
-        to: range.end_day(),
-    };
-    let (from_ms, to_ms) = range.millis();
-    let mediums = custom_mediums(state).await?;
-    Ok(Report::build(ReportInput {
-        range,
-        breakdown: state.store.breakdown(scope, &days).await?,
-        daily: state.store.daily(scope, &days).await?,
-        shares: state.store.shares_created(scope, from_ms, to_ms).await?,
-        inferred: state.store.inferred_channels(scope).await?,
-        custom_mediums: &mediums,
-    }))
-}
-
 pub async fn show(
     state: web::Data<AppState>,
     viewer: Viewer,
@@ -352,13 +335,16 @@ pub async fn show(
         .await?
         .ok_or(UiError::NotFound)?;
     let (range, range_error) = query.range();
-    let report = build_report(&state, &Scope::Link(link.id), &range).await?;
+    let report = build_report(state.store.as_ref(), &Scope::Link(link.id), &range).await?;
     let short_links = state
         .store
         .root_shares(link.id, 500)
         .await?
         .into_iter()
-        .map(|s| ShortLink::new(&state, s))
+        .map(|share| ShortLink {
+            short_url: state.short_url(&share.code),
+            share,
+        })
         .collect();
     let shares = state.store.link_shares(link.id, TREE_LOAD_LIMIT).await?;
     let tree = share_tree::layout(
@@ -556,7 +542,10 @@ pub async fn qr_sheet(
         .await?
         .into_iter()
         .filter(|s| s.channel == "qr")
-        .map(|s| ShortLink::new(&state, s))
+        .map(|share| ShortLink {
+            short_url: state.short_url(&share.code),
+            share,
+        })
         .collect();
     Ok(QrSheetPage {
         nav: viewer.nav("events"),

@@ -5,7 +5,6 @@
 //! Origin. No GET changes anything.
 
 mod account;
-pub use account::NewUserValues;
 mod admin;
 mod campaigns;
 mod exports;
@@ -16,6 +15,7 @@ use crate::accounts::session::constant_time_eq;
 use crate::clock::now_ms;
 use crate::domain::account::Role;
 use crate::state::AppState;
+use crate::web::Nav;
 use actix_web::dev::Payload;
 use actix_web::http::{StatusCode, header};
 use actix_web::middleware::DefaultHeaders;
@@ -130,14 +130,6 @@ impl Viewer {
             section,
         }
     }
-}
-
-#[derive(Debug, Clone)]
-pub struct Nav {
-    pub name: String,
-    pub is_admin: bool,
-    pub csrf: String,
-    pub section: &'static str,
 }
 
 impl FromRequest for Viewer {
@@ -347,7 +339,7 @@ impl ResponseError for UiError {
                 return page;
             }
             UiError::Internal(err) => {
-                tracing::error!(error = %crate::error::cause_chain(err.as_ref()), "page failed");
+                tracing::error!(error = %crate::telemetry::cause_chain(err.as_ref()), "page failed");
                 (
                     "Something went wrong",
                     "The page could not be shown. Please try again in a moment.".to_owned(),
