@@ -79,6 +79,16 @@ impl<'a> Visitor<'a> {
         response
     }
 
+    /// Submits the new-link form as the browser would: with the token of the form's page.
+    async fn submit_new_link(&mut self, fields: &[(&str, &str)]) -> reqwest::Response {
+        let csrf = self.csrf("/app/links/new").await;
+        let form: Vec<(&str, &str)> = [("csrf", csrf.as_str())]
+            .into_iter()
+            .chain(fields.iter().copied())
+            .collect();
+        self.post("/app/links", &form).await
+    }
+
     /// The CSRF token of a page.
     async fn csrf(&mut self, path: &str) -> String {
         let (status, html) = self.get(path).await;
@@ -202,22 +212,17 @@ on_both_backends! {
     async fn a_campaign_link_in_one_step_mints_one_short_link_per_channel(app) {
         let mut ana = Visitor::new(&app);
         ana.set_up_admin().await;
-        let csrf = ana.csrf("/app/links/new").await;
         let response = ana
-            .post(
-                "/app/links",
-                &[
-                    ("csrf", &csrf),
-                    ("url", "https://example.com/launch"),
-                    ("new_campaign", "Spring Launch"),
-                    ("channel", "whatsapp"),
-                    ("channel", "email"),
-                    ("channel", "slack"),
-                    ("other_channels", "newsletter"),
-                    ("other_medium", "email"),
-                    ("slug", "spring"),
-                ],
-            )
+            .submit_new_link(&[
+                ("url", "https://example.com/launch"),
+                ("new_campaign", "Spring Launch"),
+                ("channel", "whatsapp"),
+                ("channel", "email"),
+                ("channel", "slack"),
+                ("other_channels", "newsletter"),
+                ("other_medium", "email"),
+                ("slug", "spring"),
+            ])
             .await;
         assert_eq!(response.status(), 303);
         let page = response.headers()["location"].to_str().unwrap().to_owned();
@@ -245,10 +250,9 @@ on_both_backends! {
     async fn a_form_body_over_64_kib_is_refused_before_it_is_read(app) {
         let mut ana = Visitor::new(&app);
         ana.set_up_admin().await;
-        let csrf = ana.csrf("/app/links/new").await;
         let title = "t".repeat(70 * 1024);
 
-        let response = ana.post("/app/links", &[("csrf", &csrf), ("url", "https://example.com/"), ("title", &title)]).await;
+        let response = ana.submit_new_link(&[("url", "https://example.com/"), ("title", &title)]).await;
 
         assert_eq!(response.status(), 413);
         let (_, links) = ana.get("/app/links").await;
@@ -258,9 +262,8 @@ on_both_backends! {
     async fn invalid_link_input_re_renders_the_form_with_values_kept(app) {
         let mut ana = Visitor::new(&app);
         ana.set_up_admin().await;
-        let csrf = ana.csrf("/app/links/new").await;
         let response = ana
-            .post("/app/links", &[("csrf", &csrf), ("url", "ftp://example.com/x"), ("title", "Kept title"), ("slug", "api")])
+            .submit_new_link(&[("url", "ftp://example.com/x"), ("title", "Kept title"), ("slug", "api")])
             .await;
         assert_eq!(response.status(), 422);
         let html = response.text().await.unwrap();
@@ -273,17 +276,12 @@ on_both_backends! {
     async fn a_malformed_medium_for_a_new_channel_is_explained_in_the_form_words(app) {
         let mut ana = Visitor::new(&app);
         ana.set_up_admin().await;
-        let csrf = ana.csrf("/app/links/new").await;
         let response = ana
-            .post(
-                "/app/links",
-                &[
-                    ("csrf", &csrf),
-                    ("url", "https://example.com/launch"),
-                    ("other_channels", "newsletter"),
-                    ("other_medium", "e mail"),
-                ],
-            )
+            .submit_new_link(&[
+                ("url", "https://example.com/launch"),
+                ("other_channels", "newsletter"),
+                ("other_medium", "e mail"),
+            ])
             .await;
         assert_eq!(response.status(), 422);
         let html = response.text().await.unwrap();
