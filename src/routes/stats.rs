@@ -114,7 +114,8 @@ fn conversions(rows: &LinkStatsRows) -> ConversionsDocument {
     }
     ConversionsDocument {
         total: a.names.iter().map(|n| n.conversions).sum(),
-        value: a.names.iter().map(|n| n.value).sum(),
+        // Not `sum()`: an empty f64 sum is -0.0, which JSON shows as `-0.0`.
+        value: a.names.iter().map(|n| n.value).fold(0.0, |total, value| total + value),
         by_name: a.names.iter().map(|n| (n.name.clone(), n.conversions)).collect(),
         by_channel,
         by_depth: by_depth

@@ -63,4 +63,18 @@ on_both_backends! {
         assert_eq!(stats["cascade"]["max_depth"], 0);
         assert_eq!(stats["clicks"]["total"], 0);
     }
+
+    async fn a_link_without_conversions_is_worth_zero_not_minus_zero(app) {
+        let link = app.create_link("https://example.com/", None).await;
+        let body = app
+            .get_api(&format!("/api/v1/links/{link}/stats"))
+            .await
+            .text()
+            .await
+            .expect("body");
+        let stats: serde_json::Value = serde_json::from_str(&body).expect("json");
+        assert_eq!(stats["conversions"]["total"], 0);
+        assert_eq!(stats["conversions"]["value"].to_string(), "0.0", "{body}");
+        assert!(!body.contains("-0.0"), "{body}");
+    }
 }
