@@ -15,9 +15,9 @@ use sharetrail::domain::destination::Destination;
 use sharetrail::domain::{
     app::App, channel::Channel, code::Code, visit::DeviceClass, visit::Software, visit::VisitKind, visit::VisitorHash,
 };
-use sharetrail::ingest::{VisitBatch, VisitRecord};
+use sharetrail::ingest::VisitRecord;
 use sharetrail::lookup::VisitTarget;
-use sharetrail::store::{self, NewCode, NewLink, NewShare, ShareLink, Store};
+use sharetrail::store::{self, NewCode, NewLink, NewShare, ShareLink, Store, VisitBatch};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support::{Lcg, env_or};

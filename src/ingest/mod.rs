@@ -8,10 +8,6 @@ mod batch;
 mod run;
 mod writer;
 
-pub use batch::{
-    BATCH_KEY_RETENTION_MS, Counts, Rollups, ShareCounts, VisitBatch, park_share_counts, with_parked_share_counts,
-};
-pub use run::{MAX_VISITS_PER_RUN, StoredVisit, VisitRun, visits_of};
 pub use writer::{FoldPolicy, IngestWorker, start};
 
 use crate::domain::app::App;

@@ -1,32 +1,9 @@
-//! The visit log's stored form: a run is one batch's visits to one link, in arrival order, kept
-//! as one row whose `data` is a JSON array with one array per visit.
-//!
-//! A row and an index entry per visit were most of what the database did per redirect: on
-//! PostgreSQL two thirds of the visit writer's statement time under load. A batch of thousands
-//! of visits touches a few hundred links, so a row per (link, batch) stores the same facts with
-//! a hundredth of the rows, index entries and per-row overhead. Ids stay one per visit: a batch
-//! takes a block of consecutive ids and each run's visits are `first_id`, `first_id + 1`, …
-//! JSON keeps the log readable in SQL on both backends (the `visits` view unpacks it).
+//! Queued visits as the visit log stores them: a run per link and batch (see `crate::store::VisitRun`).
 
 use super::VisitRecord;
 use crate::domain::visit::{Country, VisitorHex};
+use crate::store::{MAX_VISITS_PER_RUN, VisitRun};
 use serde::Serialize;
-
-/// A cap on one row's size (about 60 KB of JSON), so one busy link's burst never becomes a
-/// single multi-megabyte value for the export to read whole.
-pub const MAX_VISITS_PER_RUN: usize = 500;
-
-/// A run ready to store, but for its ids: those come from the transaction that stores it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VisitRun {
-    pub link_id: i64,
-    /// Where this run starts in its batch: its first visit's id is the batch's first id plus this.
-    pub offset: i64,
-    pub visits: i32,
-    pub min_at: i64,
-    pub max_at: i64,
-    pub data: String,
-}
 
 /// One stored visit as a JSON array, in the order the `visits` views of the migrations read.
 #[derive(Serialize)]
@@ -42,21 +19,6 @@ struct StoredForm<'a>(
     Option<&'a str>,
     Option<&'a str>,
 );
-
-/// One visit as read back from a run: the columns of the visit log.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
-pub struct StoredVisit {
-    pub share_id: i64,
-    pub at: i64,
-    pub kind: String,
-    pub app: Option<String>,
-    pub visitor: String,
-    pub referrer_host: Option<String>,
-    pub device: String,
-    pub browser: Option<String>,
-    pub os: Option<String>,
-    pub country: Option<String>,
-}
 
 /// The runs of `visits`, which must be grouped by link (a batch orders them so).
 pub fn runs_of(visits: &[&VisitRecord]) -> Vec<VisitRun> {
@@ -103,17 +65,13 @@ pub fn runs_of(visits: &[&VisitRecord]) -> Vec<VisitRun> {
     runs
 }
 
-/// The visits of a stored run, in id order.
-pub fn visits_of(data: &str) -> Result<Vec<StoredVisit>, serde_json::Error> {
-    serde_json::from_str(data)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::domain::app::App;
     use crate::domain::visit::{DeviceClass, Software, VisitKind, VisitorHash};
     use crate::lookup::VisitTarget;
+    use crate::store::{StoredVisit, visits_of};
     use std::sync::Arc;
 
     fn visit(link_id: i64, at: i64) -> VisitRecord {

@@ -1,10 +1,10 @@
 //! The single batch writer and its shutdown.
 
-use super::{Ingest, ShareCounts, VisitBatch, VisitRecord};
+use super::{Ingest, VisitRecord};
 use crate::health::{DatabaseHealth, Part};
 use crate::lookup::ShareLookup;
 use crate::metrics::Metrics;
-use crate::store::{Invalidation, Store};
+use crate::store::{Invalidation, ShareCounts, Store, VisitBatch};
 use crate::telemetry::cause_chain;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -11,19 +11,20 @@ mod shared;
 mod sqlite;
 mod sqlite_batch;
 mod sqlite_mint;
+mod visits;
 mod workspace;
 
 pub use minting::{MintBatch, MintOutcome, MintRefusal, NewCode, NewShare, ShareLink, SitePage};
 pub use models::*;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
+pub use visits::{Counts, MAX_VISITS_PER_RUN, Rollups, ShareCounts, StoredVisit, VisitBatch, VisitRun, visits_of};
 pub use workspace::{DayRange, Scope, WorkspaceStore};
 
 use crate::domain::api_key::{KeyHash, NewApiKey};
 use crate::domain::code::Code;
 use crate::domain::destination::Destination;
 use crate::domain::site::SiteKey;
-use crate::ingest::VisitBatch;
 use async_trait::async_trait;
 
 /// sqlx's own warning for a slow pool acquire, kept out of the log: under load or while the

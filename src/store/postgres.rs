@@ -6,10 +6,12 @@
 use super::minting::ShareTally;
 use super::postgres_mint::{self, PgMint};
 use super::shared::{self, impl_store};
+use super::visits::{
+    BATCH_KEY_RETENTION_MS, Counts, Rollups, ShareCounts, park_share_counts, with_parked_share_counts,
+};
 use super::workspace::{self, impl_workspace_store};
 use super::*;
 use crate::domain::visit::VisitorHash;
-use crate::ingest::{Counts, Rollups, ShareCounts, VisitBatch, park_share_counts, with_parked_share_counts};
 use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
 use std::collections::{BTreeMap, BTreeSet};
@@ -104,7 +106,7 @@ impl PgStore {
             .await?;
         let now = crate::clock::now_ms();
         sqlx::query(shared::FORGET_OLD_BATCH_KEYS)
-            .bind(now - crate::ingest::BATCH_KEY_RETENTION_MS)
+            .bind(now - BATCH_KEY_RETENTION_MS)
             .execute(&mut *tx)
             .await?;
         let claimed = sqlx::query(shared::CLAIM_BATCH_KEY)

@@ -6,7 +6,6 @@ use super::sqlite_batch;
 use super::sqlite_mint::SqliteMint;
 use super::workspace::{self, impl_workspace_store};
 use super::*;
-use crate::ingest::VisitBatch;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use std::str::FromStr;
 use std::time::Duration;

@@ -10,8 +10,8 @@ use super::WriteOutcome;
 use super::shared::{
     CLAIM_BATCH_KEY, FORGET_OLD_BATCH_KEYS, PARK_SHARE_COUNTS, TAKE_PARKED_SHARE_COUNTS, TAKE_VISIT_IDS,
 };
+use super::visits::{BATCH_KEY_RETENTION_MS, ShareCounts, VisitBatch, park_share_counts, with_parked_share_counts};
 use crate::domain::visit::VisitorHex;
-use crate::ingest::{BATCH_KEY_RETENTION_MS, ShareCounts, VisitBatch, park_share_counts, with_parked_share_counts};
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OptionalExtension, Params, ToSql};
 use std::borrow::Cow;

@@ -2,8 +2,8 @@
 //! exports. Part of the one storage interface (`Store` requires it); the SQL is shared by both
 //! backends, as in `shared.rs`.
 
+use super::visits::{StoredVisit, visits_of};
 use super::{StoreResult, models::*};
-use crate::ingest::{StoredVisit, visits_of};
 use async_trait::async_trait;
 use std::collections::{BTreeSet, HashMap};
 
@@ -566,7 +566,7 @@ macro_rules! impl_workspace_store {
                         scope,
                         "link_id"
                     )
-                    .bind(cursor - $crate::ingest::MAX_VISITS_PER_RUN as i64)
+                    .bind(cursor - $crate::store::MAX_VISITS_PER_RUN as i64)
                     .bind(cursor)
                     .bind(from_ms)
                     .bind(to_ms)

@@ -5,9 +5,10 @@ use crate::helpers::*;
 use crate::on_both_backends;
 use sharetrail::clock::now_ms;
 use sharetrail::domain::code::Code;
-use sharetrail::ingest::{self, FoldPolicy, VisitBatch};
+use sharetrail::ingest::{self, FoldPolicy};
 use sharetrail::lookup::ShareLookup;
 use sharetrail::metrics::Metrics;
+use sharetrail::store::VisitBatch;
 use std::sync::Arc;
 use std::time::Duration;
 

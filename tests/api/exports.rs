@@ -3,8 +3,7 @@
 
 use crate::helpers::*;
 use crate::on_both_backends;
-use sharetrail::ingest::VisitBatch;
-use sharetrail::store::Scope;
+use sharetrail::store::{Scope, VisitBatch};
 
 on_both_backends! {
     async fn the_visit_export_pages_by_id(app) {

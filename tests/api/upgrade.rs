@@ -7,8 +7,7 @@ use crate::helpers::*;
 use sharetrail::clock::now_ms;
 use sharetrail::domain::channel::Channel;
 use sharetrail::domain::code::Code;
-use sharetrail::ingest::VisitBatch;
-use sharetrail::store::{self, NewCode, NewShare, ShareLink};
+use sharetrail::store::{self, NewCode, NewShare, ShareLink, VisitBatch};
 
 /// The migration that turned the visit log into runs.
 const RUNS_VERSION: &str = "20261130000003";
