@@ -1,36 +1,65 @@
 //! Storage: one interface, a SQLite side and a PostgreSQL side.
 //!
-//! The backend is chosen from the database URL's scheme. Both sides share their SQL (written once
-//! in `shared.rs`) except where the dialects differ: bulk visit inserts and change notification.
+//! The backend is chosen from the database URL's scheme, and `Backend` holds the one chosen.
+//! SQL both dialects accept (placeholders are `$n` on both) is written once, as ordinary methods
+//! of `Backend` in one file per area (links, shares, sites, accounts, campaigns, reports,
+//! exports, visits), and `with_pool!` runs it on whichever pool the backend has. What truly
+//! differs stays in `sqlite.rs` and `postgres.rs`: connecting, migrations, the visit writer,
+//! minting, folding parked tallies and change notification.
 
+/// Runs `body` with `pool` bound to the backend's pool that `$pool` picks (`backend.reader()`
+/// or `backend.writer()`): written once, type-checked and compiled once per dialect. `body` is
+/// an expression of the enclosing function, not a closure: `?`, `.await` and `return` in it act
+/// on that function.
+macro_rules! with_pool {
+    ($pool:expr, |$name:ident| $body:expr) => {
+        match $pool {
+            $crate::store::Pool::Sqlite($name) => $body,
+            $crate::store::Pool::Postgres($name) => $body,
+        }
+    };
+}
+
+mod accounts;
+mod campaigns;
+mod export;
+mod links;
 mod minting;
 mod models;
 mod postgres;
 mod postgres_mint;
-mod shared;
+mod reports;
+mod shares;
+mod sites;
 mod sqlite;
 mod sqlite_batch;
 mod sqlite_mint;
 mod visits;
-mod workspace;
 
+pub use accounts::AccountStore;
+pub use campaigns::CampaignStore;
+pub use export::ExportStore;
+pub use links::LinkStore;
 pub use minting::{MintBatch, MintOutcome, MintRefusal, NewCode, NewShare, ShareLink, SitePage};
 pub use models::*;
 pub use postgres::PgStore;
+pub use reports::{DayRange, ReportStore, Scope};
+pub use shares::ShareStore;
+pub use sites::SiteStore;
 pub use sqlite::SqliteStore;
-pub use visits::{Counts, MAX_VISITS_PER_RUN, Rollups, ShareCounts, StoredVisit, VisitBatch, VisitRun, visits_of};
-pub use workspace::{DayRange, Scope, WorkspaceStore};
+pub use visits::{
+    Counts, MAX_VISITS_PER_RUN, Rollups, ShareCounts, StoredVisit, VisitBatch, VisitRun, VisitStore, visits_of,
+};
 
-use crate::domain::api_key::{KeyHash, NewApiKey};
-use crate::domain::code::Code;
-use crate::domain::destination::Destination;
-use crate::domain::site::SiteKey;
 use async_trait::async_trait;
+use sqlx::postgres::{PgPool, PgRow};
+use sqlx::sqlite::{SqlitePool, SqliteRow};
+use sqlx::{Postgres, SqlSafeStr, Sqlite};
+use std::sync::Arc;
 
 /// sqlx's own warning for a slow pool acquire, kept out of the log: under load or while the
 /// database is away it came once per request, and `crate::health` says it once per spell.
 const QUIET: log::LevelFilter = log::LevelFilter::Debug;
-use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -98,71 +127,25 @@ fn postgres_transient(sqlstate: &str) -> bool {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// Everything sharetrail keeps, behind one trait object: `Arc<dyn Store>` reaches every area's
+/// methods without importing its trait.
 #[async_trait]
-pub trait Store: WorkspaceStore + Send + Sync + 'static {
+pub trait Store:
+    AccountStore
+    + CampaignStore
+    + ExportStore
+    + LinkStore
+    + ReportStore
+    + ShareStore
+    + SiteStore
+    + VisitStore
+    + Send
+    + Sync
+    + 'static
+{
     fn backend(&self) -> &'static str;
     async fn migrate(&self) -> StoreResult<()>;
     async fn ping(&self) -> StoreResult<()>;
-
-    async fn create_api_key(&self, name: &str, key: &NewApiKey, now: i64) -> StoreResult<i64>;
-    async fn api_key_is_active(&self, hash: &KeyHash) -> StoreResult<bool>;
-
-    async fn create_custom_channel(&self, name: &str, utm_medium: &str, now: i64) -> StoreResult<()>;
-    async fn custom_channel_exists(&self, name: &str) -> StoreResult<bool>;
-
-    async fn create_link(&self, link: &NewLink, now: i64) -> StoreResult<LinkRecord>;
-    async fn get_link(&self, id: i64) -> StoreResult<Option<LinkRecord>>;
-    /// Returns false when no link has that id.
-    async fn set_link_disabled(&self, id: i64, disabled_at: Option<i64>) -> StoreResult<bool>;
-
-    /// Mints new shares and reservations and sends reserved codes, in one transaction: each
-    /// request is answered on its own (a taken slug fails that share, not the batch), and every
-    /// share that counts from now on is added to its link's rollups. Other instances hear of
-    /// the new codes as the transaction commits (`MintOutcome::announcements`); this one's
-    /// lookup is the caller's to tell.
-    async fn mint(&self, batch: &MintBatch, now: i64) -> StoreResult<MintOutcome>;
-    /// Deletes reservations whose time ran out before anyone sent them. Returns how many.
-    async fn sweep_reservations(&self, now: i64) -> StoreResult<u64>;
-    /// Adds the share tallies mint batches parked to the links' figures (PostgreSQL; nothing to
-    /// do on SQLite). Reads of those figures do it first; the minter does it in the background.
-    async fn fold_share_tallies(&self) -> StoreResult<()>;
-    /// A share that was sent; reservations are not shares.
-    async fn get_share(&self, code: &Code) -> StoreResult<Option<ShareRecord>>;
-    async fn share_children(&self, share_id: i64, limit: i64) -> StoreResult<Vec<ShareRecord>>;
-    /// Everything the redirect needs for one code, exact code first, then a custom slug in any
-    /// case. A reservation is returned too (`reserved_until`): opening it proves it was sent.
-    async fn redirect_target(&self, code: &Code) -> StoreResult<Option<RedirectTarget>>;
-    /// The codes of one link's shares (and reservations): what a change to the link changes.
-    async fn codes_of_link(&self, link_id: i64) -> StoreResult<Vec<String>>;
-    /// Every code and slug key, for the filter that keeps random-code scans off the database.
-    async fn all_code_keys(&self) -> StoreResult<Vec<String>>;
-
-    async fn create_site(&self, site: &NewSite, now: i64) -> StoreResult<SiteRecord>;
-    async fn list_sites(&self) -> StoreResult<Vec<SiteRecord>>;
-    async fn get_site(&self, id: i64) -> StoreResult<Option<SiteRecord>>;
-    async fn site_by_key(&self, key: &SiteKey) -> StoreResult<Option<SiteRecord>>;
-    async fn update_site(&self, id: i64, update: &SiteUpdate, now: i64) -> StoreResult<Option<SiteRecord>>;
-    async fn demo_site(&self) -> StoreResult<Option<SiteRecord>>;
-    /// The link of a site's page, created on its first share and reused after.
-    async fn site_page_link(
-        &self,
-        site: &SiteRecord,
-        url: &Destination,
-        title: Option<&str>,
-        now: i64,
-    ) -> StoreResult<LinkRecord>;
-    async fn find_site_page_link(&self, site_id: i64, url: &Destination) -> StoreResult<Option<LinkRecord>>;
-    async fn share_by_token(&self, link_id: i64, token: &str) -> StoreResult<Option<ShareRecord>>;
-    async fn record_conversion(&self, conversion: &NewConversion) -> StoreResult<()>;
-    async fn record_self_report(&self, report: &NewSelfReport) -> StoreResult<()>;
-
-    /// Writes one batch of visits and their rollups in a single transaction, once: writing a
-    /// batch whose key is already stored changes nothing and says so (`already_stored`).
-    async fn write_visits(&self, batch: &VisitBatch) -> StoreResult<WriteOutcome>;
-    async fn link_stats(&self, link_id: i64) -> StoreResult<Option<LinkStatsRows>>;
-    /// The visitor-hash salt of `day`, creating it from `candidate` if none exists yet; salts of
-    /// earlier days are deleted, so yesterday's hashes can never be recomputed.
-    async fn salt_for_day(&self, day: &str, candidate: &str) -> StoreResult<String>;
 
     /// Tells every other instance sharing this database about the change. A no-op on SQLite,
     /// which has a single instance.
@@ -173,6 +156,141 @@ pub trait Store: WorkspaceStore + Send + Sync + 'static {
     /// Returns once every change committed by any instance before the call has reached this
     /// one's `listen_for_invalidations` sink; at once where there is a single instance.
     async fn catch_up_with_other_instances(&self) -> StoreResult<()>;
+}
+
+/// The store behind `Arc<dyn Store>`: one of the two databases.
+enum Backend {
+    Sqlite(SqliteStore),
+    Postgres(PgStore),
+}
+
+/// One backend's pool, for SQL both dialects run as written (see `with_pool!`).
+enum Pool<'a> {
+    Sqlite(&'a SqlitePool),
+    Postgres(&'a PgPool),
+}
+
+/// A value both backends bind as a parameter.
+trait Param:
+    for<'t> sqlx::Encode<'t, Sqlite> + sqlx::Type<Sqlite> + for<'t> sqlx::Encode<'t, Postgres> + sqlx::Type<Postgres> + Send
+{
+}
+
+impl<T> Param for T where
+    T: for<'t> sqlx::Encode<'t, Sqlite>
+        + sqlx::Type<Sqlite>
+        + for<'t> sqlx::Encode<'t, Postgres>
+        + sqlx::Type<Postgres>
+        + Send
+{
+}
+
+/// A row both backends read into.
+trait Row: for<'r> sqlx::FromRow<'r, SqliteRow> + for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin {}
+
+impl<T> Row for T where T: for<'r> sqlx::FromRow<'r, SqliteRow> + for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin {}
+
+/// The statements most reads and updates are: one row by a key, every row, one row changed.
+impl Pool<'_> {
+    /// The row `sql` finds with `key` bound as `$1`, if any.
+    async fn row<T: Row>(self, sql: impl SqlSafeStr + Send, key: impl Param) -> StoreResult<Option<T>> {
+        Ok(with_pool!(self, |pool| {
+            sqlx::query_as(sql).bind(key).fetch_optional(pool).await?
+        }))
+    }
+
+    /// Every row of `sql`, which binds nothing.
+    async fn rows<T: Row>(self, sql: impl SqlSafeStr + Send) -> StoreResult<Vec<T>> {
+        Ok(with_pool!(self, |pool| sqlx::query_as(sql).fetch_all(pool).await?))
+    }
+
+    /// Runs `sql`, an `UPDATE` of the row whose id is `$1` that sets `$2` to `value`: true when a
+    /// row changed.
+    async fn update_row(self, sql: &'static str, id: i64, value: impl Param) -> StoreResult<bool> {
+        let changed = with_pool!(self, |pool| {
+            sqlx::query(sql)
+                .bind(id)
+                .bind(value)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(changed == 1)
+    }
+}
+
+impl Backend {
+    /// Where reads go: SQLite's read pool, PostgreSQL's one pool.
+    fn reader(&self) -> Pool<'_> {
+        match self {
+            Backend::Sqlite(store) => Pool::Sqlite(store.reader()),
+            Backend::Postgres(store) => Pool::Postgres(store.pool()),
+        }
+    }
+
+    /// Where writes go: SQLite's single writer connection, PostgreSQL's one pool.
+    fn writer(&self) -> Pool<'_> {
+        match self {
+            Backend::Sqlite(store) => Pool::Sqlite(store.writer()),
+            Backend::Postgres(store) => Pool::Postgres(store.pool()),
+        }
+    }
+
+    /// Adds the share tallies mint batches parked to the links' figures; reads of those figures
+    /// do it first. Nothing is ever parked on SQLite.
+    async fn fold_parked_tallies(&self) -> StoreResult<()> {
+        match self {
+            Backend::Sqlite(_) => Ok(()),
+            Backend::Postgres(store) => store.fold_parked_tallies().await,
+        }
+    }
+}
+
+#[async_trait]
+impl Store for Backend {
+    fn backend(&self) -> &'static str {
+        match self {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+
+    async fn migrate(&self) -> StoreResult<()> {
+        match self {
+            Backend::Sqlite(store) => store.run_migrations().await,
+            Backend::Postgres(store) => store.run_migrations().await,
+        }
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        with_pool!(self.reader(), |pool| {
+            sqlx::query("SELECT 1").execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    async fn announce_invalidation(&self, change: &Invalidation) -> StoreResult<()> {
+        match self {
+            // A SQLite file has one sharetrail instance: its own cache is the only one to clear.
+            Backend::Sqlite(_) => Ok(()),
+            Backend::Postgres(store) => store.notify(change).await,
+        }
+    }
+
+    async fn listen_for_invalidations(&self, sink: Arc<dyn Fn(Notice) + Send + Sync>) -> StoreResult<()> {
+        match self {
+            Backend::Sqlite(_) => Ok(()),
+            Backend::Postgres(store) => store.listen(sink).await,
+        }
+    }
+
+    async fn catch_up_with_other_instances(&self) -> StoreResult<()> {
+        match self {
+            // Every change of a single instance is applied before it is answered.
+            Backend::Sqlite(_) => Ok(()),
+            Backend::Postgres(store) => store.catch_up().await,
+        }
+    }
 }
 
 /// One share minted on its own, outside the minter's batches: for tools that seed a database.
@@ -193,8 +311,12 @@ pub async fn mint_one(store: &dyn Store, share: NewShare, now: i64) -> StoreResu
 /// (`sqlite://file.db`, `sqlite::memory:`, or a bare path) for SQLite.
 pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Arc<dyn Store>> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(PgStore::connect(url, max_connections).await?))
+        Ok(Arc::new(Backend::Postgres(
+            PgStore::connect(url, max_connections).await?,
+        )))
     } else {
-        Ok(Arc::new(SqliteStore::connect(url, max_connections).await?))
+        Ok(Arc::new(Backend::Sqlite(
+            SqliteStore::connect(url, max_connections).await?,
+        )))
     }
 }

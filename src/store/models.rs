@@ -203,6 +203,32 @@ pub struct SiteUpdate {
     pub disabled: Option<bool>,
 }
 
+impl SiteUpdate {
+    /// `site` as this update leaves it at `now`; disabling keeps the first time it was disabled.
+    pub(super) fn apply_to(&self, site: &mut SiteRecord, now: i64) {
+        if let Some(name) = &self.name {
+            site.name = name.clone();
+        }
+        if let Some(domains) = &self.domains {
+            site.domains = domains.to_stored();
+        }
+        if let Some(origins) = &self.origins {
+            site.origins = origins.to_stored();
+        }
+        if let Some(enabled) = self.utm_enabled {
+            site.utm_enabled = i64::from(enabled);
+        }
+        if let Some(campaign) = &self.utm_campaign {
+            site.utm_campaign = campaign.clone();
+        }
+        match self.disabled {
+            Some(true) => site.disabled_at = site.disabled_at.or(Some(now)),
+            Some(false) => site.disabled_at = None,
+            None => {}
+        }
+    }
+}
+
 pub struct NewConversion {
     pub site_id: i64,
     pub link_id: Option<i64>,

@@ -5,16 +5,16 @@
 
 use super::minting::ShareTally;
 use super::postgres_mint::{self, PgMint};
-use super::shared::{self, impl_store};
 use super::visits::{
-    BATCH_KEY_RETENTION_MS, Counts, Rollups, ShareCounts, park_share_counts, with_parked_share_counts,
+    BATCH_KEY_RETENTION_MS, CLAIM_BATCH_KEY, Counts, FORGET_OLD_BATCH_KEYS, PARK_SHARE_COUNTS, Rollups, ShareCounts,
+    TAKE_PARKED_SHARE_COUNTS, TAKE_VISIT_IDS, park_share_counts, with_parked_share_counts,
 };
-use super::workspace::{self, impl_workspace_store};
-use super::*;
+use super::{Invalidation, MintBatch, MintOutcome, Notice, QUIET, StoreError, StoreResult, VisitBatch, WriteOutcome};
 use crate::domain::visit::VisitorHash;
 use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::watch;
@@ -57,8 +57,6 @@ struct Markers {
 }
 
 impl PgStore {
-    const BACKEND: &'static str = "postgres";
-
     pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Self> {
         let pool = PgPoolOptions::new()
             .acquire_slow_level(QUIET)
@@ -80,21 +78,18 @@ impl PgStore {
         })
     }
 
-    fn reader(&self) -> &PgPool {
+    /// Reads and writes alike: PostgreSQL takes writers side by side.
+    pub(super) fn pool(&self) -> &PgPool {
         &self.pool
     }
 
-    fn writer(&self) -> &PgPool {
-        &self.pool
-    }
-
-    async fn run_migrations(&self) -> StoreResult<()> {
+    pub(super) async fn run_migrations(&self) -> StoreResult<()> {
         sqlx::migrate!("./migrations/postgres").run(&self.pool).await?;
         Ok(())
     }
 
     /// One batch in one transaction: the visits, then the rollups they add.
-    async fn write_batch(&self, batch: &VisitBatch) -> StoreResult<WriteOutcome> {
+    pub(super) async fn write_batch(&self, batch: &VisitBatch) -> StoreResult<WriteOutcome> {
         // As durable as the SQLite side (WAL with `synchronous = NORMAL`): a crash of the database
         // server may lose the last fraction of a second of batches, each whole or not at all, and
         // never leaves one half written. The commit then returns without waiting for its WAL
@@ -105,11 +100,11 @@ impl PgStore {
             .begin_with("BEGIN; SET LOCAL synchronous_commit = off")
             .await?;
         let now = crate::clock::now_ms();
-        sqlx::query(shared::FORGET_OLD_BATCH_KEYS)
+        sqlx::query(FORGET_OLD_BATCH_KEYS)
             .bind(now - BATCH_KEY_RETENTION_MS)
             .execute(&mut *tx)
             .await?;
-        let claimed = sqlx::query(shared::CLAIM_BATCH_KEY)
+        let claimed = sqlx::query(CLAIM_BATCH_KEY)
             .bind(&batch.key)
             .bind(now)
             .execute(&mut *tx)
@@ -120,15 +115,13 @@ impl PgStore {
         Self::insert_runs(&mut tx, batch).await?;
         match batch.share_counts {
             ShareCounts::Park => {
-                sqlx::query(shared::PARK_SHARE_COUNTS)
+                sqlx::query(PARK_SHARE_COUNTS)
                     .bind(park_share_counts(&batch.rollups.shares))
                     .execute(&mut *tx)
                     .await?;
             }
             ShareCounts::Apply => {
-                let parked: Vec<Vec<u8>> = sqlx::query_scalar(shared::TAKE_PARKED_SHARE_COUNTS)
-                    .fetch_all(&mut *tx)
-                    .await?;
+                let parked: Vec<Vec<u8>> = sqlx::query_scalar(TAKE_PARKED_SHARE_COUNTS).fetch_all(&mut *tx).await?;
                 let shares = with_parked_share_counts(&batch.rollups.shares, &parked);
                 Self::add_share_counts(&mut tx, &shares).await?;
             }
@@ -142,7 +135,7 @@ impl PgStore {
     /// runs before each read of the figures they hold, so a read sees every share minted before
     /// it; one fold at a time per schema, across instances, so a read waits for a fold under way
     /// rather than reads its rows half applied.
-    async fn fold_parked_tallies(&self) -> StoreResult<()> {
+    pub(super) async fn fold_parked_tallies(&self) -> StoreResult<()> {
         let pending: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pending_share_tallies)")
             .fetch_one(&self.pool)
             .await?;
@@ -171,7 +164,7 @@ impl PgStore {
     }
 
     /// One share batch in one transaction, each statement one round trip (see `postgres_mint`).
-    async fn mint_batch(&self, batch: &MintBatch, now: i64) -> StoreResult<MintOutcome> {
+    pub(super) async fn mint_batch(&self, batch: &MintBatch, now: i64) -> StoreResult<MintOutcome> {
         let reserving_only = batch.sends.is_empty() && batch.creates.iter().all(|s| s.reserved_until.is_some());
         let begin = match reserving_only {
             true => postgres_mint::BEGIN_RESERVING,
@@ -261,7 +254,7 @@ impl PgStore {
 
     /// The batch's runs, with ids from a block taken now: one statement, columns as arrays.
     async fn insert_runs(tx: &mut Transaction<'_, Postgres>, batch: &VisitBatch) -> StoreResult<()> {
-        let first_id: i64 = sqlx::query_scalar(shared::TAKE_VISIT_IDS)
+        let first_id: i64 = sqlx::query_scalar(TAKE_VISIT_IDS)
             .bind(batch.visits)
             .fetch_one(&mut **tx)
             .await?;
@@ -320,7 +313,7 @@ impl PgStore {
         Ok(())
     }
 
-    async fn notify(&self, change: &Invalidation) -> StoreResult<()> {
+    pub(super) async fn notify(&self, change: &Invalidation) -> StoreResult<()> {
         let mut conn = self.pool.acquire().await?;
         self.notify_on(&mut conn, change).await
     }
@@ -351,7 +344,7 @@ impl PgStore {
 
     /// Returns once every change committed on any instance before the call has been applied
     /// here, or fails when the feed cannot say so within `MARKER_WAIT`.
-    async fn catch_up(&self) -> StoreResult<()> {
+    pub(super) async fn catch_up(&self) -> StoreResult<()> {
         let markers = &self.markers;
         let arrived = markers.next.load(Ordering::SeqCst);
         let _round = markers.round.lock().await;
@@ -386,7 +379,7 @@ impl PgStore {
         outcome
     }
 
-    async fn listen(&self, sink: Arc<dyn Fn(Notice) + Send + Sync>) -> StoreResult<()> {
+    pub(super) async fn listen(&self, sink: Arc<dyn Fn(Notice) + Send + Sync>) -> StoreResult<()> {
         let mut listener = PgListener::connect_with(&self.pool).await?;
         let channel = self.channel.clone();
         let markers = Arc::clone(&self.markers);
@@ -478,9 +471,6 @@ fn parse_payload(payload: &str) -> Invalidation {
 pub(super) fn column<I: IntoIterator, T>(rows: I, f: impl FnMut(I::Item) -> T) -> Vec<T> {
     rows.into_iter().map(f).collect()
 }
-
-impl_store!(PgStore);
-impl_workspace_store!(PgStore);
 
 #[cfg(test)]
 mod tests {

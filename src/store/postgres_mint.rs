@@ -10,7 +10,7 @@
 
 use super::minting::{CountedShare, MintStatements, NewRow, ParentRow, ShareTally, SitePage, gains_by_parent};
 use super::postgres::column;
-use super::{ShareRecord, StoreResult, shared};
+use super::{ShareRecord, StoreResult, shares};
 use sqlx::{Postgres, Transaction};
 
 /// Opens a share batch's transaction: generic plans, index probes, no hashing of whole tables.
@@ -209,7 +209,7 @@ impl MintStatements for PgMint<'_, '_> {
     async fn share_records(&mut self, ids: &[i64]) -> StoreResult<Vec<ShareRecord>> {
         let sql = sqlx::AssertSqlSafe(format!(
             "{} JOIN unnest($1::int8[]) AS v(id) ON s.id = v.id",
-            shared::SHARE_RECORDS
+            shares::SHARE_RECORDS
         ));
         Ok(sqlx::query_as(sql).bind(ids).fetch_all(&mut **self.tx).await?)
     }

@@ -1,11 +1,8 @@
 //! The embedded default: one SQLite file in WAL mode, one writer connection and a read pool.
 
-use super::minting;
-use super::shared::{self, impl_store};
 use super::sqlite_batch;
 use super::sqlite_mint::SqliteMint;
-use super::workspace::{self, impl_workspace_store};
-use super::*;
+use super::{MintBatch, MintOutcome, QUIET, StoreError, StoreResult, VisitBatch, WriteOutcome, minting};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use std::str::FromStr;
 use std::time::Duration;
@@ -18,8 +15,6 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
-    const BACKEND: &'static str = "sqlite";
-
     pub async fn connect(url: &str, max_readers: u32) -> StoreResult<Self> {
         let url = if url.starts_with("sqlite:") {
             url.to_owned()
@@ -57,27 +52,22 @@ impl SqliteStore {
         Ok(SqliteStore { writer, reader })
     }
 
-    fn reader(&self) -> &SqlitePool {
+    pub(super) fn reader(&self) -> &SqlitePool {
         &self.reader
     }
 
-    fn writer(&self) -> &SqlitePool {
+    pub(super) fn writer(&self) -> &SqlitePool {
         &self.writer
     }
 
-    /// Nothing is ever parked here: the single writer adds a batch's shares in its transaction.
-    async fn fold_parked_tallies(&self) -> StoreResult<()> {
-        Ok(())
-    }
-
-    async fn run_migrations(&self) -> StoreResult<()> {
+    pub(super) async fn run_migrations(&self) -> StoreResult<()> {
         sqlx::migrate!("./migrations/sqlite").run(&self.writer).await?;
         Ok(())
     }
 
     /// One batch in one transaction, written through prepared statements on sqlx's own
     /// connection (see `sqlite_batch`).
-    async fn write_batch(&self, batch: &VisitBatch) -> StoreResult<WriteOutcome> {
+    pub(super) async fn write_batch(&self, batch: &VisitBatch) -> StoreResult<WriteOutcome> {
         let mut tx = self.writer.begin().await?;
         let mut handle = tx.lock_handle().await?;
         let outcome = blocking(|| {
@@ -93,7 +83,7 @@ impl SqliteStore {
 
     /// One share batch in one transaction, run in-process from `BEGIN` to `COMMIT` (see
     /// `sqlite_mint`): no statement, the transaction's included, goes through sqlx's worker.
-    async fn mint_batch(&self, batch: &MintBatch, now: i64) -> StoreResult<MintOutcome> {
+    pub(super) async fn mint_batch(&self, batch: &MintBatch, now: i64) -> StoreResult<MintOutcome> {
         use futures_util::FutureExt;
         let mut conn = self.writer.acquire().await?;
         let mut handle = conn.lock_handle().await?;
@@ -120,20 +110,6 @@ impl SqliteStore {
                 }
             }
         })
-    }
-
-    /// A SQLite file has one sharetrail instance: its own cache is the only one to clear.
-    async fn notify(&self, _change: &Invalidation) -> StoreResult<()> {
-        Ok(())
-    }
-
-    async fn listen(&self, _sink: Arc<dyn Fn(Notice) + Send + Sync>) -> StoreResult<()> {
-        Ok(())
-    }
-
-    /// Every change of a single instance is applied before it is answered.
-    async fn catch_up(&self) -> StoreResult<()> {
-        Ok(())
     }
 }
 
@@ -186,6 +162,3 @@ fn blocking<T>(work: impl FnOnce() -> T) -> T {
         _ => work(),
     }
 }
-
-impl_store!(SqliteStore);
-impl_workspace_store!(SqliteStore);

@@ -5,7 +5,7 @@
 
 use super::minting::{CountedShare, MintStatements, NewRow, ParentRow, ShareTally, SitePage, growth};
 use super::sqlite_batch::execute_each;
-use super::{ShareRecord, StoreResult, shared};
+use super::{ShareRecord, StoreResult, campaigns, shares};
 use rusqlite::{Connection, OptionalExtension, Row};
 use std::collections::{BTreeSet, HashMap};
 
@@ -100,7 +100,7 @@ impl MintStatements for SqliteMint<'_> {
             "INSERT INTO links (url, title, campaign, created_at, site_id) VALUES (?1, ?2, ?3, ?4, ?5) \
              ON CONFLICT (site_id, url) DO NOTHING RETURNING campaign",
         )?;
-        let mut ensure_campaign = self.conn.prepare(shared::ENSURE_CAMPAIGN)?;
+        let mut ensure_campaign = self.conn.prepare(campaigns::ENSURE_CAMPAIGN)?;
         let mut find = self
             .conn
             .prepare("SELECT id FROM links WHERE site_id = ?1 AND url = ?2")?;
@@ -209,7 +209,7 @@ impl MintStatements for SqliteMint<'_> {
     }
 
     async fn share_records(&mut self, ids: &[i64]) -> StoreResult<Vec<ShareRecord>> {
-        let sql = format!("{} WHERE s.id = ?1", shared::SHARE_RECORDS);
+        let sql = format!("{} WHERE s.id = ?1", shares::SHARE_RECORDS);
         self.each(&sql, ids, share_record)
     }
 }

@@ -13,7 +13,9 @@
 //! updates, and the stats endpoint reads counters instead of scanning raw visits. `ingest`
 //! builds batches from the visits it queued; the store only writes them.
 
+use super::{Backend, StoreResult, WriteOutcome};
 use crate::domain::visit::{VisitKind, VisitorHash};
+use async_trait::async_trait;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -196,6 +198,68 @@ fn unpark_share_counts(shares: &mut BTreeMap<i64, Counts>, bytes: &[u8]) -> Resu
         counts.bots += next();
     }
     Ok(())
+}
+
+/// First in every visit batch's transaction: records the batch's key, or changes nothing when an
+/// earlier attempt at the same batch already committed (then the batch must not be written again).
+pub(super) const CLAIM_BATCH_KEY: &str =
+    "INSERT INTO visit_batches (batch_key, written_at) VALUES ($1, $2) ON CONFLICT (batch_key) DO NOTHING";
+
+/// Keys older than the retention cannot be retried any more; keeps the table at an hour of batches.
+pub(super) const FORGET_OLD_BATCH_KEYS: &str = "DELETE FROM visit_batches WHERE written_at < $1";
+
+/// A batch's share counters, parked for a later batch to apply (`ShareCounts::Park`).
+pub(super) const PARK_SHARE_COUNTS: &str = "INSERT INTO pending_share_counts (counts) VALUES ($1)";
+
+/// Every parked row, taken for applying. In PostgreSQL's default isolation a row another
+/// instance is taking at the same moment is taken by one of the two, never both.
+pub(super) const TAKE_PARKED_SHARE_COUNTS: &str = "DELETE FROM pending_share_counts RETURNING counts";
+
+/// Takes a batch's block of `$1` visit ids and returns the first. The row stays locked until the
+/// batch commits, so the blocks of instances writing at once never interleave.
+pub(super) const TAKE_VISIT_IDS: &str = "UPDATE visit_ids SET next_id = next_id + $1 RETURNING next_id - $1";
+
+/// Writing visits, and the salt their visitors are hashed with.
+#[async_trait]
+pub trait VisitStore: Send + Sync {
+    /// Writes one batch of visits and their rollups in a single transaction, once: writing a
+    /// batch whose key is already stored changes nothing and says so (`already_stored`).
+    async fn write_visits(&self, batch: &VisitBatch) -> StoreResult<WriteOutcome>;
+    /// The visitor-hash salt of `day`, creating it from `candidate` if none exists yet; salts of
+    /// earlier days are deleted, so yesterday's hashes can never be recomputed.
+    async fn salt_for_day(&self, day: &str, candidate: &str) -> StoreResult<String>;
+}
+
+#[async_trait]
+impl VisitStore for Backend {
+    /// Each backend's own writer: the way of moving many rows differs most between the two.
+    async fn write_visits(&self, batch: &VisitBatch) -> StoreResult<WriteOutcome> {
+        match self {
+            Backend::Sqlite(store) => store.write_batch(batch).await,
+            Backend::Postgres(store) => store.write_batch(batch).await,
+        }
+    }
+
+    async fn salt_for_day(&self, day: &str, candidate: &str) -> StoreResult<String> {
+        with_pool!(self.writer(), |pool| {
+            let mut tx = pool.begin().await?;
+            sqlx::query("INSERT INTO visitor_salts (day, salt) VALUES ($1, $2) ON CONFLICT (day) DO NOTHING")
+                .bind(day)
+                .bind(candidate)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM visitor_salts WHERE day < $1")
+                .bind(day)
+                .execute(&mut *tx)
+                .await?;
+            let salt: String = sqlx::query_scalar("SELECT salt FROM visitor_salts WHERE day = $1")
+                .bind(day)
+                .fetch_one(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(salt)
+        })
+    }
 }
 
 #[cfg(test)]
