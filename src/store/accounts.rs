@@ -60,7 +60,7 @@ impl AccountStore for Backend {
 
     async fn user_credentials(&self, email: &str) -> StoreResult<Option<UserCredentials>> {
         let sql = "SELECT id, password_hash, disabled_at FROM users WHERE email = $1";
-        self.writer().row(sql, email).await
+        self.reader().row(sql, email).await
     }
 
     async fn list_users(&self) -> StoreResult<Vec<UserRecord>> {
@@ -105,8 +105,7 @@ impl AccountStore for Backend {
     }
 
     async fn session(&self, token_hash: &str) -> StoreResult<Option<SessionRecord>> {
-        // The writer: a session created a moment ago must be visible to the next request.
-        self.writer().row(SESSION_BY_HASH, token_hash).await
+        self.reader().row(SESSION_BY_HASH, token_hash).await
     }
 
     async fn touch_session(&self, token_hash: &str, now: i64) -> StoreResult<()> {

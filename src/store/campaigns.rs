@@ -42,13 +42,13 @@ impl CampaignStore for Backend {
     }
 
     async fn get_campaign(&self, id: i64) -> StoreResult<Option<CampaignRecord>> {
-        self.writer()
+        self.reader()
             .row(AssertSqlSafe(format!("{CAMPAIGN_COLUMNS} WHERE id = $1")), id)
             .await
     }
 
     async fn campaign_by_slug(&self, slug: &str) -> StoreResult<Option<CampaignRecord>> {
-        self.writer()
+        self.reader()
             .row(AssertSqlSafe(format!("{CAMPAIGN_COLUMNS} WHERE slug = $1")), slug)
             .await
     }

@@ -76,7 +76,7 @@ impl LinkStore for Backend {
 
     async fn link_summary(&self, id: i64) -> StoreResult<Option<LinkSummary>> {
         self.fold_parked_tallies().await?;
-        self.writer()
+        self.reader()
             .row(AssertSqlSafe(format!("{LINK_SUMMARY} WHERE id = $1")), id)
             .await
     }

@@ -220,7 +220,10 @@ impl Pool<'_> {
 }
 
 impl Backend {
-    /// Where reads go: SQLite's read pool, PostgreSQL's one pool.
+    /// Where reads go: SQLite's read pool, PostgreSQL's one pool. A read there sees every commit
+    /// that finished before it began, a moment-old session or link included: in WAL mode each
+    /// statement reads the latest commit, and sqlx resets a statement before it hands back the
+    /// row, so no pooled reader is left holding an older snapshot.
     fn reader(&self) -> Pool<'_> {
         match self {
             Backend::Sqlite(store) => Pool::Sqlite(store.reader()),

@@ -144,7 +144,7 @@ impl ShareStore for Backend {
         let sql = sqlx::AssertSqlSafe(format!(
             "{SHARE_ROW} WHERE link_id = $1 AND parent_id IS NULL AND reserved_until IS NULL ORDER BY id LIMIT $2"
         ));
-        Ok(with_pool!(self.writer(), |pool| {
+        Ok(with_pool!(self.reader(), |pool| {
             sqlx::query_as(sql).bind(link_id).bind(limit).fetch_all(pool).await?
         }))
     }

@@ -92,6 +92,7 @@ impl SiteStore for Backend {
         let sql = AssertSqlSafe(format!("{SITE_COLUMNS} WHERE id = $1"));
         with_pool!(self.writer(), |pool| {
             let mut tx = pool.begin().await?;
+            // Read in the update's own transaction, on the writer: no other change lands between.
             let current: Option<SiteRecord> = sqlx::query_as(sql).bind(id).fetch_optional(&mut *tx).await?;
             let Some(mut site) = current else { return Ok(None) };
             update.apply_to(&mut site, now);
@@ -152,7 +153,7 @@ impl SiteStore for Backend {
     }
 
     async fn find_site_page_link(&self, site_id: i64, url: &Destination) -> StoreResult<Option<LinkRecord>> {
-        Ok(with_pool!(self.writer(), |pool| {
+        Ok(with_pool!(self.reader(), |pool| {
             sqlx::query_as(
                 "SELECT id, url, title, campaign, created_at, disabled_at, expires_at, site_id FROM links \
                  WHERE site_id = $1 AND url = $2",

@@ -252,6 +252,7 @@ impl VisitStore for Backend {
                 .bind(day)
                 .execute(&mut *tx)
                 .await?;
+            // In the transaction that may have just inserted it: the writer's to read.
             let salt: String = sqlx::query_scalar("SELECT salt FROM visitor_salts WHERE day = $1")
                 .bind(day)
                 .fetch_one(&mut *tx)
