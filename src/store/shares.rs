@@ -6,6 +6,7 @@ use super::models::{CustomChannelRecord, RedirectTarget, ShareRecord, ShareRow};
 use super::{Backend, StoreError, StoreResult};
 use crate::domain::code::Code;
 use async_trait::async_trait;
+use sqlx::AssertSqlSafe;
 
 /// Every column of a `ShareRecord`, its parent's code joined in; a `WHERE` follows.
 pub(super) const SHARE_RECORDS: &str = "SELECT s.id, s.link_id, s.code, s.channel, p.code AS parent_code, \
@@ -81,7 +82,7 @@ impl ShareStore for Backend {
 
     async fn get_share(&self, code: &Code) -> StoreResult<Option<ShareRecord>> {
         // Exact code first, then a custom slug in any case; a reservation is not a share.
-        let sql = sqlx::AssertSqlSafe(format!(
+        let sql = AssertSqlSafe(format!(
             "{SHARE_RECORDS} WHERE (s.code = $1 OR s.slug_key = $2) AND s.reserved_until IS NULL \
              ORDER BY CASE WHEN s.code = $1 THEN 0 ELSE 1 END LIMIT 1"
         ));
@@ -95,7 +96,7 @@ impl ShareStore for Backend {
     }
 
     async fn share_children(&self, share_id: i64, limit: i64) -> StoreResult<Vec<ShareRecord>> {
-        let sql = sqlx::AssertSqlSafe(format!(
+        let sql = AssertSqlSafe(format!(
             "{SHARE_RECORDS} WHERE s.parent_id = $1 AND s.reserved_until IS NULL ORDER BY s.id LIMIT $2"
         ));
         Ok(with_pool!(self.reader(), |pool| {
@@ -131,7 +132,7 @@ impl ShareStore for Backend {
     }
 
     async fn link_shares(&self, link_id: i64, limit: i64) -> StoreResult<Vec<ShareRow>> {
-        let sql = sqlx::AssertSqlSafe(format!(
+        let sql = AssertSqlSafe(format!(
             "{SHARE_ROW} WHERE link_id = $1 AND reserved_until IS NULL \
              ORDER BY depth, subtree_size DESC, clicks DESC, id LIMIT $2"
         ));
@@ -141,7 +142,7 @@ impl ShareStore for Backend {
     }
 
     async fn root_shares(&self, link_id: i64, limit: i64) -> StoreResult<Vec<ShareRow>> {
-        let sql = sqlx::AssertSqlSafe(format!(
+        let sql = AssertSqlSafe(format!(
             "{SHARE_ROW} WHERE link_id = $1 AND parent_id IS NULL AND reserved_until IS NULL ORDER BY id LIMIT $2"
         ));
         Ok(with_pool!(self.reader(), |pool| {
