@@ -42,16 +42,16 @@ pub use export::ExportStore;
 pub use links::LinkStore;
 pub use minting::{MintBatch, MintOutcome, MintRefusal, NewCode, NewShare, ShareLink, SitePage};
 pub use models::*;
-pub use postgres::PgStore;
 pub use reports::{DayRange, ReportStore, Scope};
 pub use shares::ShareStore;
 pub use sites::SiteStore;
-pub use sqlite::SqliteStore;
 pub use visits::{
     Counts, MAX_VISITS_PER_RUN, Rollups, ShareCounts, StoredVisit, VisitBatch, VisitRun, VisitStore, visits_of,
 };
 
 use async_trait::async_trait;
+use postgres::PgStore;
+use sqlite::SqliteStore;
 use sqlx::postgres::{PgPool, PgRow};
 use sqlx::sqlite::{SqlitePool, SqliteRow};
 use sqlx::{Postgres, SqlSafeStr, Sqlite};
