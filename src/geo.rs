@@ -69,32 +69,11 @@ mod mmdb;
 #[cfg(test)]
 mod tests {
     use super::{GeoIp, mmdb};
-    use std::path::PathBuf;
-
-    /// A unique temporary directory, removed even when a test fails.
-    struct TempDir(PathBuf);
-
-    impl TempDir {
-        fn new() -> TempDir {
-            let dir = std::env::temp_dir().join(format!("sharetrail-geo-{}", nanoid::nanoid!(12)));
-            std::fs::create_dir(&dir).unwrap();
-            TempDir(dir)
-        }
-
-        fn file(&self, name: &str) -> PathBuf {
-            self.0.join(name)
-        }
-    }
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
+    use tempfile::TempDir;
 
     fn geo(networks: &[(&str, &str)]) -> (TempDir, GeoIp) {
-        let dir = TempDir::new();
-        let file = dir.file("country.mmdb");
+        let dir = TempDir::new().unwrap();
+        let file = dir.path().join("country.mmdb");
         mmdb::write_country_db(&file, networks).unwrap();
         let geo = GeoIp::open(&file).unwrap();
         (dir, geo)
@@ -155,8 +134,8 @@ mod tests {
 
     #[test]
     fn the_test_database_passes_the_readers_own_verification() {
-        let dir = TempDir::new();
-        let file = dir.file("country.mmdb");
+        let dir = TempDir::new().unwrap();
+        let file = dir.path().join("country.mmdb");
         // A long value too, so sizes past the one-byte form are written.
         let long = "a value longer than the twenty-nine bytes a control byte holds";
         mmdb::write_country_db(&file, &[NETWORKS, &[("81.2.70.0/24", long)]].concat()).unwrap();
@@ -188,16 +167,16 @@ mod tests {
 
     #[test]
     fn a_missing_file_is_an_error_naming_the_path() {
-        let dir = TempDir::new();
-        let missing = dir.file("absent.mmdb");
+        let dir = TempDir::new().unwrap();
+        let missing = dir.path().join("absent.mmdb");
         let err = GeoIp::open(&missing).err().expect("a missing file must not open");
         assert!(format!("{err:#}").contains(&missing.display().to_string()), "{err:#}");
     }
 
     #[test]
     fn a_corrupt_file_is_an_error_naming_the_path() {
-        let dir = TempDir::new();
-        let corrupt = dir.file("corrupt.mmdb");
+        let dir = TempDir::new().unwrap();
+        let corrupt = dir.path().join("corrupt.mmdb");
         std::fs::write(&corrupt, b"this is not a MaxMind database").unwrap();
         let err = GeoIp::open(&corrupt).err().expect("a corrupt file must not open");
         assert!(format!("{err:#}").contains(&corrupt.display().to_string()), "{err:#}");
@@ -205,8 +184,8 @@ mod tests {
 
     #[test]
     fn a_truncated_database_is_an_error() {
-        let dir = TempDir::new();
-        let file = dir.file("truncated.mmdb");
+        let dir = TempDir::new().unwrap();
+        let file = dir.path().join("truncated.mmdb");
         mmdb::write_country_db(&file, NETWORKS).unwrap();
         let bytes = std::fs::read(&file).unwrap();
         std::fs::write(&file, &bytes[..bytes.len() - 20]).unwrap();

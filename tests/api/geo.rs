@@ -6,12 +6,8 @@ use crate::helpers::*;
 mod mmdb;
 
 async fn visits_carry_the_country_and_never_the_address(backend: Backend) {
-    let dir = std::env::temp_dir().join(format!(
-        "sharetrail-geo-{}",
-        nanoid::nanoid!(10, &nanoid::alphabet::SAFE)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let geo_db = dir.join("country.mmdb");
+    let dir = tempfile::Builder::new().prefix("sharetrail-geo-").tempdir().unwrap();
+    let geo_db = dir.path().join("country.mmdb");
     mmdb::write_country_db(&geo_db, &[("81.2.69.0/24", "GB"), ("2001:db8::/32", "DE")]).unwrap();
     let app = spawn_app_with(backend, |settings| {
         settings.geoip_db = Some(geo_db.clone());
@@ -43,7 +39,6 @@ async fn visits_carry_the_country_and_never_the_address(backend: Backend) {
             .all(|v| v.len() == 32 && !v.contains("81.2.69")),
         "{visitors:?}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 mod visits_carry_the_country_of_their_address_and_never_the_address {
