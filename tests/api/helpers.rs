@@ -124,7 +124,8 @@ pub async fn spawn_app_on(database_url: &str, configure: impl FnOnce(&mut Settin
 
 async fn spawn_app_in(db: TestDatabase, configure: impl FnOnce(&mut Settings)) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
-        sharetrail::telemetry::init();
+        let log = sharetrail::config::LogSettings::from_env().expect("SHARETRAIL_LOG and SHARETRAIL_LOG_FORMAT");
+        sharetrail::telemetry::init(&log);
     }
     let mut settings = Settings::for_database(&db.url);
     settings.listen = "127.0.0.1:0".parse().expect("address");
