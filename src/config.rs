@@ -192,9 +192,10 @@ pub struct Settings {
     pub demo: DemoMode,
 
     /// A bearer token `/metrics` then asks for (`Authorization: Bearer …`); without one it is
-    /// open, as are most Prometheus endpoints on a private network.
-    #[arg(long, env = "SHARETRAIL_METRICS_TOKEN", hide_env_values = true)]
-    pub metrics_token: Option<String>,
+    /// open, as are most Prometheus endpoints on a private network. (Never printed, like the
+    /// database URL.)
+    #[arg(long, env = "SHARETRAIL_METRICS_TOKEN", hide_env_values = true, value_parser = secret)]
+    pub metrics_token: Option<SecretString>,
 
     /// HTTP worker threads (default: one per CPU core).
     #[arg(long, env = "SHARETRAIL_WORKERS")]
@@ -274,6 +275,16 @@ mod tests {
             assert!(!printed.contains("hunter2-secret"), "{printed}");
             assert_eq!(settings.database.database_url.expose_secret(), URL);
         }
+    }
+
+    #[test]
+    fn debug_never_prints_the_metrics_token() {
+        let settings = served(&["--metrics-token", "scrape-me-7Hq2"]).unwrap();
+
+        let printed = format!("{settings:?}");
+        assert!(!printed.contains("scrape-me-7Hq2"), "{printed}");
+        let token = settings.metrics_token.as_ref().map(|t| t.expose_secret());
+        assert_eq!(token, Some("scrape-me-7Hq2"));
     }
 
     #[test]
