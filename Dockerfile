@@ -21,8 +21,6 @@ FROM chef AS builder
 COPY --from=planner /build/recipe.json recipe.json
 RUN cargo chef cook --release --locked --bin sharetrail --recipe-path recipe.json
 COPY . .
-# Compile-time checked queries, if any, use committed query data, never a live database.
-ENV SQLX_OFFLINE=true
 RUN cargo build --release --locked --bin sharetrail
 
 # Same Debian release as the builder, so the binary's glibc matches.

@@ -45,7 +45,7 @@ async fn main() -> anyhow::Result<()> {
     let batches = env_or("BENCH_BATCHES", 16);
     let visitors = env_or("BENCH_VISITORS", 100_000);
     let batch_size = env_or("BENCH_BATCH", 25_000);
-    let (url, dir) = support::database_url("bench-ingest")?;
+    let (url, _dir) = support::database_url("bench-ingest")?;
     let store = store::connect(&url, 4).await?;
     store.migrate().await?;
     let mut rng = Lcg(7);
@@ -94,7 +94,6 @@ async fn main() -> anyhow::Result<()> {
             cpu.as_secs_f64() * 1e6 / written as f64
         );
     }
-    let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
 

@@ -1,6 +1,6 @@
 //! The `sharetrail` command line.
 
-use crate::config::{DatabaseSettings, Settings};
+use crate::config::{DatabaseSettings, LogSettings, Settings};
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -16,6 +16,17 @@ use clap::{Parser, Subcommand};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+impl Cli {
+    /// How to log: `serve`'s logging flags and variables, or for the other commands (which take
+    /// no logging flags) the variables alone.
+    pub fn log_settings(&self) -> Result<LogSettings, clap::Error> {
+        match &self.command {
+            Some(Command::Serve(settings)) => Ok(settings.log.clone()),
+            _ => LogSettings::from_env(),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

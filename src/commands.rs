@@ -10,6 +10,7 @@ use crate::startup::Application;
 use crate::store::NewSite;
 use crate::store::{self, Store};
 use anyhow::{Context, bail};
+use secrecy::ExposeSecret;
 use std::sync::Arc;
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -94,7 +95,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
 }
 
 async fn open(database: &DatabaseSettings) -> anyhow::Result<Arc<dyn Store>> {
-    let store = store::connect(&database.database_url, database.database_connections)
+    let store = store::connect(database.database_url.expose_secret(), database.database_connections)
         .await
         .context("could not open the database")?;
     store.migrate().await.context("could not migrate the database")?;

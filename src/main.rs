@@ -4,7 +4,8 @@ use sharetrail::cli::Cli;
 fn main() -> std::process::ExitCode {
     tune_malloc();
     let cli = Cli::parse();
-    sharetrail::telemetry::init();
+    let log = cli.log_settings().unwrap_or_else(|err| err.exit());
+    sharetrail::telemetry::init(&log);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(err) => {

@@ -12,15 +12,18 @@ use crate::privacy::DailySalt;
 use crate::routes;
 use crate::state::AppState;
 use crate::store::{self, Invalidation, Notice};
+use crate::telemetry::{RequestSpan, record_answer, tag_server_error};
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{Next, from_fn};
 use actix_web::{App, HttpMessage, HttpServer, web};
 use anyhow::Context;
+use secrecy::ExposeSecret;
 use std::borrow::Cow;
 use std::net::TcpListener;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+use tracing_actix_web::TracingLogger;
 
 /// In-flight requests get this long after SIGTERM; then the visit queue drains. Together they
 /// stay within the 5 s a container orchestrator usually allows before SIGKILL.
@@ -42,7 +45,8 @@ impl Application {
                 "SHARETRAIL_TRUST_PROXY is no longer read: name the proxies to trust in SHARETRAIL_TRUSTED_PROXIES"
             );
         }
-        let store = store::connect(&settings.database.database_url, settings.database.database_connections)
+        let database = &settings.database;
+        let store = store::connect(database.database_url.expose_secret(), database.database_connections)
             .await
             .context("could not open the database")?;
         store.migrate().await.context("could not migrate the database")?;
@@ -158,6 +162,9 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .wrap(from_fn(front_door))
+                // Outermost: every request, the redirects the front door answers included, is
+                // answered in its span.
+                .wrap(TracingLogger::<RequestSpan>::new())
                 .configure(routes::configure)
         })
         .shutdown_timeout(REQUEST_GRACE);
@@ -222,17 +229,24 @@ fn keep_sessions_tidy(store: Arc<dyn store::Store>, accounts: Arc<Accounts>) {
 /// Every request's way in. A short-code redirect, most of the traffic, is answered here without
 /// walking the route table (a dozen patterns tried and refused before the fallback, a tenth of a
 /// redirect's time in the application); everything else is routed. Either way the request is
-/// counted by route (never the raw path) and status.
+/// counted by route (never the raw path) and status, and its span (see `telemetry::RequestSpan`)
+/// gets the same route, the status and the latency.
+///
+/// A redirect answered here logs nothing of its own: like every request, it is answered inside
+/// its span, under the route `/{code}`, so a line logged meanwhile (a lookup that failed) carries
+/// the request's id, and the access log (`sharetrail::requests` at debug) has a line for it.
 async fn front_door<B: MessageBody>(
     req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    let started = Instant::now();
+    let span = tracing::Span::current();
     let method = method_label(req.method());
     if let Some(code) = routes::redirect::short_code_path(req.request()) {
         let (request, _) = req.into_parts();
         // Borrowed from the request, not extracted: every clone of the shared state's `Arc` writes
         // a reference count that all workers write.
-        let response = match request.app_data::<web::Data<AppState>>() {
+        let mut response = match request.app_data::<web::Data<AppState>>() {
             Some(state) => {
                 let response = routes::redirect::redirect(&request, &code, state).await;
                 state
@@ -243,25 +257,34 @@ async fn front_door<B: MessageBody>(
             }
             None => crate::web::unavailable_page(),
         };
+        let status = response.status();
+        record_answer(&span, crate::metrics::REDIRECT_ROUTE, status, started.elapsed());
+        tag_server_error(&request, status, response.headers_mut());
         return Ok(ServiceResponse::new(request, response).map_into_right_body());
     }
-    let response = next.call(req).await?;
-    let request = response.request();
+    let (request, mut response) = next.call(req).await?.into_parts();
+    let status = response.status();
+    // The fallback marks the requests it answers: finding any other route's pattern walks every
+    // route again.
+    let fallback = request.extensions().contains::<routes::redirect::ShortCodeRoute>();
+    let route = match fallback {
+        true => Cow::Borrowed(crate::metrics::REDIRECT_ROUTE),
+        false => request
+            .match_pattern()
+            .map_or(Cow::Borrowed(crate::metrics::REDIRECT_ROUTE), Cow::Owned),
+    };
+    record_answer(&span, &route, status, started.elapsed());
+    tag_server_error(&request, status, response.headers_mut());
     if let Some(state) = request.app_data::<web::Data<AppState>>() {
-        let status = response.status().as_u16();
-        // The fallback marks the redirects it answers: finding any other route's pattern walks
-        // every route again.
-        if request.extensions().contains::<routes::redirect::ShortCodeRoute>() {
-            state.metrics.http_requests.count_redirect(method, status);
-        } else {
-            let route = request
-                .match_pattern()
-                .map_or(Cow::Borrowed(crate::metrics::REDIRECT_ROUTE), Cow::Owned);
-            state
-                .metrics
-                .http_requests
-                .count(RequestLabels { route, method, status });
+        let metrics = &state.metrics.http_requests;
+        match fallback {
+            true => metrics.count_redirect(method, status.as_u16()),
+            false => metrics.count(RequestLabels {
+                route,
+                method,
+                status: status.as_u16(),
+            }),
         }
     }
-    Ok(response.map_into_left_body())
+    Ok(ServiceResponse::new(request, response).map_into_left_body())
 }

@@ -32,7 +32,7 @@ pub struct AppState {
     /// The demo site's publishable key, when the demo page is on (made once, at start).
     pub demo_site_key: Option<String>,
     /// What `/metrics` asks for, when the operator set it.
-    pub metrics_token: Option<String>,
+    pub metrics_token: Option<secrecy::SecretString>,
     /// QR pictures, drawn a core at a time.
     pub qr: crate::render::QrRenderer,
     /// Sessions, sign-in throttling and first-run setup of the web UI.

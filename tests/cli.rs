@@ -11,7 +11,7 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A temporary directory holding one SQLite database; removed when dropped.
 struct Sandbox {
-    dir: PathBuf,
+    dir: tempfile::TempDir,
 }
 
 struct Outcome {
@@ -22,14 +22,15 @@ struct Outcome {
 
 impl Sandbox {
     fn new() -> Sandbox {
-        let name = nanoid::nanoid!(12, &nanoid::alphabet::SAFE);
-        let dir = std::env::temp_dir().join(format!("sharetrail-cli-{name}"));
-        std::fs::create_dir_all(&dir).expect("temporary directory");
+        let dir = tempfile::Builder::new()
+            .prefix("sharetrail-cli-")
+            .tempdir()
+            .expect("temporary directory");
         Sandbox { dir }
     }
 
     fn database_file(&self) -> PathBuf {
-        self.dir.join("sharetrail.db")
+        self.dir.path().join("sharetrail.db")
     }
 
     fn database_url(&self) -> String {
@@ -43,9 +44,9 @@ impl Sandbox {
 
     /// Runs `sharetrail ARGS` with exactly these `SHARETRAIL_*` variables, from this directory.
     fn run_with(&self, args: &[&str], vars: &[(&str, &str)]) -> Outcome {
-        let (stdout_path, stderr_path) = (self.dir.join("stdout"), self.dir.join("stderr"));
+        let (stdout_path, stderr_path) = (self.dir.path().join("stdout"), self.dir.path().join("stderr"));
         let mut command = Command::new(env!("CARGO_BIN_EXE_sharetrail"));
-        command.args(args).current_dir(&self.dir).stdin(Stdio::null());
+        command.args(args).current_dir(self.dir.path()).stdin(Stdio::null());
         for (name, _) in std::env::vars_os() {
             if name.to_string_lossy().starts_with("SHARETRAIL_") {
                 command.env_remove(name);
@@ -72,12 +73,6 @@ impl Sandbox {
             stdout: read(&stdout_path),
             stderr: read(&stderr_path),
         }
-    }
-}
-
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 

@@ -1,20 +1,19 @@
 //! What the benchmarks share: settings from the environment, where the database lives, and a
 //! seeded random generator.
 
-use std::path::PathBuf;
-
 /// A positive number from the environment, or the default.
 pub fn env_or(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
 /// `BENCH_DATABASE_URL`, or a SQLite file in a new temporary directory named after `name`; the
-/// directory is returned so that the benchmark can remove it.
-pub fn database_url(name: &str) -> std::io::Result<(String, PathBuf)> {
-    let dir = std::env::temp_dir().join(format!("sharetrail-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let url =
-        std::env::var("BENCH_DATABASE_URL").unwrap_or_else(|_| format!("sqlite://{}", dir.join("bench.db").display()));
+/// directory is returned so that the benchmark keeps it until it ends, and removed when dropped.
+pub fn database_url(name: &str) -> std::io::Result<(String, tempfile::TempDir)> {
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("sharetrail-{name}-"))
+        .tempdir()?;
+    let url = std::env::var("BENCH_DATABASE_URL")
+        .unwrap_or_else(|_| format!("sqlite://{}", dir.path().join("bench.db").display()));
     Ok((url, dir))
 }
 

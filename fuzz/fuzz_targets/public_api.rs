@@ -47,7 +47,8 @@ static SERVER: LazyLock<Server> = LazyLock::new(start);
 
 fn start() -> Server {
     if std::env::var_os("SHARETRAIL_LOG").is_some() {
-        sharetrail::telemetry::init();
+        let log = sharetrail::config::LogSettings::from_env().expect("SHARETRAIL_LOG and SHARETRAIL_LOG_FORMAT");
+        sharetrail::telemetry::init(&log);
     }
     let dir = std::env::temp_dir().join(format!("sharetrail-fuzz-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);

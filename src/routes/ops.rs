@@ -5,6 +5,7 @@ use crate::state::AppState;
 use crate::web::HomePage;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
+use secrecy::ExposeSecret;
 
 /// `ok`, or `degraded` with what fails and since when. Always 200 while the process serves: a
 /// degraded instance still answers every cached redirect and keeps visits for later, and one
@@ -51,7 +52,7 @@ pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> HttpRespon
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .unwrap_or_default();
-        if !crate::accounts::session::constant_time_eq(presented.trim().as_bytes(), token.as_bytes()) {
+        if !crate::accounts::session::constant_time_eq(presented.trim().as_bytes(), token.expose_secret().as_bytes()) {
             return HttpResponse::Unauthorized()
                 .insert_header((header::WWW_AUTHENTICATE, "Bearer"))
                 .finish();

@@ -6,10 +6,10 @@ use crate::store::{
 };
 use crate::web::report::Report;
 use crate::web::{Nav, NewUserValues};
-use actix_web::HttpResponse;
-use actix_web::cookie::Cookie;
 use actix_web::http::StatusCode;
+use actix_web::{CustomizeResponder, Either, HttpResponse};
 use askama::Template;
+use askama_web::WebTemplate;
 use serde::Deserialize;
 
 /// Messages next to the fields they are about.
@@ -30,58 +30,66 @@ impl FieldErrors {
     }
 }
 
-fn render(page: &impl Template, status: StatusCode, cookie: Option<Cookie<'static>>) -> HttpResponse {
-    match page.render() {
-        Ok(body) => {
-            let mut response = HttpResponse::build(status);
-            if let Some(cookie) = cookie {
-                response.cookie(cookie);
-            }
-            response.content_type("text/html; charset=utf-8").body(body)
-        }
-        Err(err) => {
-            tracing::error!(error = %err, "a page could not be rendered");
-            message_page(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Something went wrong",
-                "The page could not be shown.",
-            )
-        }
-    }
+/// A page answered with a status other than 200, or with a cookie: the page itself, customised
+/// (`page.customize().with_status(..)`), as its handler returns it.
+pub type Shown<P> = CustomizeResponder<P>;
+
+/// What a handler answers that shows a page again (a form with its errors) or redirects.
+pub type PageOrRedirect<P> = Either<Shown<P>, HttpResponse>;
+
+#[derive(Template)]
+#[template(path = "app/message.html")]
+pub struct MessagePage {
+    pub title: String,
+    pub message: String,
 }
 
-macro_rules! page {
-    ($name:ident, $path:literal { $($field:ident : $ty:ty),* $(,)? }) => {
-        #[derive(Template)]
-        #[template(path = $path)]
-        pub struct $name {
-            $(pub $field: $ty),*
-        }
-
-        impl $name {
-            pub fn respond(&self, status: StatusCode, cookie: Option<Cookie<'static>>) -> HttpResponse {
-                render(self, status, cookie)
-            }
-        }
-    };
-}
-
-page!(MessagePage, "app/message.html" { title: String, message: String });
-
+/// The page every web UI error answers with. Built without a request (errors are turned into
+/// responses where none is at hand), so it renders itself rather than through `Responder`.
 pub fn message_page(status: StatusCode, title: &str, message: &str) -> HttpResponse {
-    MessagePage {
+    let page = MessagePage {
         title: title.to_owned(),
         message: message.to_owned(),
-    }
-    .respond(status, None)
+    };
+    let body = page.render().unwrap_or_else(|err| {
+        tracing::error!(error = %err, "the message page could not be rendered");
+        title.to_owned()
+    });
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(body)
 }
 
-page!(SetupPage, "app/setup.html" { csrf: String, token: String, name: String, email: String, errors: FieldErrors });
-page!(LoginPage, "app/login.html" { csrf: String, next: String, email: String, error: Option<String>, setup_pending: bool });
-page!(UsersPage, "app/users.html" {
-    nav: Nav, me: i64, users: Vec<UserRecord>, values: NewUserValues, errors: FieldErrors,
-    notice: Option<String>,
-});
+#[derive(Template, WebTemplate)]
+#[template(path = "app/setup.html")]
+pub struct SetupPage {
+    pub csrf: String,
+    pub token: String,
+    pub name: String,
+    pub email: String,
+    pub errors: FieldErrors,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "app/login.html")]
+pub struct LoginPage {
+    pub csrf: String,
+    pub next: String,
+    pub email: String,
+    pub error: Option<String>,
+    pub setup_pending: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "app/users.html")]
+pub struct UsersPage {
+    pub nav: Nav,
+    pub me: i64,
+    pub users: Vec<UserRecord>,
+    pub values: NewUserValues,
+    pub errors: FieldErrors,
+    pub notice: Option<String>,
+}
 
 pub struct CampaignRow {
     pub totals: CampaignTotals,
@@ -89,14 +97,36 @@ pub struct CampaignRow {
     pub sparkline: String,
 }
 
-page!(CampaignsPage, "app/campaigns.html" {
-    nav: Nav, campaigns: Vec<CampaignRow>, show_archived: bool, name: String, errors: FieldErrors,
-});
-page!(CampaignPage, "app/campaign.html" {
-    nav: Nav, campaign: CampaignRecord, links: Vec<LinkSummary>, range_from: String, range_to: String,
-    range_error: Option<String>, report: Report, attribution: AttributionRows, errors: FieldErrors,
-});
-page!(LinksPage, "app/links.html" { nav: Nav, links: Vec<LinkSummary> });
+#[derive(Template, WebTemplate)]
+#[template(path = "app/campaigns.html")]
+pub struct CampaignsPage {
+    pub nav: Nav,
+    pub campaigns: Vec<CampaignRow>,
+    pub show_archived: bool,
+    pub name: String,
+    pub errors: FieldErrors,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "app/campaign.html")]
+pub struct CampaignPage {
+    pub nav: Nav,
+    pub campaign: CampaignRecord,
+    pub links: Vec<LinkSummary>,
+    pub range_from: String,
+    pub range_to: String,
+    pub range_error: Option<String>,
+    pub report: Report,
+    pub attribution: AttributionRows,
+    pub errors: FieldErrors,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "app/links.html")]
+pub struct LinksPage {
+    pub nav: Nav,
+    pub links: Vec<LinkSummary>,
+}
 
 /// The new-link form as posted (a ticked channel box once per channel), and as shown again
 /// with its errors.
@@ -128,9 +158,15 @@ impl ChannelChoice {
     }
 }
 
-page!(NewLinkPage, "app/link_new.html" {
-    nav: Nav, campaigns: Vec<CampaignRecord>, choices: Vec<ChannelChoice>, values: LinkFormValues, errors: FieldErrors,
-});
+#[derive(Template, WebTemplate)]
+#[template(path = "app/link_new.html")]
+pub struct NewLinkPage {
+    pub nav: Nav,
+    pub campaigns: Vec<CampaignRecord>,
+    pub choices: Vec<ChannelChoice>,
+    pub values: LinkFormValues,
+    pub errors: FieldErrors,
+}
 
 /// A share as the link page lists it: its short URL, ready to copy, and its QR code.
 pub struct ShortLink {
@@ -138,11 +174,22 @@ pub struct ShortLink {
     pub short_url: String,
 }
 
-page!(LinkPage, "app/link.html" {
-    nav: Nav, short_url_base: String, link: LinkSummary, campaign: Option<CampaignRecord>,
-    short_links: Vec<ShortLink>, tree: Vec<TreeRow>, attribution: AttributionRows, range_from: String,
-    range_to: String, range_error: Option<String>, report: Report, channels: Vec<&'static str>,
-});
+#[derive(Template, WebTemplate)]
+#[template(path = "app/link.html")]
+pub struct LinkPage {
+    pub nav: Nav,
+    pub short_url_base: String,
+    pub link: LinkSummary,
+    pub campaign: Option<CampaignRecord>,
+    pub short_links: Vec<ShortLink>,
+    pub tree: Vec<TreeRow>,
+    pub attribution: AttributionRows,
+    pub range_from: String,
+    pub range_to: String,
+    pub range_error: Option<String>,
+    pub report: Report,
+    pub channels: Vec<&'static str>,
+}
 
 #[derive(Debug, Default, Clone, Deserialize)]
 pub struct EventValues {
@@ -156,10 +203,22 @@ pub struct EventValues {
     pub placements: String,
 }
 
-page!(EventPage, "app/event_new.html" {
-    nav: Nav, campaigns: Vec<CampaignRecord>, values: EventValues, errors: FieldErrors,
-});
-page!(QrSheetPage, "app/qr_sheet.html" { nav: Nav, link: LinkSummary, codes: Vec<ShortLink> });
+#[derive(Template, WebTemplate)]
+#[template(path = "app/event_new.html")]
+pub struct EventPage {
+    pub nav: Nav,
+    pub campaigns: Vec<CampaignRecord>,
+    pub values: EventValues,
+    pub errors: FieldErrors,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "app/qr_sheet.html")]
+pub struct QrSheetPage {
+    pub nav: Nav,
+    pub link: LinkSummary,
+    pub codes: Vec<ShortLink>,
+}
 
 #[derive(Debug, Default, Clone, Deserialize)]
 pub struct SiteValues {
@@ -184,14 +243,36 @@ impl SiteValues {
     }
 }
 
-page!(SitesPage, "app/sites.html" { nav: Nav, sites: Vec<SiteRecord>, values: SiteValues, errors: FieldErrors });
-page!(SitePage, "app/site.html" {
-    nav: Nav, site: SiteRecord, tag: String, pinned_tag: String, values: SiteValues, errors: FieldErrors,
-    notice: Option<String>,
-});
-page!(KeysPage, "app/keys.html" {
-    nav: Nav, keys: Vec<ApiKeyRecord>, new_key: Option<String>, name: String, errors: FieldErrors,
-});
+#[derive(Template, WebTemplate)]
+#[template(path = "app/sites.html")]
+pub struct SitesPage {
+    pub nav: Nav,
+    pub sites: Vec<SiteRecord>,
+    pub values: SiteValues,
+    pub errors: FieldErrors,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "app/site.html")]
+pub struct SitePage {
+    pub nav: Nav,
+    pub site: SiteRecord,
+    pub tag: String,
+    pub pinned_tag: String,
+    pub values: SiteValues,
+    pub errors: FieldErrors,
+    pub notice: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "app/keys.html")]
+pub struct KeysPage {
+    pub nav: Nav,
+    pub keys: Vec<ApiKeyRecord>,
+    pub new_key: Option<String>,
+    pub name: String,
+    pub errors: FieldErrors,
+}
 
 /// Template helpers.
 pub mod filters {

@@ -13,7 +13,6 @@ use sharetrail::ingest::VisitRecord;
 use sharetrail::lookup::VisitTarget;
 use sharetrail::startup::Application;
 use sharetrail::store::Store;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -31,7 +30,8 @@ pub enum Backend {
 /// A fresh, empty database of one backend: a SQLite file or a PostgreSQL schema.
 pub struct TestDatabase {
     pub url: String,
-    dir: Option<PathBuf>,
+    /// The SQLite file's directory, removed with it when the database is dropped.
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl TestDatabase {
@@ -44,10 +44,12 @@ impl TestDatabase {
         );
         match backend {
             Backend::Sqlite => {
-                let dir = std::env::temp_dir().join(format!("sharetrail-{name}"));
-                std::fs::create_dir_all(&dir).expect("temporary directory");
-                let url = format!("sqlite://{}", dir.join("sharetrail.db").display());
-                TestDatabase { url, dir: Some(dir) }
+                let dir = tempfile::Builder::new()
+                    .prefix(&format!("sharetrail-{name}-"))
+                    .tempdir()
+                    .expect("temporary directory");
+                let url = format!("sqlite://{}", dir.path().join("sharetrail.db").display());
+                TestDatabase { url, _dir: Some(dir) }
             }
             Backend::Postgres => {
                 let base = std::env::var("SHARETRAIL_TEST_DATABASE_URL").expect(
@@ -63,7 +65,7 @@ impl TestDatabase {
                     .expect("create a schema");
                 let separator = if base.contains('?') { '&' } else { '?' };
                 let url = format!("{base}{separator}options=-c%20search_path%3D{name}");
-                TestDatabase { url, dir: None }
+                TestDatabase { url, _dir: None }
             }
         }
     }
@@ -74,7 +76,7 @@ impl TestDatabase {
     pub fn elsewhere(url: &str) -> TestDatabase {
         TestDatabase {
             url: url.to_owned(),
-            dir: None,
+            _dir: None,
         }
     }
 
@@ -91,14 +93,6 @@ impl TestDatabase {
         } else {
             let pool = sqlx::SqlitePool::connect(&self.url).await.expect("connect");
             sqlx::query_scalar(sql).fetch_all(&pool).await.expect("query")
-        }
-    }
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        if let Some(dir) = &self.dir {
-            let _ = std::fs::remove_dir_all(dir);
         }
     }
 }
@@ -130,7 +124,8 @@ pub async fn spawn_app_on(database_url: &str, configure: impl FnOnce(&mut Settin
 
 async fn spawn_app_in(db: TestDatabase, configure: impl FnOnce(&mut Settings)) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
-        sharetrail::telemetry::init();
+        let log = sharetrail::config::LogSettings::from_env().expect("SHARETRAIL_LOG and SHARETRAIL_LOG_FORMAT");
+        sharetrail::telemetry::init(&log);
     }
     let mut settings = Settings::for_database(&db.url);
     settings.listen = "127.0.0.1:0".parse().expect("address");

@@ -8,6 +8,7 @@ mod exports;
 mod geo;
 mod instances;
 mod links;
+mod logs;
 mod ops;
 mod outage;
 mod process;

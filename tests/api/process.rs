@@ -53,6 +53,11 @@ pub fn start_binary(db: &TestDatabase, api_key: &str, env: &[(&str, &str)]) -> R
 }
 
 impl RunningBinary {
+    /// Every log line written so far, as JSON.
+    pub fn log_entries(&self) -> Vec<Value> {
+        self.log.lock().unwrap().clone()
+    }
+
     /// The log lines written so far at `level` (`"WARN"`, `"ERROR"`…), as their messages.
     pub fn logged(&self, level: &str) -> Vec<String> {
         self.log

@@ -17,8 +17,10 @@ const RESERVATIONS_VERSION: &str = "20261206000001";
 /// Applies `backend`'s migrations older than `version`, as an install of that time had them,
 /// then runs `seed` (SQL statements) on it.
 async fn install_before(db: &TestDatabase, backend: &str, version: &str, seed: &[&str]) {
-    let folder = std::env::temp_dir().join(format!("sharetrail-migrations-{}", nanoid::nanoid!(10)));
-    std::fs::create_dir_all(&folder).expect("a folder for the old migrations");
+    let folder = tempfile::Builder::new()
+        .prefix("sharetrail-migrations-")
+        .tempdir()
+        .expect("a folder for the old migrations");
     let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("migrations")
         .join(backend);
@@ -26,10 +28,10 @@ async fn install_before(db: &TestDatabase, backend: &str, version: &str, seed: &
         let path = entry.expect("a migration").path();
         let name = path.file_name().expect("a file name").to_string_lossy().into_owned();
         if name.as_str() < version {
-            std::fs::copy(&path, folder.join(&name)).expect("copy a migration");
+            std::fs::copy(&path, folder.path().join(&name)).expect("copy a migration");
         }
     }
-    let migrator = sqlx::migrate::Migrator::new(folder.as_path())
+    let migrator = sqlx::migrate::Migrator::new(folder.path())
         .await
         .expect("read the old migrations");
     if backend == "postgres" {
@@ -47,7 +49,6 @@ async fn install_before(db: &TestDatabase, backend: &str, version: &str, seed: &
         migrator.run(&pool).await.expect("the old migrations");
         run_all(&pool, seed).await;
     }
-    let _ = std::fs::remove_dir_all(&folder);
 }
 
 async fn run_all<'c, E>(pool: E, statements: &[&str])

@@ -13,7 +13,6 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -96,11 +95,6 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn unique_dir(prefix: &str) -> PathBuf {
-    let name = nanoid::nanoid!(12, &nanoid::alphabet::SAFE);
-    std::env::temp_dir().join(format!("sharetrail-{prefix}-{name}"))
-}
-
 struct DriverProcess {
     child: Child,
     port: u16,
@@ -160,10 +154,12 @@ impl Driver {
 
     /// A new Chromium with a profile of its own: no storage shared with any other browser.
     pub async fn browser(&self) -> Browser {
-        let profile = unique_dir("chromium");
-        std::fs::create_dir_all(&profile).expect("profile directory");
+        let profile = tempfile::Builder::new()
+            .prefix("sharetrail-chromium-")
+            .tempdir()
+            .expect("profile directory");
         let mut args: Vec<String> = CHROMIUM_FLAGS.iter().map(|f| (*f).to_owned()).collect();
-        args.push(format!("--user-data-dir={}", profile.display()));
+        args.push(format!("--user-data-dir={}", profile.path().display()));
         args.push(format!("--user-agent={VISITOR_UA}"));
         let capabilities = json!({
             "browserName": "chrome",
@@ -191,7 +187,7 @@ impl Driver {
             session,
             driver: self.0.clone(),
             driver_url,
-            profile,
+            _profile: profile,
         }
     }
 }
@@ -202,7 +198,8 @@ pub struct Browser {
     session: String,
     driver: Arc<DriverProcess>,
     driver_url: String,
-    profile: PathBuf,
+    /// Removed after `drop` has ended the session (fields drop after `Drop::drop`).
+    _profile: tempfile::TempDir,
 }
 
 impl Browser {
@@ -524,7 +521,6 @@ impl Drop for Browser {
                 read_response(&mut stream);
             }
         }
-        let _ = std::fs::remove_dir_all(&self.profile);
     }
 }
 

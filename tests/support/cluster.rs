@@ -2,11 +2,12 @@
 //! may stop and start again without touching the server every other test uses.
 
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 pub struct Cluster {
-    dir: PathBuf,
+    /// Removed after `drop` has stopped the server (fields drop after `Drop::drop`).
+    dir: tempfile::TempDir,
     bin: PathBuf,
     pub port: u16,
 }
@@ -20,12 +21,11 @@ impl Cluster {
             .map(|entry| entry.path().join("bin"))
             .find(|bin| bin.join("initdb").exists())
             .expect("an initdb");
-        let dir = std::env::temp_dir().join(format!(
-            "sharetrail-cluster-{}",
-            nanoid::nanoid!(10, &nanoid::alphabet::SAFE)
-        ));
-        std::fs::create_dir_all(&dir).expect("a directory for the cluster");
-        run(Command::new("chown").arg("postgres:postgres").arg(&dir));
+        let dir = tempfile::Builder::new()
+            .prefix("sharetrail-cluster-")
+            .tempdir()
+            .expect("a directory for the cluster");
+        run(Command::new("chown").arg("postgres:postgres").arg(dir.path()));
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
@@ -55,9 +55,9 @@ impl Cluster {
         let options = format!(
             "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
             self.port,
-            self.dir.display()
+            self.dir.path().display()
         );
-        let log = self.dir.join("server.log").display().to_string();
+        let log = self.dir.path().join("server.log").display().to_string();
         self.as_postgres(
             "pg_ctl",
             &["-D", &self.data(), "-o", &options, "-l", &log, "-w", "start"],
@@ -65,7 +65,7 @@ impl Cluster {
     }
 
     fn data(&self) -> String {
-        self.dir.join("data").display().to_string()
+        self.dir.path().join("data").display().to_string()
     }
 
     fn as_postgres(&self, program: &str, args: &[&str]) {
@@ -94,6 +94,5 @@ impl Drop for Cluster {
             .arg(self.bin.join("pg_ctl"))
             .args(["-D", &self.data(), "-m", "immediate", "stop"])
             .output();
-        let _ = std::fs::remove_dir_all(Path::new(&self.dir));
     }
 }

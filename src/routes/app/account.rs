@@ -9,9 +9,9 @@ use crate::domain::account::{Email, NewPassword, PersonName, Role};
 use crate::state::AppState;
 use crate::store::{NewSession, NewUser, StoreError};
 use crate::web::NewUserValues;
-use crate::web::pages::{FieldErrors, LoginPage, SetupPage, UsersPage};
+use crate::web::pages::{FieldErrors, LoginPage, PageOrRedirect, SetupPage, Shown, UsersPage};
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{Either, HttpRequest, HttpResponse, Responder, web};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -19,7 +19,10 @@ pub struct SetupQuery {
     token: Option<String>,
 }
 
-pub async fn setup_form(state: web::Data<AppState>, query: web::Query<SetupQuery>) -> Result<HttpResponse, UiError> {
+pub async fn setup_form(
+    state: web::Data<AppState>,
+    query: web::Query<SetupQuery>,
+) -> Result<Shown<SetupPage>, UiError> {
     let token = query.into_inner().token.unwrap_or_default();
     if !state.accounts.setup_token_matches(&token) {
         return Err(setup_closed());
@@ -32,7 +35,7 @@ pub async fn setup_form(state: web::Data<AppState>, query: web::Query<SetupQuery
         email: String::new(),
         errors: FieldErrors::default(),
     };
-    Ok(page.respond(StatusCode::OK, Some(cookie)))
+    Ok(page.customize().add_cookie(&cookie))
 }
 
 fn setup_closed() -> UiError {
@@ -62,7 +65,7 @@ pub async fn setup(
     req: HttpRequest,
     state: web::Data<AppState>,
     form: web::Form<SetupForm>,
-) -> Result<HttpResponse, UiError> {
+) -> Result<PageOrRedirect<SetupPage>, UiError> {
     let form = form.into_inner();
     check_anonymous_form(&req, form.csrf.as_deref())?;
     if !state.accounts.setup_token_matches(&form.token) {
@@ -86,7 +89,11 @@ pub async fn setup(
             email: form.email,
             errors,
         };
-        return Ok(page.respond(StatusCode::UNPROCESSABLE_ENTITY, Some(cookie)));
+        return Ok(Either::Left(
+            page.customize()
+                .with_status(StatusCode::UNPROCESSABLE_ENTITY)
+                .add_cookie(&cookie),
+        ));
     };
     let password_hash = hash_password(&state, new_password).await?;
     let user = NewUser {
@@ -101,7 +108,9 @@ pub async fn setup(
     };
     state.accounts.close_setup();
     tracing::info!(user = created.id, "first admin created; the setup link no longer works");
-    start_session(&state, created.id, "/app/campaigns").await
+    start_session(&state, created.id, "/app/campaigns")
+        .await
+        .map(Either::Right)
 }
 
 #[derive(Deserialize)]
@@ -109,7 +118,10 @@ pub struct LoginQuery {
     next: Option<String>,
 }
 
-pub async fn login_form(state: web::Data<AppState>, query: web::Query<LoginQuery>) -> Result<HttpResponse, UiError> {
+pub async fn login_form(
+    state: web::Data<AppState>,
+    query: web::Query<LoginQuery>,
+) -> Result<Shown<LoginPage>, UiError> {
     let (csrf, cookie) = anonymous_csrf(&state);
     let page = LoginPage {
         csrf,
@@ -118,7 +130,7 @@ pub async fn login_form(state: web::Data<AppState>, query: web::Query<LoginQuery
         error: None,
         setup_pending: state.accounts.setup_is_open(),
     };
-    Ok(page.respond(StatusCode::OK, Some(cookie)))
+    Ok(page.customize().add_cookie(&cookie))
 }
 
 #[derive(Deserialize)]
@@ -135,7 +147,7 @@ pub async fn login(
     req: HttpRequest,
     state: web::Data<AppState>,
     form: web::Form<LoginForm>,
-) -> Result<HttpResponse, UiError> {
+) -> Result<PageOrRedirect<LoginPage>, UiError> {
     let form = form.into_inner();
     check_anonymous_form(&req, form.csrf.as_deref())?;
     let next = safe_next(form.next.as_deref());
@@ -149,19 +161,16 @@ pub async fn login(
             error: Some(message),
             setup_pending: false,
         };
-        page.respond(status, Some(cookie))
+        page.customize().with_status(status).add_cookie(&cookie)
     };
     let ip = crate::domain::client::rate_limit_key(crate::routes::client::client_ip(&req, &state.trusted_proxies));
     if let Err(wait) = state.accounts.throttle.check(&email, ip) {
         let secs = retry_after(wait);
-        let mut response = refuse(
+        let page = refuse(
             StatusCode::TOO_MANY_REQUESTS,
             format!("Too many attempts. Wait {secs} seconds, then try again."),
         );
-        if let Ok(value) = header::HeaderValue::from_str(&secs.to_string()) {
-            response.headers_mut().insert(header::RETRY_AFTER, value);
-        }
-        return Ok(response);
+        return Ok(Either::Left(page.insert_header((header::RETRY_AFTER, secs))));
     }
     let credentials = state.store.user_credentials(&email).await?;
     let attempt = form.password.clone();
@@ -186,7 +195,10 @@ pub async fn login(
         }
     };
     let Some(user_id) = user_id else {
-        return Ok(refuse(StatusCode::UNAUTHORIZED, "Wrong e-mail or password.".into()));
+        return Ok(Either::Left(refuse(
+            StatusCode::UNAUTHORIZED,
+            "Wrong e-mail or password.".into(),
+        )));
     };
     // A session planted before sign-in is not carried over: a new token every time.
     if let Some(old) = req
@@ -195,7 +207,7 @@ pub async fn login(
     {
         state.store.delete_session(&old.hash()).await?;
     }
-    start_session(&state, user_id, &next).await
+    start_session(&state, user_id, &next).await.map(Either::Right)
 }
 
 async fn start_session(state: &AppState, user_id: i64, next: &str) -> Result<HttpResponse, UiError> {
@@ -236,7 +248,7 @@ pub async fn logout(
     Ok(response)
 }
 
-pub async fn users(state: web::Data<AppState>, Admin(viewer): Admin) -> Result<HttpResponse, UiError> {
+pub async fn users(state: web::Data<AppState>, Admin(viewer): Admin) -> Result<Shown<UsersPage>, UiError> {
     users_page(
         &state,
         &viewer,
@@ -255,7 +267,7 @@ async fn users_page(
     errors: FieldErrors,
     notice: Option<String>,
     status: StatusCode,
-) -> Result<HttpResponse, UiError> {
+) -> Result<Shown<UsersPage>, UiError> {
     let users = state.store.list_users().await?;
     let page = UsersPage {
         nav: viewer.nav("users"),
@@ -265,7 +277,7 @@ async fn users_page(
         errors,
         notice,
     };
-    Ok(page.respond(status, None))
+    Ok(page.customize().with_status(status))
 }
 
 #[derive(Deserialize)]
@@ -282,7 +294,7 @@ pub async fn create_user(
     state: web::Data<AppState>,
     Admin(viewer): Admin,
     form: web::Form<CreateUserForm>,
-) -> Result<HttpResponse, UiError> {
+) -> Result<Shown<UsersPage>, UiError> {
     let form = form.into_inner();
     check_form(&req, &viewer, form.csrf.as_deref())?;
     let mut errors = FieldErrors::default();

@@ -6,12 +6,12 @@ use crate::domain::api_key;
 use crate::domain::site::{Domains, Origins, SiteKey};
 use crate::state::AppState;
 use crate::store::{NewSite, SiteRecord, SiteUpdate};
-use crate::web::pages::{FieldErrors, KeysPage, SitePage, SiteValues, SitesPage};
+use crate::web::pages::{FieldErrors, KeysPage, PageOrRedirect, Shown, SitePage, SiteValues, SitesPage};
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{Either, HttpRequest, HttpResponse, Responder, web};
 use serde::Deserialize;
 
-pub async fn sites(state: web::Data<AppState>, Admin(viewer): Admin) -> Result<HttpResponse, UiError> {
+pub async fn sites(state: web::Data<AppState>, Admin(viewer): Admin) -> Result<Shown<SitesPage>, UiError> {
     sites_page(
         &state,
         &viewer,
@@ -28,7 +28,7 @@ async fn sites_page(
     values: SiteValues,
     errors: FieldErrors,
     status: StatusCode,
-) -> Result<HttpResponse, UiError> {
+) -> Result<Shown<SitesPage>, UiError> {
     let sites = state
         .store
         .list_sites()
@@ -42,7 +42,8 @@ async fn sites_page(
         values,
         errors,
     }
-    .respond(status, None))
+    .customize()
+    .with_status(status))
 }
 
 #[derive(Deserialize)]
@@ -83,12 +84,14 @@ pub async fn create_site(
     state: web::Data<AppState>,
     Admin(viewer): Admin,
     form: web::Form<SiteForm>,
-) -> Result<HttpResponse, UiError> {
+) -> Result<PageOrRedirect<SitesPage>, UiError> {
     let form = form.into_inner();
     check_form(&req, &viewer, form.csrf.as_deref())?;
     let mut errors = FieldErrors::default();
     let Some((name, domains, origins)) = parse_site(&form.values, &mut errors) else {
-        return sites_page(&state, &viewer, form.values, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
+        return sites_page(&state, &viewer, form.values, errors, StatusCode::UNPROCESSABLE_ENTITY)
+            .await
+            .map(Either::Left);
     };
     let campaign = form.values.campaign.trim().to_lowercase();
     let site = state
@@ -107,14 +110,14 @@ pub async fn create_site(
         )
         .await?;
     state.gate.forget_sites();
-    Ok(see_other(&format!("/app/sites/{}", site.id)))
+    Ok(Either::Right(see_other(&format!("/app/sites/{}", site.id))))
 }
 
 pub async fn site(
     state: web::Data<AppState>,
     Admin(viewer): Admin,
     path: web::Path<i64>,
-) -> Result<HttpResponse, UiError> {
+) -> Result<Shown<SitePage>, UiError> {
     let site = state
         .store
         .get_site(path.into_inner())
@@ -140,7 +143,7 @@ fn site_page(
     errors: FieldErrors,
     notice: Option<String>,
     status: StatusCode,
-) -> Result<HttpResponse, UiError> {
+) -> Result<Shown<SitePage>, UiError> {
     let snippet = super::super::snippet::Snippet::get();
     Ok(SitePage {
         nav: viewer.nav("sites"),
@@ -151,7 +154,8 @@ fn site_page(
         errors,
         notice,
     }
-    .respond(status, None))
+    .customize()
+    .with_status(status))
 }
 
 pub async fn update_site(
@@ -160,7 +164,7 @@ pub async fn update_site(
     Admin(viewer): Admin,
     path: web::Path<i64>,
     form: web::Form<SiteForm>,
-) -> Result<HttpResponse, UiError> {
+) -> Result<Shown<SitePage>, UiError> {
     let form = form.into_inner();
     check_form(&req, &viewer, form.csrf.as_deref())?;
     let site = state
@@ -206,7 +210,7 @@ pub async fn update_site(
     )
 }
 
-pub async fn keys(state: web::Data<AppState>, Admin(viewer): Admin) -> Result<HttpResponse, UiError> {
+pub async fn keys(state: web::Data<AppState>, Admin(viewer): Admin) -> Result<Shown<KeysPage>, UiError> {
     keys_page(
         &state,
         &viewer,
@@ -225,7 +229,7 @@ async fn keys_page(
     name: String,
     errors: FieldErrors,
     status: StatusCode,
-) -> Result<HttpResponse, UiError> {
+) -> Result<Shown<KeysPage>, UiError> {
     Ok(KeysPage {
         nav: viewer.nav("keys"),
         keys: state.store.list_api_keys().await?,
@@ -233,7 +237,8 @@ async fn keys_page(
         name,
         errors,
     }
-    .respond(status, None))
+    .customize()
+    .with_status(status))
 }
 
 #[derive(Deserialize)]
@@ -248,7 +253,7 @@ pub async fn create_key(
     state: web::Data<AppState>,
     Admin(viewer): Admin,
     form: web::Form<KeyForm>,
-) -> Result<HttpResponse, UiError> {
+) -> Result<Shown<KeysPage>, UiError> {
     let form = form.into_inner();
     check_form(&req, &viewer, form.csrf.as_deref())?;
     let name = form.name.trim();

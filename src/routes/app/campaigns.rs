@@ -6,10 +6,10 @@ use crate::domain::campaign::CampaignName;
 use crate::state::AppState;
 use crate::store::{Scope, StoreError};
 use crate::web::charts;
-use crate::web::pages::{CampaignPage, CampaignRow, CampaignsPage, FieldErrors};
+use crate::web::pages::{CampaignPage, CampaignRow, CampaignsPage, FieldErrors, PageOrRedirect, Shown};
 use crate::web::report::{DateRange, RangeQuery, build_report, custom_mediums, is_dark, percent};
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{Either, HttpRequest, HttpResponse, Responder, web};
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -28,7 +28,7 @@ pub async fn index(
     state: web::Data<AppState>,
     viewer: Viewer,
     query: web::Query<ListQuery>,
-) -> Result<HttpResponse, UiError> {
+) -> Result<Shown<CampaignsPage>, UiError> {
     let show_archived = query.archived.as_deref() == Some("1");
     list_page(
         &state,
@@ -48,7 +48,7 @@ async fn list_page(
     name: String,
     errors: FieldErrors,
     status: StatusCode,
-) -> Result<HttpResponse, UiError> {
+) -> Result<Shown<CampaignsPage>, UiError> {
     let totals = state.store.campaign_totals(show_archived).await?;
     let mediums = custom_mediums(state.store.as_ref()).await?;
     let mut dark: HashMap<i64, i64> = HashMap::new();
@@ -83,7 +83,7 @@ async fn list_page(
         name,
         errors,
     };
-    Ok(page.respond(status, None))
+    Ok(page.customize().with_status(status))
 }
 
 #[derive(Deserialize)]
@@ -98,7 +98,7 @@ pub async fn create(
     state: web::Data<AppState>,
     viewer: Viewer,
     form: web::Form<NameForm>,
-) -> Result<HttpResponse, UiError> {
+) -> Result<PageOrRedirect<CampaignsPage>, UiError> {
     let form = form.into_inner();
     check_form(&req, &viewer, form.csrf.as_deref())?;
     let mut errors = FieldErrors::default();
@@ -114,11 +114,12 @@ pub async fn create(
                 errors,
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
-            .await;
+            .await
+            .map(Either::Left);
         }
     };
     match state.store.create_campaign(&name.slug(), name.as_str(), now_ms()).await {
-        Ok(campaign) => Ok(see_other(&format!("/app/campaigns/{}", campaign.id))),
+        Ok(campaign) => Ok(Either::Right(see_other(&format!("/app/campaigns/{}", campaign.id)))),
         Err(StoreError::CampaignExists) => {
             errors.add(
                 "name",
@@ -128,7 +129,9 @@ pub async fn create(
                     name.slug()
                 ),
             );
-            list_page(&state, &viewer, false, form.name, errors, StatusCode::CONFLICT).await
+            list_page(&state, &viewer, false, form.name, errors, StatusCode::CONFLICT)
+                .await
+                .map(Either::Left)
         }
         Err(err) => Err(err.into()),
     }
@@ -139,7 +142,7 @@ pub async fn show(
     viewer: Viewer,
     path: web::Path<i64>,
     query: web::Query<RangeQuery>,
-) -> Result<HttpResponse, UiError> {
+) -> Result<Shown<CampaignPage>, UiError> {
     let campaign = state
         .store
         .get_campaign(path.into_inner())
@@ -163,7 +166,7 @@ async fn campaign_page(
     query: &RangeQuery,
     errors: FieldErrors,
     status: StatusCode,
-) -> Result<HttpResponse, UiError> {
+) -> Result<Shown<CampaignPage>, UiError> {
     let (range, range_error) = query.range();
     let scope = Scope::Campaign(campaign.slug.clone());
     let report = build_report(state.store.as_ref(), &scope, &range).await?;
@@ -180,7 +183,7 @@ async fn campaign_page(
         attribution,
         errors,
     };
-    Ok(page.respond(status, None))
+    Ok(page.customize().with_status(status))
 }
 
 pub async fn rename(
@@ -189,7 +192,7 @@ pub async fn rename(
     viewer: Viewer,
     path: web::Path<i64>,
     form: web::Form<NameForm>,
-) -> Result<HttpResponse, UiError> {
+) -> Result<PageOrRedirect<CampaignPage>, UiError> {
     let form = form.into_inner();
     check_form(&req, &viewer, form.csrf.as_deref())?;
     let campaign = state
@@ -200,7 +203,7 @@ pub async fn rename(
     match CampaignName::parse(&form.name) {
         Ok(name) => {
             state.store.rename_campaign(campaign.id, name.as_str()).await?;
-            Ok(see_other(&format!("/app/campaigns/{}", campaign.id)))
+            Ok(Either::Right(see_other(&format!("/app/campaigns/{}", campaign.id))))
         }
         Err(e) => {
             let mut errors = FieldErrors::default();
@@ -215,6 +218,7 @@ pub async fn rename(
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await
+            .map(Either::Left)
         }
     }
 }

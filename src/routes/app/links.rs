@@ -12,11 +12,12 @@ use crate::mint::MintError;
 use crate::state::AppState;
 use crate::store::{CampaignRecord, MintRefusal, NewCode, NewLink, NewShare, Scope, ShareLink, StoreError};
 use crate::web::pages::{
-    ChannelChoice, EventPage, FieldErrors, LinkFormValues, LinkPage, LinksPage, NewLinkPage, QrSheetPage, ShortLink,
+    ChannelChoice, EventPage, FieldErrors, LinkFormValues, LinkPage, LinksPage, NewLinkPage, PageOrRedirect,
+    QrSheetPage, ShortLink, Shown,
 };
 use crate::web::report::{RangeQuery, build_report};
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{Either, HttpRequest, HttpResponse, Responder, web};
 use serde::Deserialize;
 
 /// The channels a marketer is offered, in button order; `address_bar`, `native` and `direct`
@@ -42,13 +43,12 @@ const MAX_CHANNELS: usize = 30;
 const MAX_PLACEMENTS: usize = 50;
 const TREE_LOAD_LIMIT: i64 = 20_000;
 
-pub async fn index(state: web::Data<AppState>, viewer: Viewer) -> Result<HttpResponse, UiError> {
+pub async fn index(state: web::Data<AppState>, viewer: Viewer) -> Result<LinksPage, UiError> {
     let links = state.store.list_links(None, 200).await?;
     Ok(LinksPage {
         nav: viewer.nav("links"),
         links,
-    }
-    .respond(StatusCode::OK, None))
+    })
 }
 
 #[derive(Deserialize)]
@@ -60,7 +60,7 @@ pub async fn new_form(
     state: web::Data<AppState>,
     viewer: Viewer,
     query: web::Query<NewLinkQuery>,
-) -> Result<HttpResponse, UiError> {
+) -> Result<Shown<NewLinkPage>, UiError> {
     let values = LinkFormValues {
         campaign_id: query.campaign.map(|id| id.to_string()).unwrap_or_default(),
         ..LinkFormValues::default()
@@ -74,7 +74,7 @@ async fn link_form(
     values: LinkFormValues,
     errors: FieldErrors,
     status: StatusCode,
-) -> Result<HttpResponse, UiError> {
+) -> Result<Shown<NewLinkPage>, UiError> {
     let campaigns = open_campaigns(state).await?;
     let mut choices: Vec<ChannelChoice> = OFFERED
         .iter()
@@ -90,7 +90,8 @@ async fn link_form(
         values,
         errors,
     }
-    .respond(status, None))
+    .customize()
+    .with_status(status))
 }
 
 async fn open_campaigns(state: &AppState) -> Result<Vec<CampaignRecord>, UiError> {
@@ -128,7 +129,7 @@ pub async fn create(
     state: web::Data<AppState>,
     viewer: Viewer,
     body: web::Bytes,
-) -> Result<HttpResponse, UiError> {
+) -> Result<PageOrRedirect<NewLinkPage>, UiError> {
     // serde_html_form, unlike actix's `Form`, gathers the repeated `channel` fields.
     let (csrf, values) = read_link_form(&body)?;
     check_form(&req, &viewer, csrf.as_deref())?;
@@ -171,7 +172,9 @@ pub async fn create(
     };
     let codes = slug_codes(&state, &values.slug, &channels, &mut errors).await?;
     let (Some(url), Some(campaign), true) = (url, campaign, errors.is_empty()) else {
-        return link_form(&state, &viewer, values, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
+        return link_form(&state, &viewer, values, errors, StatusCode::UNPROCESSABLE_ENTITY)
+            .await
+            .map(Either::Left);
     };
     for channel in &channels {
         if let Channel::Custom(name) = channel
@@ -199,7 +202,7 @@ pub async fn create(
         .zip(codes)
         .map(|(channel, code)| (channel, code, None));
     mint(&state, link.id, shares).await?;
-    Ok(see_other(&format!("/app/links/{}", link.id)))
+    Ok(Either::Right(see_other(&format!("/app/links/{}", link.id))))
 }
 
 /// `None` (outer) when the form has an error; `Some(None)` for no campaign.
@@ -328,7 +331,7 @@ pub async fn show(
     viewer: Viewer,
     path: web::Path<i64>,
     query: web::Query<RangeQuery>,
-) -> Result<HttpResponse, UiError> {
+) -> Result<LinkPage, UiError> {
     let link = state
         .store
         .link_summary(path.into_inner())
@@ -382,8 +385,7 @@ pub async fn show(
         range_error,
         report,
         channels: OFFERED.iter().map(|c| c.as_str()).collect(),
-    }
-    .respond(StatusCode::OK, None))
+    })
 }
 
 #[derive(Deserialize)]
@@ -426,7 +428,7 @@ pub async fn add_share(
     Ok(see_other(&format!("/app/links/{}", link.id)))
 }
 
-pub async fn event_form(state: web::Data<AppState>, viewer: Viewer) -> Result<HttpResponse, UiError> {
+pub async fn event_form(state: web::Data<AppState>, viewer: Viewer) -> Result<Shown<EventPage>, UiError> {
     let values = crate::web::pages::EventValues {
         placements: "Poster\nBadge\nSlide".into(),
         ..Default::default()
@@ -440,14 +442,15 @@ async fn event_page(
     values: crate::web::pages::EventValues,
     errors: FieldErrors,
     status: StatusCode,
-) -> Result<HttpResponse, UiError> {
+) -> Result<Shown<EventPage>, UiError> {
     Ok(EventPage {
         nav: viewer.nav("events"),
         campaigns: open_campaigns(state).await?,
         values,
         errors,
     }
-    .respond(status, None))
+    .customize()
+    .with_status(status))
 }
 
 #[derive(Deserialize)]
@@ -462,7 +465,7 @@ pub async fn create_event(
     state: web::Data<AppState>,
     viewer: Viewer,
     form: web::Form<EventForm>,
-) -> Result<HttpResponse, UiError> {
+) -> Result<PageOrRedirect<EventPage>, UiError> {
     let form = form.into_inner();
     check_form(&req, &viewer, form.csrf.as_deref())?;
     let values = form.values;
@@ -502,7 +505,9 @@ pub async fn create_event(
         errors.add("campaign_id", "choose a campaign from the list");
     }
     let (Some(url), Some(event), true) = (url, event, errors.is_empty()) else {
-        return event_page(&state, &viewer, values, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
+        return event_page(&state, &viewer, values, errors, StatusCode::UNPROCESSABLE_ENTITY)
+            .await
+            .map(Either::Left);
     };
     let link = state
         .store
@@ -523,14 +528,14 @@ pub async fn create_event(
         )
     });
     mint(&state, link.id, shares).await?;
-    Ok(see_other(&format!("/app/links/{}/qr", link.id)))
+    Ok(Either::Right(see_other(&format!("/app/links/{}/qr", link.id))))
 }
 
 pub async fn qr_sheet(
     state: web::Data<AppState>,
     viewer: Viewer,
     path: web::Path<i64>,
-) -> Result<HttpResponse, UiError> {
+) -> Result<QrSheetPage, UiError> {
     let link = state
         .store
         .link_summary(path.into_inner())
@@ -551,8 +556,7 @@ pub async fn qr_sheet(
         nav: viewer.nav("events"),
         link,
         codes,
-    }
-    .respond(StatusCode::OK, None))
+    })
 }
 
 #[cfg(test)]
