@@ -162,9 +162,9 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .wrap(from_fn(front_door))
-                // Outermost: every request, the redirects the front door answers included, is
-                // answered in its span.
                 .wrap(TracingLogger::<RequestSpan>::new())
+                // Outermost: a redirect is answered before the request span is made.
+                .wrap(from_fn(redirect_door))
                 .configure(routes::configure)
         })
         .shutdown_timeout(REQUEST_GRACE);
@@ -226,42 +226,56 @@ fn keep_sessions_tidy(store: Arc<dyn store::Store>, accounts: Arc<Accounts>) {
     });
 }
 
-/// Every request's way in. A short-code redirect, most of the traffic, is answered here without
-/// walking the route table (a dozen patterns tried and refused before the fallback, a tenth of a
-/// redirect's time in the application); everything else is routed. Either way the request is
-/// counted by route (never the raw path) and status, and its span (see `telemetry::RequestSpan`)
-/// gets the same route, the status and the latency.
-///
-/// A redirect answered here logs nothing of its own: like every request, it is answered inside
-/// its span, under the route `/{code}`, so a line logged meanwhile (a lookup that failed) carries
-/// the request's id, and the access log (`sharetrail::requests` at debug) has a line for it.
-async fn front_door<B: MessageBody>(
+/// The way in of a short-code redirect, most of the traffic: answered here, outside the
+/// request span and without walking the route table (a dozen patterns tried and refused before
+/// the fallback, a tenth of a redirect's time in the application). The span and its request id
+/// cost as much again as the rest of a cached redirect (`docs/BENCHMARKS.md`), so a redirect has
+/// none: it is counted by method and status under the route `/{code}`, never the code, and the
+/// access log (`sharetrail::requests` at debug) has a line for it with the same fields.
+async fn redirect_door<B: MessageBody>(
     req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    let Some(code) = routes::redirect::short_code_path(req.request()) else {
+        return Ok(next.call(req).await?.map_into_left_body());
+    };
+    let started = Instant::now();
+    let method = method_label(req.method());
+    let (request, _) = req.into_parts();
+    // Borrowed from the request, not extracted: every clone of the shared state's `Arc` writes
+    // a reference count that all workers write.
+    let response = match request.app_data::<web::Data<AppState>>() {
+        Some(state) => {
+            let response = routes::redirect::redirect(&request, &code, state).await;
+            state
+                .metrics
+                .http_requests
+                .count_redirect(method, response.status().as_u16());
+            response
+        }
+        None => crate::web::unavailable_page(),
+    };
+    tracing::debug!(
+        target: crate::telemetry::REQUESTS,
+        method,
+        route = crate::metrics::REDIRECT_ROUTE,
+        status = response.status().as_u16(),
+        latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        "answered"
+    );
+    Ok(ServiceResponse::new(request, response).map_into_right_body())
+}
+
+/// Every other request's way in, inside its span (see `telemetry::RequestSpan`): routed, counted
+/// by route (never the raw path) and status, and the span gets the same route, the status and
+/// the latency.
+async fn front_door<B: MessageBody>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<B>, actix_web::Error> {
     let started = Instant::now();
     let span = tracing::Span::current();
     let method = method_label(req.method());
-    if let Some(code) = routes::redirect::short_code_path(req.request()) {
-        let (request, _) = req.into_parts();
-        // Borrowed from the request, not extracted: every clone of the shared state's `Arc` writes
-        // a reference count that all workers write.
-        let mut response = match request.app_data::<web::Data<AppState>>() {
-            Some(state) => {
-                let response = routes::redirect::redirect(&request, &code, state).await;
-                state
-                    .metrics
-                    .http_requests
-                    .count_redirect(method, response.status().as_u16());
-                response
-            }
-            None => crate::web::unavailable_page(),
-        };
-        let status = response.status();
-        record_answer(&span, crate::metrics::REDIRECT_ROUTE, status, started.elapsed());
-        tag_server_error(&request, status, response.headers_mut());
-        return Ok(ServiceResponse::new(request, response).map_into_right_body());
-    }
     let (request, mut response) = next.call(req).await?.into_parts();
     let status = response.status();
     // The fallback marks the requests it answers: finding any other route's pattern walks every
@@ -286,5 +300,5 @@ async fn front_door<B: MessageBody>(
             }),
         }
     }
-    Ok(ServiceResponse::new(request, response).map_into_left_body())
+    Ok(ServiceResponse::new(request, response))
 }
