@@ -30,6 +30,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/healthz", web::get().to(ops::healthz))
         .route("/metrics", web::get().to(ops::metrics))
         .route("/static/sharetrail.css", web::get().to(crate::web::stylesheet))
+        .route("/static/favicon.svg", web::get().to(crate::web::favicon))
+        .route("/favicon.ico", web::get().to(crate::web::favicon))
         .route("/share.js", web::get().to(snippet::latest))
         .route("/share.js", web::head().to(snippet::latest))
         .route(&snippet::Snippet::get().pinned_path(), web::get().to(snippet::pinned))

@@ -89,6 +89,18 @@ pub fn unavailable_page() -> HttpResponse {
     )
 }
 
+/// The icon browsers show in a tab, served at `/favicon.ico` (which browsers ask for unbidden)
+/// and `/static/favicon.svg` (which the pages name); an SVG either way, which every current
+/// browser takes from either address.
+pub const FAVICON: &str = include_str!("../../static/favicon.svg");
+
+pub async fn favicon() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("image/svg+xml")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
+        .body(FAVICON)
+}
+
 pub async fn stylesheet() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/css; charset=utf-8")

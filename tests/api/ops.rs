@@ -146,6 +146,18 @@ on_both_backends! {
         assert!(body.contains("<html"), "{body}");
     }
 
+    async fn the_icon_is_served_where_browsers_ask_and_where_the_pages_name_it(app) {
+        for path in ["/favicon.ico", "/static/favicon.svg"] {
+            let response = get(&app, path).await;
+
+            assert_eq!(response.status(), 200, "{path}");
+            assert_eq!(content_type(&response), "image/svg+xml", "{path}");
+            assert!(response.text().await.expect("body").starts_with("<svg"), "{path}");
+        }
+        let home = get(&app, "/").await.text().await.expect("body");
+        assert!(home.contains(r#"<link rel="icon" href="/static/favicon.svg""#), "{home}");
+    }
+
     async fn the_stylesheet_is_served_as_css(app) {
         let response = get(&app, "/static/sharetrail.css").await;
 
