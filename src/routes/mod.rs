@@ -73,7 +73,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/{file}", web::get().to(qr::show))
                 .route("/{file}", web::head().to(qr::show)),
         )
-        // Short codes are mostly answered before routing (`startup::front_door`); whatever no
+        // Short codes are mostly answered before routing (`startup::redirect_door`); whatever no
         // route above claimed may still be one, such as a code that spells a reserved word.
         .default_service(web::to(redirect::follow));
 }

@@ -46,7 +46,7 @@ pub async fn redirect(req: &HttpRequest, code: &Code, state: &AppState) -> HttpR
     response
 }
 
-/// Whatever reached no route: a short code the front door left to the router (a reserved word
+/// Whatever reached no route: a short code the redirect door left to the router (a reserved word
 /// is never a slug, but a generated code could spell one), or a 404 page.
 pub async fn follow(req: HttpRequest) -> HttpResponse {
     req.extensions_mut().insert(ShortCodeRoute);
