@@ -47,6 +47,30 @@ impl BuiltinChannel {
         Self::Direct,
     ];
 
+    /// The name people know the channel by, as the web UI shows it.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Self::Whatsapp => "WhatsApp",
+            Self::Telegram => "Telegram",
+            Self::Messenger => "Messenger",
+            Self::Signal => "Signal",
+            Self::Sms => "SMS",
+            Self::Email => "E-mail",
+            Self::Slack => "Slack",
+            Self::Teams => "Teams",
+            Self::Discord => "Discord",
+            Self::Linkedin => "LinkedIn",
+            Self::X => "X",
+            Self::Facebook => "Facebook",
+            Self::Reddit => "Reddit",
+            Self::Copy => "Copied link",
+            Self::AddressBar => "Address bar",
+            Self::Native => "Share sheet",
+            Self::Qr => "QR code",
+            Self::Direct => "Direct",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Whatsapp => "whatsapp",

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod address_bar;
+pub mod analytics;
 pub mod api_key;
 pub mod app;
 pub mod attribution;

@@ -71,7 +71,11 @@ impl CampaignStore for Backend {
                 "SELECT c.id, c.slug, c.name, c.created_at, c.archived_at, \
                  CAST(COUNT(l.id) AS BIGINT) AS links, CAST(COALESCE(SUM(l.clicks), 0) AS BIGINT) AS clicks, \
                  CAST(COALESCE(SUM(l.share_count), 0) AS BIGINT) AS shares, \
-                 CAST(COALESCE(MAX(l.max_depth), 0) AS BIGINT) AS max_depth \
+                 CAST(COALESCE(MAX(l.max_depth), 0) AS BIGINT) AS max_depth, \
+                 (SELECT CAST(COUNT(*) AS BIGINT) FROM conversions v JOIN links vl ON vl.id = v.link_id \
+                    WHERE vl.campaign = c.slug) AS conversions, \
+                 (SELECT CAST(COALESCE(SUM(v.value), 0) AS DOUBLE PRECISION) FROM conversions v \
+                    JOIN links vl ON vl.id = v.link_id WHERE vl.campaign = c.slug) AS conversion_value \
                  FROM campaigns c LEFT JOIN links l ON l.campaign = c.slug \
                  WHERE c.archived_at IS NULL OR $1 \
                  GROUP BY c.id, c.slug, c.name, c.created_at, c.archived_at \

@@ -3,7 +3,7 @@
 //! The backend is chosen from the database URL's scheme, and `Backend` holds the one chosen.
 //! SQL both dialects accept (placeholders are `$n` on both) is written once, as ordinary methods
 //! of `Backend` in one file per area (links, shares, sites, accounts, campaigns, reports,
-//! exports, visits), and `with_pool!` runs it on whichever pool the backend has. What truly
+//! analytics, exports, visits), and `with_pool!` runs it on whichever pool the backend has. What truly
 //! differs stays in `sqlite.rs` and `postgres.rs`: connecting, migrations, the visit writer,
 //! minting, folding parked tallies and change notification.
 
@@ -21,6 +21,7 @@ macro_rules! with_pool {
 }
 
 mod accounts;
+mod analytics;
 mod campaigns;
 mod export;
 mod links;
@@ -37,6 +38,7 @@ mod sqlite_mint;
 mod visits;
 
 pub use accounts::AccountStore;
+pub use analytics::AnalyticsStore;
 pub use campaigns::CampaignStore;
 pub use export::ExportStore;
 pub use links::LinkStore;
@@ -132,6 +134,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 #[async_trait]
 pub trait Store:
     AccountStore
+    + AnalyticsStore
     + CampaignStore
     + ExportStore
     + LinkStore

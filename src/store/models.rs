@@ -360,6 +360,8 @@ pub struct CampaignTotals {
     pub clicks: i64,
     pub shares: i64,
     pub max_depth: i64,
+    pub conversions: i64,
+    pub conversion_value: f64,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -1,9 +1,7 @@
 //! The web UI's pages: one struct per template, and the small view types they show.
 
 use crate::domain::share_tree::{TreeItem, TreeRow};
-use crate::store::{
-    ApiKeyRecord, AttributionRows, CampaignRecord, CampaignTotals, LinkSummary, ShareRow, SiteRecord, UserRecord,
-};
+use crate::store::{ApiKeyRecord, CampaignRecord, CampaignTotals, LinkSummary, ShareRow, SiteRecord, UserRecord};
 use crate::web::report::Report;
 use crate::web::{Nav, NewUserValues};
 use actix_web::http::StatusCode;
@@ -113,11 +111,7 @@ pub struct CampaignPage {
     pub nav: Nav,
     pub campaign: CampaignRecord,
     pub links: Vec<LinkSummary>,
-    pub range_from: String,
-    pub range_to: String,
-    pub range_error: Option<String>,
     pub report: Report,
-    pub attribution: AttributionRows,
     pub errors: FieldErrors,
 }
 
@@ -183,12 +177,10 @@ pub struct LinkPage {
     pub campaign: Option<CampaignRecord>,
     pub short_links: Vec<ShortLink>,
     pub tree: Vec<TreeRow>,
-    pub attribution: AttributionRows,
-    pub range_from: String,
-    pub range_to: String,
-    pub range_error: Option<String>,
     pub report: Report,
     pub channels: Vec<&'static str>,
+    /// Whether the link has QR codes to print on a sheet.
+    pub has_qr: bool,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]

@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod analytics;
 mod batches;
 mod crash;
 mod exports;

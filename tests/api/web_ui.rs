@@ -8,13 +8,13 @@ use std::collections::HashMap;
 const PASSWORD: &str = "correct horse battery staple";
 
 /// A browser's worth of state: cookies, and the CSRF token of the last page read.
-struct Visitor<'a> {
+pub(crate) struct Visitor<'a> {
     app: &'a TestApp,
     cookies: HashMap<String, String>,
 }
 
 impl<'a> Visitor<'a> {
-    fn new(app: &'a TestApp) -> Self {
+    pub(crate) fn new(app: &'a TestApp) -> Self {
         Visitor {
             app,
             cookies: HashMap::new(),
@@ -41,7 +41,7 @@ impl<'a> Visitor<'a> {
             .join("; ")
     }
 
-    async fn get(&mut self, url: &str) -> (u16, String) {
+    pub(crate) async fn get(&mut self, url: &str) -> (u16, String) {
         let url = if url.starts_with("http") {
             url.to_owned()
         } else {
@@ -96,7 +96,7 @@ impl<'a> Visitor<'a> {
         csrf_in(&html)
     }
 
-    async fn set_up_admin(&mut self) {
+    pub(crate) async fn set_up_admin(&mut self) {
         let setup = self.app.setup_url.clone();
         let (status, html) = self.get(&setup).await;
         assert_eq!(status, 200, "{html}");

@@ -7,13 +7,13 @@ use crate::state::AppState;
 use crate::store::{Scope, StoreError};
 use crate::web::charts;
 use crate::web::pages::{CampaignPage, CampaignRow, CampaignsPage, FieldErrors, PageOrRedirect, Shown};
-use crate::web::report::{DateRange, RangeQuery, build_report, custom_mediums, is_dark, percent};
+use crate::web::report::{ReportQuery, TIME_ZONE_COOKIE, View, build_report, custom_mediums, is_dark, percent};
 use actix_web::http::StatusCode;
 use actix_web::{Either, HttpRequest, HttpResponse, Responder, web};
 use serde::Deserialize;
 use std::collections::HashMap;
 
-const SPARKLINE_DAYS: i64 = 30;
+const SPARKLINE_DAYS: u64 = 30;
 
 pub async fn home(_viewer: Viewer) -> HttpResponse {
     see_other("/app/campaigns")
@@ -57,13 +57,16 @@ async fn list_page(
             *dark.entry(row.campaign_id).or_default() += row.clicks;
         }
     }
+    // UTC days: the sparkline reads the daily rollups, which are kept by UTC day.
     let today = chrono::Utc::now().date_naive();
-    let range = DateRange::last(SPARKLINE_DAYS, today);
+    let days: Vec<String> = (0..SPARKLINE_DAYS)
+        .rev()
+        .map(|back| (today - chrono::Days::new(back)).format("%Y-%m-%d").to_string())
+        .collect();
     let mut series: HashMap<i64, HashMap<String, i64>> = HashMap::new();
-    for row in state.store.campaign_daily_clicks(&range.start_day()).await? {
+    for row in state.store.campaign_daily_clicks(&days[0]).await? {
         series.entry(row.campaign_id).or_default().insert(row.day, row.clicks);
     }
-    let days = range.days();
     let rows = totals
         .into_iter()
         .map(|c| {
@@ -138,10 +141,11 @@ pub async fn create(
 }
 
 pub async fn show(
+    req: HttpRequest,
     state: web::Data<AppState>,
     viewer: Viewer,
     path: web::Path<i64>,
-    query: web::Query<RangeQuery>,
+    query: web::Query<ReportQuery>,
 ) -> Result<Shown<CampaignPage>, UiError> {
     let campaign = state
         .store
@@ -153,6 +157,7 @@ pub async fn show(
         &viewer,
         campaign,
         &query,
+        req.cookie(TIME_ZONE_COOKIE).map(|c| c.value().to_owned()),
         FieldErrors::default(),
         StatusCode::OK,
     )
@@ -163,24 +168,31 @@ async fn campaign_page(
     state: &AppState,
     viewer: &Viewer,
     campaign: crate::store::CampaignRecord,
-    query: &RangeQuery,
+    query: &ReportQuery,
+    zone_cookie: Option<String>,
     errors: FieldErrors,
     status: StatusCode,
 ) -> Result<Shown<CampaignPage>, UiError> {
-    let (range, range_error) = query.range();
     let scope = Scope::Campaign(campaign.slug.clone());
-    let report = build_report(state.store.as_ref(), &scope, &range).await?;
     let links = state.store.list_links(Some(&campaign.slug), 500).await?;
-    let attribution = state.store.attribution(&scope).await?;
+    // "All time" starts with the campaign or its oldest link, whichever came first.
+    let born = links
+        .iter()
+        .map(|l| l.created_at)
+        .chain([campaign.created_at])
+        .min()
+        .unwrap_or(campaign.created_at);
+    let view = View::parse(query, zone_cookie.as_deref(), chrono::Utc::now(), born);
+    let names = links
+        .iter()
+        .map(|l| (l.id, l.title.clone().unwrap_or_else(|| l.url.clone())))
+        .collect();
+    let report = build_report(state.store.as_ref(), &scope, view, names).await?;
     let page = CampaignPage {
         nav: viewer.nav("campaigns"),
         campaign,
         links,
-        range_from: range.start_day(),
-        range_to: range.end_day(),
-        range_error,
         report,
-        attribution,
         errors,
     };
     Ok(page.customize().with_status(status))
@@ -208,12 +220,12 @@ pub async fn rename(
         Err(e) => {
             let mut errors = FieldErrors::default();
             errors.add("name", e);
-            let query = RangeQuery { from: None, to: None };
             campaign_page(
                 &state,
                 &viewer,
                 campaign,
-                &query,
+                &ReportQuery::default(),
+                None,
                 errors,
                 StatusCode::UNPROCESSABLE_ENTITY,
             )

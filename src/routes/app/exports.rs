@@ -5,7 +5,7 @@ use super::{UiError, Viewer};
 use crate::clock::iso;
 use crate::state::AppState;
 use crate::store::Scope;
-use crate::web::report::RangeQuery;
+use crate::web::report::{ReportQuery, View};
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use std::sync::Arc;
@@ -16,7 +16,7 @@ pub async fn link_visits(
     state: web::Data<AppState>,
     _viewer: Viewer,
     path: web::Path<i64>,
-    query: web::Query<RangeQuery>,
+    query: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, UiError> {
     let (scope, name) = link_scope(&state, path.into_inner()).await?;
     visits(state, scope, &query, &name)
@@ -26,7 +26,7 @@ pub async fn campaign_visits(
     state: web::Data<AppState>,
     _viewer: Viewer,
     path: web::Path<i64>,
-    query: web::Query<RangeQuery>,
+    query: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, UiError> {
     let (scope, name) = campaign_scope(&state, path.into_inner()).await?;
     visits(state, scope, &query, &name)
@@ -63,12 +63,14 @@ async fn campaign_scope(state: &AppState, id: i64) -> Result<(Scope, String), Ui
     Ok((Scope::Campaign(campaign.slug), name))
 }
 
-fn visits(state: web::Data<AppState>, scope: Scope, query: &RangeQuery, name: &str) -> Result<HttpResponse, UiError> {
-    let (range, error) = query.range();
-    if let Some(message) = error {
-        return Err(UiError::BadForm(message));
+/// The visits of the period the page showed (its `range`, dates and `tz`), every one of them:
+/// the page's filters narrow what it shows, not the raw data.
+fn visits(state: web::Data<AppState>, scope: Scope, query: &ReportQuery, name: &str) -> Result<HttpResponse, UiError> {
+    let view = View::parse(query, None, chrono::Utc::now(), 0);
+    if let Some(problem) = view.problems.first() {
+        return Err(UiError::BadForm(problem.clone()));
     }
-    let (from_ms, to_ms) = range.millis();
+    let (from_ms, to_ms) = view.period.millis();
     let header_row = [
         "visit_id",
         "link_id",
@@ -116,7 +118,7 @@ fn visits(state: web::Data<AppState>, scope: Scope, query: &RangeQuery, name: &s
     });
     Ok(csv_response(
         body,
-        &format!("sharetrail-{name}-visits-{}-{}.csv", range.start_day(), range.end_day()),
+        &format!("sharetrail-{name}-visits-{}-{}.csv", view.period.from, view.period.to),
     ))
 }
 

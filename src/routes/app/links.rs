@@ -15,10 +15,11 @@ use crate::web::pages::{
     ChannelChoice, EventPage, FieldErrors, LinkFormValues, LinkPage, LinksPage, NewLinkPage, PageOrRedirect,
     QrSheetPage, ShortLink, Shown,
 };
-use crate::web::report::{RangeQuery, build_report};
+use crate::web::report::{ReportQuery, TIME_ZONE_COOKIE, View, build_report};
 use actix_web::http::StatusCode;
 use actix_web::{Either, HttpRequest, HttpResponse, Responder, web};
 use serde::Deserialize;
+use std::collections::HashMap;
 
 /// The channels a marketer is offered, in button order; `address_bar`, `native` and `direct`
 /// only ever come from the share buttons.
@@ -327,19 +328,26 @@ fn optional_text(raw: &str, max: usize, name: &'static str, errors: &mut FieldEr
 }
 
 pub async fn show(
+    req: HttpRequest,
     state: web::Data<AppState>,
     viewer: Viewer,
     path: web::Path<i64>,
-    query: web::Query<RangeQuery>,
+    query: web::Query<ReportQuery>,
 ) -> Result<LinkPage, UiError> {
     let link = state
         .store
         .link_summary(path.into_inner())
         .await?
         .ok_or(UiError::NotFound)?;
-    let (range, range_error) = query.range();
-    let report = build_report(state.store.as_ref(), &Scope::Link(link.id), &range).await?;
-    let short_links = state
+    let zone = req.cookie(TIME_ZONE_COOKIE);
+    let view = View::parse(
+        &query,
+        zone.as_ref().map(|c| c.value()),
+        chrono::Utc::now(),
+        link.created_at,
+    );
+    let report = build_report(state.store.as_ref(), &Scope::Link(link.id), view, HashMap::new()).await?;
+    let short_links: Vec<ShortLink> = state
         .store
         .root_shares(link.id, 500)
         .await?
@@ -367,7 +375,6 @@ pub async fn show(
         link.share_count,
         TreeLimits::default(),
     );
-    let attribution = state.store.attribution(&Scope::Link(link.id)).await?;
     let campaign = match &link.campaign {
         Some(slug) => state.store.campaign_by_slug(slug).await?,
         None => None,
@@ -377,12 +384,9 @@ pub async fn show(
         short_url_base: state.base_url.clone(),
         link,
         campaign,
-        short_links,
         tree,
-        attribution,
-        range_from: range.start_day(),
-        range_to: range.end_day(),
-        range_error,
+        has_qr: short_links.iter().any(|s| s.share.channel == "qr"),
+        short_links,
         report,
         channels: OFFERED.iter().map(|c| c.as_str()).collect(),
     })
