@@ -43,7 +43,7 @@ pub fn bars(name: &str, items: &[Bar]) -> String {
     for (i, bar) in items.iter().enumerate() {
         let top = ROW * i;
         let width = (bar.value.max(0) as f64 * 100.0 / max as f64).max(0.5);
-        let title = format!("{}: {} {}", bar.label, bar.value, bar.unit);
+        let title = format!("{} {} {}", bar.label, bar.value, bar.unit);
         let body = format!(
             r#"<title>{title}</title><rect x="0" y="{top}" width="100%" height="{ROW}" fill="transparent"/><text x="0" y="{ty}" font-size="{TEXT_PX}" fill="currentColor">{label}</text><text x="100%" y="{ty}" font-size="{TEXT_PX}" text-anchor="end" fill="currentColor" font-weight="600">{value}</text><rect x="0" y="{by}" width="{width:.2}%" height="12" rx="2" fill="{colour}"/>"#,
             title = escape(&title),
@@ -55,12 +55,9 @@ pub fn bars(name: &str, items: &[Bar]) -> String {
         );
         match &bar.href {
             Some(href) => {
-                let _ = write!(
-                    svg,
-                    r#"<a href="{}" class="bar" aria-label="{}">{body}</a>"#,
-                    escape(href),
-                    escape(&format!("{title}: show only these"))
-                );
+                // Named by its visible text ("WhatsApp 3"), which speech input users say; the
+                // title adds the unit as its description.
+                let _ = write!(svg, r#"<a href="{}" class="bar">{body}</a>"#, escape(href));
             }
             None => {
                 let _ = write!(svg, r#"<g class="bar">{body}</g>"#);
@@ -209,7 +206,7 @@ mod tests {
     #[test]
     fn bars_are_links_with_tooltips_and_escaped_text() {
         let svg = bars("Clicks per channel", &[bar("WhatsApp", 8), bar("<b>", 2)]);
-        assert!(svg.contains("<title>WhatsApp: 8 clicks</title>"));
+        assert!(svg.contains("<title>WhatsApp 8 clicks</title>"));
         assert!(svg.contains(r#"href="?channel=WhatsApp&amp;x=&lt;y&gt;""#));
         assert!(svg.contains("&lt;b&gt;") && !svg.contains("<b>"));
         assert!(svg.contains(r#"width="100.00%""#), "the largest bar spans the width");

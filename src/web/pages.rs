@@ -2,7 +2,7 @@
 
 use crate::domain::share_tree::{TreeItem, TreeRow};
 use crate::store::{ApiKeyRecord, CampaignRecord, CampaignTotals, LinkSummary, ShareRow, SiteRecord, UserRecord};
-use crate::web::report::Report;
+use crate::web::report::{Report, channel_class, channel_name};
 use crate::web::{Nav, NewUserValues};
 use actix_web::http::StatusCode;
 use actix_web::{CustomizeResponder, Either, HttpResponse};
@@ -166,6 +166,20 @@ pub struct NewLinkPage {
 pub struct ShortLink {
     pub share: ShareRow,
     pub short_url: String,
+    /// The channel as people know it ("WhatsApp"), and its colour's class.
+    pub name: String,
+    pub class: String,
+}
+
+impl ShortLink {
+    pub fn new(share: ShareRow, short_url: String) -> ShortLink {
+        ShortLink {
+            name: channel_name(&share.channel),
+            class: channel_class(&share.channel),
+            share,
+            short_url,
+        }
+    }
 }
 
 #[derive(Template, WebTemplate)]
@@ -181,6 +195,16 @@ pub struct LinkPage {
     pub channels: Vec<&'static str>,
     /// Whether the link has QR codes to print on a sheet.
     pub has_qr: bool,
+}
+
+impl LinkPage {
+    pub fn channel_name(&self, channel: &str) -> String {
+        channel_name(channel)
+    }
+
+    pub fn channel_class(&self, channel: &str) -> String {
+        channel_class(channel)
+    }
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]

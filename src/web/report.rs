@@ -400,22 +400,15 @@ impl Report {
     pub fn tiles(&self) -> Vec<Tile> {
         let now = &self.now.headline;
         let before = self.before.as_ref().map(|b| &b.headline);
-        let against = format!(
-            "vs previous {}",
-            match self.view.period.len_days() {
-                1 => "day".to_owned(),
-                n => format!("{n} days"),
-            }
-        );
         let count_change = |get: fn(&Headline) -> Option<f64>| -> (Option<String>, &'static str) {
             let (Some(before), Some(now_value)) = (before.and_then(get), get(now)) else {
                 return (None, "same");
             };
             match Change::between(before, now_value) {
-                Change::Same => (Some(format!("no change {against}")), "same"),
-                Change::New => (Some(format!("new {against} (none then)")), "up"),
+                Change::Same => (Some("no change".to_owned()), "same"),
+                Change::New => (Some("new".to_owned()), "up"),
                 Change::By(by) => (
-                    Some(format!("{:+.0}% {against}", by * 100.0)),
+                    Some(format!("{:+.0}%", by * 100.0)),
                     if by > 0.0 { "up" } else { "down" },
                 ),
             }
@@ -427,12 +420,9 @@ impl Report {
                 };
                 let by = (now_value - before) * scale;
                 if by.abs() < 0.005 {
-                    return (Some(format!("no change {against}")), "same");
+                    return (Some("no change".to_owned()), "same");
                 }
-                (
-                    Some(format!("{by:+.2}{unit} {against}")),
-                    if by > 0.0 { "up" } else { "down" },
-                )
+                (Some(format!("{by:+.2}{unit}")), if by > 0.0 { "up" } else { "down" })
             };
         let tile = |id, label, value: String, (change, trend): (Option<String>, &'static str), hint| Tile {
             id,
@@ -501,6 +491,21 @@ impl Report {
                 split("The sum of the conversions' values"),
             ),
         ]
+    }
+
+    /// What the changes under the figures are against: "the previous 7 days (Nov 10 – Nov 16)".
+    pub fn comparison(&self) -> Option<String> {
+        let before = self.view.previous()?;
+        let days = match before.len_days() {
+            1 => "day".to_owned(),
+            n => format!("{n} days"),
+        };
+        let day = |d: NaiveDate| d.format("%b %-d").to_string();
+        Some(format!(
+            "the previous {days} ({} – {})",
+            day(before.from),
+            day(before.to)
+        ))
     }
 
     pub fn presets(&self) -> Vec<PresetLink> {

@@ -70,7 +70,7 @@ fn unescape(attribute: &str) -> String {
 /// The `href` of the chart bar whose tooltip is `title`.
 fn href_of_bar(html: &str, title: &str) -> String {
     let end = html
-        .find(&format!("aria-label=\"{title}: show only these\""))
+        .find(&format!("<title>{title}</title>"))
         .unwrap_or_else(|| panic!("no bar '{title}' on the page"));
     let start = html[..end].rfind("href=\"").unwrap() + 6;
     unescape(html[start..end].split('"').next().unwrap())
@@ -176,7 +176,12 @@ on_both_backends! {
         .collect();
         assert_eq!(tiles, ["5", "4", "3", "0.20", "2", "80%", "1", "20.00"], "the headline of the last 7 days");
         assert!(html.contains("1 link preview (an app showing the link) and 1 bot visit"), "{html}");
-        assert!(figure(&html, "total-clicks-change").starts_with("new vs previous 7 days"));
+        assert_eq!(figure(&html, "total-clicks-change"), "new", "nothing the 7 days before");
+        let before = story.yesterday - Days::new(12);
+        assert!(
+            figure(&html, "comparison").contains(&format!("the previous 7 days ({}", before.format("%b %-d"))),
+            "the comparison names its period"
+        );
         let channels = table(&html, "channel-table");
         assert_eq!(
             channels,
@@ -204,12 +209,12 @@ on_both_backends! {
         assert_eq!(figure(&berlin_next, "total-clicks"), "2");
         assert_eq!(
             figure(&berlin_next, "total-clicks-change"),
-            "-33% vs previous day",
+            "-33%",
             "2 clicks against the 3 of the Berlin day before"
         );
 
         // A click on WhatsApp's bar narrows every figure to WhatsApp.
-        let bar = href_of_bar(&html, "WhatsApp: 3 clicks");
+        let bar = href_of_bar(&html, "WhatsApp 3 clicks");
         assert_eq!(bar, "?range=7d&tz=UTC&channel=whatsapp");
         assert_eq!(href_of(&html, "WhatsApp"), bar, "the table's channel name filters the same way");
         let (_, whatsapp) = marketer.get(&format!("{page}{bar}")).await;

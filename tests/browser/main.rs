@@ -8,6 +8,7 @@ mod support;
 
 mod journeys;
 mod latency;
+mod pages;
 mod share_buttons;
 mod truth;
 mod web_ui;

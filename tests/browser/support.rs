@@ -470,6 +470,28 @@ impl Browser {
         .expect("a count")
     }
 
+    /// Shows pages in a viewport of `width` × `height` CSS pixels, as a phone or a laptop would
+    /// (Chromium's DevTools emulation through chromedriver: a window cannot be narrower than
+    /// 500 px). Not as a "mobile" device, whose layout viewport would widen to fit content that
+    /// overflows and so hide the overflow.
+    pub async fn viewport(&self, width: u32, height: u32) {
+        let response = reqwest::Client::new()
+            .post(format!("{}/session/{}/goog/cdp/execute", self.driver_url, self.session))
+            .json(&json!({
+                "cmd": "Emulation.setDeviceMetricsOverride",
+                "params": {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": false},
+            }))
+            .send()
+            .await
+            .expect("emulation command");
+        assert_eq!(
+            response.status(),
+            200,
+            "setting the viewport: {}",
+            response.text().await.unwrap_or_default()
+        );
+    }
+
     /// Grants a permission to the current page's origin (W3C Permissions, WebDriver extension).
     pub async fn grant(&self, permission: &str) {
         let response = reqwest::Client::new()

@@ -188,12 +188,15 @@ on_both_backends! {
             .eval("return [...document.querySelectorAll('a')].find(a => a.innerText.includes('Spring Launch')).href", vec![])
             .await;
         admin.goto(campaign.as_str().expect("the campaign's page")).await;
-        let goals = admin.eval("return document.querySelector('#conversion-goals tbody').innerText", vec![]).await;
+        let goals = admin.eval("return document.querySelector('#goal-table tbody').innerText", vec![]).await;
         assert!(goals.as_str().unwrap().contains("signup\t2"), "two sign-ups through its links: {goals}");
-        let credits = admin.eval("return document.querySelector('#conversion-credits tbody').innerText", vec![]).await;
-        let credits = credits.as_str().unwrap();
-        assert!(credits.contains("whatsapp\t1\tconverting\t1"), "the web UI's link: {credits}");
-        assert!(credits.contains("email\t1\tconverting\t1"), "the API's link: {credits}");
+        assert_eq!(admin.eval("return document.getElementById('total-conversions').innerText", vec![]).await, "2");
+        // Each sign-up is credited to the channel of the share that brought the visitor.
+        let conversions_of = |channel: &'static str| {
+            format!("return document.querySelector('#channel-table tr[data-channel={channel}] td[data-label=Conversions]').innerText")
+        };
+        assert_eq!(admin.eval(&conversions_of("whatsapp"), vec![]).await, "1", "the web UI's link");
+        assert_eq!(admin.eval(&conversions_of("email"), vec![]).await, "1", "the API's link");
     }
 }
 

@@ -352,9 +352,9 @@ pub async fn show(
         .root_shares(link.id, 500)
         .await?
         .into_iter()
-        .map(|share| ShortLink {
-            short_url: state.short_url(&share.code),
-            share,
+        .map(|share| {
+            let short_url = state.short_url(&share.code);
+            ShortLink::new(share, short_url)
         })
         .collect();
     let shares = state.store.link_shares(link.id, TREE_LOAD_LIMIT).await?;
@@ -551,9 +551,9 @@ pub async fn qr_sheet(
         .await?
         .into_iter()
         .filter(|s| s.channel == "qr")
-        .map(|share| ShortLink {
-            short_url: state.short_url(&share.code),
-            share,
+        .map(|share| {
+            let short_url = state.short_url(&share.code);
+            ShortLink::new(share, short_url)
         })
         .collect();
     Ok(QrSheetPage {
