@@ -20,6 +20,67 @@ pub trait LinkStore: Send + Sync {
     async fn set_link_disabled(&self, id: i64, disabled_at: Option<i64>) -> StoreResult<bool>;
     async fn list_links(&self, campaign: Option<&str>, limit: i64) -> StoreResult<Vec<LinkSummary>>;
     async fn link_summary(&self, id: i64) -> StoreResult<Option<LinkSummary>>;
+    /// One page of the links `query` asks for, in its order, after its cursor.
+    async fn find_links(&self, query: &LinkQuery) -> StoreResult<Vec<LinkSummary>>;
+    /// Sets a link's title, campaign and destination. Returns false when no link has that id.
+    async fn update_link(&self, id: i64, change: &LinkChange, now: i64) -> StoreResult<bool>;
+}
+
+/// How the web UI's list of links is ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkOrder {
+    Newest,
+    MostClicks,
+    MostShares,
+    Deepest,
+}
+
+impl LinkOrder {
+    fn column(self) -> &'static str {
+        match self {
+            LinkOrder::Newest => "id",
+            LinkOrder::MostClicks => "clicks",
+            LinkOrder::MostShares => "share_count",
+            LinkOrder::Deepest => "max_depth",
+        }
+    }
+}
+
+/// Which links to list. `after` is the last row of the previous page: its value in the order's
+/// column and its id (keyset pagination: a page is found directly, however deep).
+#[derive(Debug, Clone)]
+pub struct LinkQuery {
+    /// Matched against the destination and the title, ignoring case.
+    pub search: Option<String>,
+    pub campaign: Option<String>,
+    /// Links with at least one share of this channel.
+    pub channel: Option<String>,
+    /// `Some(true)`: switched-off links only; `Some(false)`: working ones only.
+    pub disabled: Option<bool>,
+    pub order: LinkOrder,
+    pub after: Option<(i64, i64)>,
+    pub limit: i64,
+}
+
+/// A link's fields that the web UI can change.
+#[derive(Debug, Clone)]
+pub struct LinkChange {
+    pub title: Option<String>,
+    pub campaign: Option<String>,
+    pub url: crate::domain::destination::Destination,
+}
+
+/// `text` for a LIKE pattern that matches it anywhere, its wildcards taken literally.
+fn contains_pattern(text: &str) -> String {
+    let mut pattern = String::from("%");
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
 }
 
 #[async_trait]
@@ -79,5 +140,75 @@ impl LinkStore for Backend {
         self.reader()
             .row(AssertSqlSafe(format!("{LINK_SUMMARY} WHERE id = $1")), id)
             .await
+    }
+
+    async fn find_links(&self, query: &LinkQuery) -> StoreResult<Vec<LinkSummary>> {
+        self.fold_parked_tallies().await?;
+        let column = query.order.column();
+        Ok(with_pool!(self.reader(), |pool| {
+            let mut sql = sqlx::QueryBuilder::new(LINK_SUMMARY);
+            sql.push(" WHERE 1 = 1");
+            if let Some(search) = &query.search {
+                let pattern = contains_pattern(search);
+                sql.push(" AND (LOWER(url) LIKE ")
+                    .push_bind(pattern.clone())
+                    .push(" ESCAPE '\\' OR LOWER(COALESCE(title, '')) LIKE ")
+                    .push_bind(pattern)
+                    .push(" ESCAPE '\\')");
+            }
+            if let Some(campaign) = &query.campaign {
+                sql.push(" AND campaign = ").push_bind(campaign.clone());
+            }
+            if let Some(channel) = &query.channel {
+                sql.push(" AND EXISTS (SELECT 1 FROM shares s WHERE s.link_id = links.id AND s.channel = ")
+                    .push_bind(channel.clone())
+                    .push(" AND s.reserved_until IS NULL)");
+            }
+            match query.disabled {
+                Some(true) => {
+                    sql.push(" AND disabled_at IS NOT NULL");
+                }
+                Some(false) => {
+                    sql.push(" AND disabled_at IS NULL");
+                }
+                None => {}
+            }
+            if let Some((value, id)) = query.after {
+                sql.push(format_args!(" AND ({column} < "))
+                    .push_bind(value)
+                    .push(format_args!(" OR ({column} = "))
+                    .push_bind(value)
+                    .push(" AND id < ")
+                    .push_bind(id)
+                    .push("))");
+            }
+            sql.push(format_args!(" ORDER BY {column} DESC, id DESC LIMIT "))
+                .push_bind(query.limit);
+            sql.build_query_as().fetch_all(pool).await?
+        }))
+    }
+
+    async fn update_link(&self, id: i64, change: &LinkChange, now: i64) -> StoreResult<bool> {
+        Ok(with_pool!(self.writer(), |pool| {
+            let mut tx = pool.begin().await?;
+            let updated = sqlx::query("UPDATE links SET title = $2, campaign = $3, url = $4 WHERE id = $1")
+                .bind(id)
+                .bind(&change.title)
+                .bind(&change.campaign)
+                .bind(change.url.as_str())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                > 0;
+            if let Some(campaign) = &change.campaign {
+                sqlx::query(ENSURE_CAMPAIGN)
+                    .bind(campaign)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            updated
+        }))
     }
 }

@@ -115,11 +115,62 @@ pub struct CampaignPage {
     pub errors: FieldErrors,
 }
 
+/// The list of links' query string: `q`, `campaign`, `channel`, `status`, `sort` and `after`
+/// (the cursor the previous page ended with).
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct LinkListQuery {
+    pub q: Option<String>,
+    pub campaign: Option<String>,
+    pub channel: Option<String>,
+    pub status: Option<String>,
+    pub sort: Option<String>,
+    pub after: Option<String>,
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "app/links.html")]
 pub struct LinksPage {
     pub nav: Nav,
     pub links: Vec<LinkSummary>,
+    pub query: LinkListQuery,
+    pub problems: Vec<String>,
+    /// The next page's address, when there is one.
+    pub next: Option<String>,
+    /// Whether this is a later page (then a link back to the first).
+    pub first_page: bool,
+    /// (slug, name) of every campaign, for the filter.
+    pub campaigns: Vec<(String, String)>,
+    /// (channel, display name) of every channel, for the filter.
+    pub channels: Vec<(String, String)>,
+}
+
+impl LinksPage {
+    /// Whether the list's `field` is set to `value`, for the filter form's selections.
+    pub fn chosen(&self, field: &str, value: &str) -> bool {
+        let q = &self.query;
+        let set = match field {
+            "campaign" => &q.campaign,
+            "channel" => &q.channel,
+            "status" => &q.status,
+            _ => &q.sort,
+        };
+        set.as_deref().map(str::trim) == Some(value)
+    }
+
+    pub fn search(&self) -> &str {
+        self.query.q.as_deref().unwrap_or_default()
+    }
+
+    pub fn filtered(&self) -> bool {
+        [
+            &self.query.q,
+            &self.query.campaign,
+            &self.query.channel,
+            &self.query.status,
+        ]
+        .iter()
+        .any(|v| v.as_deref().is_some_and(|v| !v.trim().is_empty()))
+    }
 }
 
 /// The new-link form as posted (a ticked channel box once per channel), and as shown again
@@ -195,6 +246,8 @@ pub struct LinkPage {
     pub channels: Vec<&'static str>,
     /// Whether the link has QR codes to print on a sheet.
     pub has_qr: bool,
+    /// (slug, name) of every campaign, for the edit form.
+    pub campaigns: Vec<(String, String)>,
 }
 
 impl LinkPage {

@@ -8,6 +8,7 @@ mod crash;
 mod exports;
 mod geo;
 mod instances;
+mod link_list;
 mod links;
 mod logs;
 mod ops;

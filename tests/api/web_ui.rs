@@ -60,7 +60,7 @@ impl<'a> Visitor<'a> {
         (status, response.text().await.unwrap())
     }
 
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    pub(crate) async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
         let body = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(form)
             .finish();
@@ -90,7 +90,7 @@ impl<'a> Visitor<'a> {
     }
 
     /// The CSRF token of a page.
-    async fn csrf(&mut self, path: &str) -> String {
+    pub(crate) async fn csrf(&mut self, path: &str) -> String {
         let (status, html) = self.get(path).await;
         assert_eq!(status, 200, "{path}: {html}");
         csrf_in(&html)

@@ -12,8 +12,8 @@ use crate::mint::MintError;
 use crate::state::AppState;
 use crate::store::{CampaignRecord, MintRefusal, NewCode, NewLink, NewShare, Scope, ShareLink, StoreError};
 use crate::web::pages::{
-    ChannelChoice, EventPage, FieldErrors, LinkFormValues, LinkPage, LinksPage, NewLinkPage, PageOrRedirect,
-    QrSheetPage, ShortLink, Shown,
+    ChannelChoice, EventPage, FieldErrors, LinkFormValues, LinkPage, NewLinkPage, PageOrRedirect, QrSheetPage,
+    ShortLink, Shown,
 };
 use crate::web::report::{ReportQuery, TIME_ZONE_COOKIE, View, build_report};
 use actix_web::http::StatusCode;
@@ -43,14 +43,6 @@ const OFFERED: [BuiltinChannel; 15] = [
 const MAX_CHANNELS: usize = 30;
 const MAX_PLACEMENTS: usize = 50;
 const TREE_LOAD_LIMIT: i64 = 20_000;
-
-pub async fn index(state: web::Data<AppState>, viewer: Viewer) -> Result<LinksPage, UiError> {
-    let links = state.store.list_links(None, 200).await?;
-    Ok(LinksPage {
-        nav: viewer.nav("links"),
-        links,
-    })
-}
 
 #[derive(Deserialize)]
 pub struct NewLinkQuery {
@@ -379,7 +371,15 @@ pub async fn show(
         Some(slug) => state.store.campaign_by_slug(slug).await?,
         None => None,
     };
+    let campaigns = state
+        .store
+        .campaign_totals(true)
+        .await?
+        .into_iter()
+        .map(|c| (c.slug, c.name))
+        .collect();
     Ok(LinkPage {
+        campaigns,
         nav: viewer.nav("links"),
         short_url_base: state.base_url.clone(),
         link,

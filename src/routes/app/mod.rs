@@ -8,6 +8,7 @@ mod account;
 mod admin;
 mod campaigns;
 mod exports;
+mod link_list;
 mod links;
 
 use crate::accounts::SessionToken;
@@ -74,11 +75,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/campaigns/{id}/archive", web::post().to(campaigns::archive))
             .route("/campaigns/{id}/visits.csv", web::get().to(exports::campaign_visits))
             .route("/campaigns/{id}/shares.csv", web::get().to(exports::campaign_shares))
-            .route("/links", web::get().to(links::index))
+            .route("/links", web::get().to(link_list::index))
             .route("/links", web::post().to(links::create))
             .route("/links/new", web::get().to(links::new_form))
             .route("/links/{id}", web::get().to(links::show))
             .route("/links/{id}/shares", web::post().to(links::add_share))
+            .route("/links/{id}/edit", web::post().to(link_list::edit))
+            .route("/links/{id}/switch", web::post().to(link_list::switch))
             .route("/links/{id}/qr", web::get().to(links::qr_sheet))
             .route("/links/{id}/visits.csv", web::get().to(exports::link_visits))
             .route("/links/{id}/shares.csv", web::get().to(exports::link_shares))
