@@ -66,5 +66,7 @@ pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> HttpRespon
 pub async fn home(state: web::Data<AppState>) -> HomePage {
     HomePage {
         base_url: state.base_url.clone(),
+        setup_pending: state.accounts.setup_is_open(),
+        demo: state.demo_site_key.is_some(),
     }
 }

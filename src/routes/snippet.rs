@@ -1,6 +1,7 @@
 //! `/share.js`, its pinned versions, and the `/demo` page that shows the whole loop.
 
 use crate::clock::now_ms;
+use crate::domain::destination::Destination;
 use crate::domain::site::{Domains, Origins, SiteKey};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -119,13 +120,18 @@ pub async fn pinned(req: HttpRequest) -> HttpResponse {
 /// The demo page. It changes nothing: its site was made at start (`prepare_demo_site`).
 pub async fn demo(state: web::Data<AppState>) -> Result<DemoPage, ApiError> {
     let site_key = state.demo_site_key.clone().ok_or(ApiError::NotFound)?;
+    // The page's link exists from its first share on; the page links to its analytics then.
+    let page = Destination::parse(&format!("{}/demo", state.base_url.trim_end_matches('/')))
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("the demo page's address is not valid: {e}")))?;
+    let link_id = match state.store.demo_site().await? {
+        Some(site) => state.store.find_site_page_link(site.id, &page).await?.map(|l| l.id),
+        None => None,
+    };
     Ok(DemoPage {
         snippet_url: Snippet::get().url(&state.base_url),
         base_url: state.base_url.clone(),
         site_key,
-        stats_hint: "Every share and click on this page is recorded: read them with GET /api/v1/sites and the \
-                     stats of the page's link."
-            .to_owned(),
+        link_id,
     })
 }
 

@@ -24,6 +24,36 @@ pub trait LinkStore: Send + Sync {
     async fn find_links(&self, query: &LinkQuery) -> StoreResult<Vec<LinkSummary>>;
     /// Sets a link's title, campaign and destination. Returns false when no link has that id.
     async fn update_link(&self, id: i64, change: &LinkChange, now: i64) -> StoreResult<bool>;
+    /// Events: links with QR codes of their own, newest first, each placement with its scans
+    /// (most scanned first).
+    async fn event_placements(&self, limit: i64) -> StoreResult<Vec<EventPlacementRow>>;
+    /// What a site's snippet has done: its totals and when it was last heard from.
+    async fn site_activity(&self, site_id: i64) -> StoreResult<SiteActivity>;
+}
+
+/// A site's figures, all time, and the last time its pages reported anything.
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct SiteActivity {
+    pub pages: i64,
+    pub shares: i64,
+    pub clicks: i64,
+    pub conversions: i64,
+    pub conversion_value: f64,
+    /// The newest of its shares, conversions and answers, in Unix milliseconds.
+    pub last_seen_at: Option<i64>,
+}
+
+/// One QR placement of an event, with the event's link.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EventPlacementRow {
+    pub link_id: i64,
+    pub title: Option<String>,
+    pub url: String,
+    pub created_at: i64,
+    pub label: Option<String>,
+    pub code: String,
+    /// Human clicks of the code: scans, never bots or previews.
+    pub scans: i64,
 }
 
 /// How the web UI's list of links is ordered.
@@ -53,6 +83,8 @@ pub struct LinkQuery {
     /// Matched against the destination and the title, ignoring case.
     pub search: Option<String>,
     pub campaign: Option<String>,
+    /// The links of one site's pages.
+    pub site: Option<i64>,
     /// Links with at least one share of this channel.
     pub channel: Option<String>,
     /// `Some(true)`: switched-off links only; `Some(false)`: working ones only.
@@ -159,6 +191,9 @@ impl LinkStore for Backend {
             if let Some(campaign) = &query.campaign {
                 sql.push(" AND campaign = ").push_bind(campaign.clone());
             }
+            if let Some(site) = query.site {
+                sql.push(" AND site_id = ").push_bind(site);
+            }
             if let Some(channel) = &query.channel {
                 sql.push(" AND EXISTS (SELECT 1 FROM shares s WHERE s.link_id = links.id AND s.channel = ")
                     .push_bind(channel.clone())
@@ -185,6 +220,44 @@ impl LinkStore for Backend {
             sql.push(format_args!(" ORDER BY {column} DESC, id DESC LIMIT "))
                 .push_bind(query.limit);
             sql.build_query_as().fetch_all(pool).await?
+        }))
+    }
+
+    async fn event_placements(&self, limit: i64) -> StoreResult<Vec<EventPlacementRow>> {
+        self.fold_parked_tallies().await?;
+        Ok(with_pool!(self.reader(), |pool| {
+            sqlx::query_as(
+                "SELECT l.id AS link_id, l.title, l.url, l.created_at, s.label, s.code, s.clicks AS scans \
+                 FROM links l JOIN shares s ON s.link_id = l.id \
+                 WHERE s.channel = 'qr' AND s.parent_id IS NULL AND s.reserved_until IS NULL \
+                 ORDER BY l.id DESC, s.clicks DESC, s.label LIMIT $1",
+            )
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
+    async fn site_activity(&self, site_id: i64) -> StoreResult<SiteActivity> {
+        self.fold_parked_tallies().await?;
+        Ok(with_pool!(self.reader(), |pool| {
+            sqlx::query_as(
+                "SELECT \
+                 (SELECT CAST(COUNT(*) AS BIGINT) FROM links WHERE site_id = $1) AS pages, \
+                 (SELECT CAST(COALESCE(SUM(share_count), 0) AS BIGINT) FROM links WHERE site_id = $1) AS shares, \
+                 (SELECT CAST(COALESCE(SUM(clicks), 0) AS BIGINT) FROM links WHERE site_id = $1) AS clicks, \
+                 (SELECT CAST(COUNT(*) AS BIGINT) FROM conversions WHERE site_id = $1) AS conversions, \
+                 (SELECT CAST(COALESCE(SUM(value), 0) AS DOUBLE PRECISION) FROM conversions WHERE site_id = $1) \
+                    AS conversion_value, \
+                 (SELECT MAX(at) FROM (\
+                    SELECT MAX(s.created_at) AS at FROM shares s JOIN links l ON l.id = s.link_id \
+                      WHERE l.site_id = $1 AND s.reserved_until IS NULL \
+                    UNION ALL SELECT MAX(at) FROM conversions WHERE site_id = $1 \
+                    UNION ALL SELECT MAX(at) FROM self_reports WHERE site_id = $1) AS seen) AS last_seen_at",
+            )
+            .bind(site_id)
+            .fetch_one(pool)
+            .await?
         }))
     }
 

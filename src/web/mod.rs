@@ -37,6 +37,9 @@ pub const STYLESHEET: &str = include_str!("../../static/sharetrail.css");
 #[template(path = "home.html")]
 pub struct HomePage {
     pub base_url: String,
+    /// No account exists yet: the first one is made through the link in the server's log.
+    pub setup_pending: bool,
+    pub demo: bool,
 }
 
 #[derive(Template, WebTemplate)]
@@ -45,7 +48,8 @@ pub struct DemoPage {
     pub base_url: String,
     pub site_key: String,
     pub snippet_url: String,
-    pub stats_hint: String,
+    /// The demo page's link, once a share made it.
+    pub link_id: Option<i64>,
 }
 
 #[derive(Template)]

@@ -272,6 +272,23 @@ pub struct EventValues {
     pub placements: String,
 }
 
+/// An event as the list of events shows it: its link, and its placements with their scans.
+pub struct EventSummary {
+    pub link_id: i64,
+    pub name: String,
+    pub url: String,
+    pub created_at: i64,
+    pub placements: Vec<(String, i64)>,
+    pub scans: i64,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "app/events.html")]
+pub struct EventsPage {
+    pub nav: Nav,
+    pub events: Vec<EventSummary>,
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "app/event_new.html")]
 pub struct EventPage {
@@ -325,6 +342,9 @@ pub struct SitesPage {
 #[template(path = "app/site.html")]
 pub struct SitePage {
     pub nav: Nav,
+    pub activity: crate::store::SiteActivity,
+    /// The site's pages with the most clicks.
+    pub top_pages: Vec<LinkSummary>,
     pub site: SiteRecord,
     pub tag: String,
     pub pinned_tag: String,

@@ -6,6 +6,7 @@ mod analytics;
 mod batches;
 mod crash;
 mod exports;
+mod first_run;
 mod geo;
 mod instances;
 mod link_list;

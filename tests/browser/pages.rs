@@ -129,6 +129,19 @@ on_both_backends! {
         let chip = browser.eval("return document.getElementById('filters').innerText", vec![]).await;
         assert!(chip.as_str().unwrap().contains("Channel: WhatsApp"), "{chip}");
 
+        // A browser in Tokyo gets Tokyo's days without asking: the page's script tells the
+        // server its zone (a cookie) and the page is shown again once, in that zone.
+        let tokyo = driver.browser().await;
+        tokyo.cdp("Emulation.setTimezoneOverride", json!({"timezoneId": "Asia/Tokyo"})).await;
+        sign_in(&tokyo, &app, "ana@example.com", PASSWORD).await;
+        tokyo.wait_for_path("/app/campaigns").await;
+        tokyo.goto(&link_page).await;
+        let period = tokyo
+            .wait_for("the page in Tokyo's zone", "return document.getElementById('report')?.dataset.tz === 'Asia/Tokyo' && document.getElementById('period').innerText")
+            .await;
+        assert!(period.as_str().unwrap().contains("Asia/Tokyo"), "{period}");
+        assert_eq!(tokyo.eval("return document.getElementById('report').dataset.tzSource", vec![]).await, "cookie");
+
         let campaign: String = browser
             .eval("return document.querySelector('.crumbs a[href^=\"/app/campaigns/\"]').getAttribute('href')", vec![])
             .await
@@ -141,6 +154,7 @@ on_both_backends! {
             ("links", "/app/links".to_owned()),
             ("link", format!("/app/links/{link_id}")),
             ("new-link", "/app/links/new".to_owned()),
+            ("events", "/app/events".to_owned()),
             ("event-new", "/app/events/new".to_owned()),
             ("sites", "/app/sites".to_owned()),
             ("site", "/app/sites/1".to_owned()),

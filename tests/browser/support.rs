@@ -470,26 +470,28 @@ impl Browser {
         .expect("a count")
     }
 
-    /// Shows pages in a viewport of `width` × `height` CSS pixels, as a phone or a laptop would
-    /// (Chromium's DevTools emulation through chromedriver: a window cannot be narrower than
-    /// 500 px). Not as a "mobile" device, whose layout viewport would widen to fit content that
-    /// overflows and so hide the overflow.
-    pub async fn viewport(&self, width: u32, height: u32) {
+    /// Runs a Chrome DevTools Protocol command on the browser's page, through chromedriver.
+    pub async fn cdp(&self, command: &str, params: Value) {
         let response = reqwest::Client::new()
             .post(format!("{}/session/{}/goog/cdp/execute", self.driver_url, self.session))
-            .json(&json!({
-                "cmd": "Emulation.setDeviceMetricsOverride",
-                "params": {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": false},
-            }))
+            .json(&json!({"cmd": command, "params": params}))
             .send()
             .await
-            .expect("emulation command");
+            .expect("a DevTools command");
         assert_eq!(
             response.status(),
             200,
-            "setting the viewport: {}",
+            "{command}: {}",
             response.text().await.unwrap_or_default()
         );
+    }
+
+    /// Shows pages in a viewport of `width` × `height` CSS pixels, as a phone or a laptop would
+    /// (DevTools emulation: a window cannot be narrower than 500 px). Not as a "mobile" device,
+    /// whose layout viewport would widen to fit content that overflows and so hide the overflow.
+    pub async fn viewport(&self, width: u32, height: u32) {
+        let params = json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": false});
+        self.cdp("Emulation.setDeviceMetricsOverride", params).await;
     }
 
     /// Grants a permission to the current page's origin (W3C Permissions, WebDriver extension).

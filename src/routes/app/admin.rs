@@ -5,7 +5,10 @@ use crate::clock::now_ms;
 use crate::domain::api_key;
 use crate::domain::site::{Domains, Origins, SiteKey};
 use crate::state::AppState;
-use crate::store::{NewSite, SiteRecord, SiteUpdate};
+use crate::store::{LinkOrder, LinkQuery, NewSite, SiteRecord, SiteUpdate};
+
+/// Pages a site's page lists by clicks.
+const TOP_PAGES: i64 = 10;
 use crate::web::pages::{FieldErrors, KeysPage, PageOrRedirect, Shown, SitePage, SiteValues, SitesPage};
 use actix_web::http::StatusCode;
 use actix_web::{Either, HttpRequest, HttpResponse, Responder, web};
@@ -29,13 +32,7 @@ async fn sites_page(
     errors: FieldErrors,
     status: StatusCode,
 ) -> Result<Shown<SitesPage>, UiError> {
-    let sites = state
-        .store
-        .list_sites()
-        .await?
-        .into_iter()
-        .filter(|s| s.is_demo == 0)
-        .collect();
+    let sites = state.store.list_sites().await?;
     Ok(SitesPage {
         nav: viewer.nav("sites"),
         sites,
@@ -133,9 +130,10 @@ pub async fn site(
         None,
         StatusCode::OK,
     )
+    .await
 }
 
-fn site_page(
+async fn site_page(
     state: &AppState,
     viewer: &Viewer,
     site: SiteRecord,
@@ -145,7 +143,23 @@ fn site_page(
     status: StatusCode,
 ) -> Result<Shown<SitePage>, UiError> {
     let snippet = super::super::snippet::Snippet::get();
+    let activity = state.store.site_activity(site.id).await?;
+    let top_pages = state
+        .store
+        .find_links(&LinkQuery {
+            search: None,
+            campaign: None,
+            site: Some(site.id),
+            channel: None,
+            disabled: None,
+            order: LinkOrder::MostClicks,
+            after: None,
+            limit: TOP_PAGES,
+        })
+        .await?;
     Ok(SitePage {
+        activity,
+        top_pages,
         nav: viewer.nav("sites"),
         tag: snippet.tag(&state.base_url, &site.public_key),
         pinned_tag: snippet.pinned_tag(&state.base_url, &site.public_key),
@@ -182,7 +196,8 @@ pub async fn update_site(
             errors,
             None,
             StatusCode::UNPROCESSABLE_ENTITY,
-        );
+        )
+        .await;
     };
     let campaign = form.values.campaign.trim().to_lowercase();
     let update = SiteUpdate {
@@ -208,6 +223,7 @@ pub async fn update_site(
         Some("Saved.".into()),
         StatusCode::OK,
     )
+    .await
 }
 
 pub async fn keys(state: web::Data<AppState>, Admin(viewer): Admin) -> Result<Shown<KeysPage>, UiError> {

@@ -70,6 +70,7 @@ pub fn parse_list_query(query: &LinkListQuery) -> (LinkQuery, Vec<String>) {
     let link_query = LinkQuery {
         search,
         campaign: clean(&query.campaign),
+        site: None,
         channel,
         disabled,
         order,

@@ -12,8 +12,8 @@ use crate::mint::MintError;
 use crate::state::AppState;
 use crate::store::{CampaignRecord, MintRefusal, NewCode, NewLink, NewShare, Scope, ShareLink, StoreError};
 use crate::web::pages::{
-    ChannelChoice, EventPage, FieldErrors, LinkFormValues, LinkPage, NewLinkPage, PageOrRedirect, QrSheetPage,
-    ShortLink, Shown,
+    ChannelChoice, EventPage, EventSummary, EventsPage, FieldErrors, LinkFormValues, LinkPage, NewLinkPage,
+    PageOrRedirect, QrSheetPage, ShortLink, Shown,
 };
 use crate::web::report::{ReportQuery, TIME_ZONE_COOKIE, View, build_report};
 use actix_web::http::StatusCode;
@@ -533,6 +533,33 @@ pub async fn create_event(
     });
     mint(&state, link.id, shares).await?;
     Ok(Either::Right(see_other(&format!("/app/links/{}/qr", link.id))))
+}
+
+/// Placements the list of events reads at most: far beyond any real list of events.
+const EVENT_PLACEMENTS_SHOWN: i64 = 5_000;
+
+pub async fn events(state: web::Data<AppState>, viewer: Viewer) -> Result<EventsPage, UiError> {
+    let mut events: Vec<EventSummary> = Vec::new();
+    for row in state.store.event_placements(EVENT_PLACEMENTS_SHOWN).await? {
+        if events.last().is_none_or(|e| e.link_id != row.link_id) {
+            events.push(EventSummary {
+                link_id: row.link_id,
+                name: row.title.clone().unwrap_or_else(|| row.url.clone()),
+                url: row.url.clone(),
+                created_at: row.created_at,
+                placements: Vec::new(),
+                scans: 0,
+            });
+        }
+        if let Some(event) = events.last_mut() {
+            event.scans += row.scans;
+            event.placements.push((row.label.unwrap_or(row.code), row.scans));
+        }
+    }
+    Ok(EventsPage {
+        nav: viewer.nav("events"),
+        events,
+    })
 }
 
 pub async fn qr_sheet(

@@ -85,6 +85,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/links/{id}/qr", web::get().to(links::qr_sheet))
             .route("/links/{id}/visits.csv", web::get().to(exports::link_visits))
             .route("/links/{id}/shares.csv", web::get().to(exports::link_shares))
+            .route("/events", web::get().to(links::events))
             .route("/events/new", web::get().to(links::event_form))
             .route("/events", web::post().to(links::create_event))
             .route("/sites", web::get().to(admin::sites))
