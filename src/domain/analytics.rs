@@ -24,6 +24,8 @@ pub struct ShareFact {
     pub depth: i64,
     /// The placement of a QR code or any labelled short link ("poster", "badge").
     pub label: Option<String>,
+    /// The app a copied link was pasted into, as a link preview gave it away.
+    pub inferred_channel: Option<String>,
     pub created_at: i64,
 }
 
@@ -272,6 +274,8 @@ pub struct Analysis {
     pub apps: Vec<Line>,
     /// Conversions by goal.
     pub goals: Vec<Line>,
+    /// Copied links whose app a link preview gave away: (shared as, pasted into, shares).
+    pub inferred: Vec<(String, String, i64)>,
     pub days: Vec<DayFigures>,
 }
 
@@ -350,6 +354,7 @@ impl Analysis {
 
         let mut headline = Headline::default();
         let mut answered = false;
+        let mut pasted = Vec::new();
         let mut visitors = HashSet::new();
         let mut channels = Tally::default();
         let mut depths = Tally::default();
@@ -421,6 +426,7 @@ impl Analysis {
 
         if splits_shares {
             let (mut total, mut reshared) = (0, 0);
+            let mut inferred: BTreeMap<(String, String), i64> = BTreeMap::new();
             for share in facts.shares.iter().filter(|s| within(s.created_at)) {
                 if filters.takes_share(share) {
                     total += 1;
@@ -433,6 +439,9 @@ impl Analysis {
                     }
                     if let Some(day) = period.day_of(share.created_at).and_then(|d| days.get_mut(&d)) {
                         day.shares += 1;
+                    }
+                    if let Some(app) = &share.inferred_channel {
+                        *inferred.entry((share.channel.clone(), app.clone())).or_default() += 1;
                     }
                 }
                 // A reshare belongs to the share its sharer arrived through.
@@ -449,6 +458,10 @@ impl Analysis {
                     }
                 }
             }
+            pasted = inferred
+                .into_iter()
+                .map(|((shared, app), n)| (shared, app, n))
+                .collect();
             headline.shares = Some(total);
             headline.reshares = Some(reshared);
 
@@ -516,6 +529,7 @@ impl Analysis {
                 lines.sort_by(|a, b| b.conversions.cmp(&a.conversions).then(a.key.cmp(&b.key)));
                 lines
             },
+            inferred: pasted,
             days: days.into_values().collect(),
         }
     }
@@ -568,6 +582,7 @@ mod tests {
             channel: channel.into(),
             depth,
             label: None,
+            inferred_channel: None,
             created_at: at(created),
         }
     }

@@ -15,6 +15,7 @@ struct ShareFactRow {
     channel: String,
     depth: i64,
     label: Option<String>,
+    inferred_channel: Option<String>,
     created_at: i64,
 }
 
@@ -52,7 +53,7 @@ impl AnalyticsStore for Backend {
         let (shares, runs, conversions, answers) = with_pool!(self.reader(), |pool| {
             let mut tx = pool.begin().await?;
             let shares: Vec<ShareFactRow> = scoped_query!(
-                "SELECT id, link_id, parent_id, channel, depth, label, created_at FROM shares \
+                "SELECT id, link_id, parent_id, channel, depth, label, inferred_channel, created_at FROM shares \
                  WHERE {scope} AND reserved_until IS NULL",
                 scope,
                 "link_id"
@@ -126,6 +127,7 @@ impl AnalyticsStore for Backend {
                     channel: s.channel,
                     depth: s.depth,
                     label: s.label,
+                    inferred_channel: s.inferred_channel,
                     created_at: s.created_at,
                 })
                 .collect(),

@@ -44,7 +44,7 @@ pub use export::ExportStore;
 pub use links::{EventPlacementRow, LinkChange, LinkOrder, LinkQuery, LinkStore, SiteActivity};
 pub use minting::{MintBatch, MintOutcome, MintRefusal, NewCode, NewShare, ShareLink, SitePage};
 pub use models::*;
-pub use reports::{DayRange, ReportStore, Scope};
+pub use reports::{ReportStore, Scope};
 pub use shares::ShareStore;
 pub use sites::SiteStore;
 pub use visits::{

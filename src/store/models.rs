@@ -408,31 +408,6 @@ pub struct ShareRow {
     pub created_at: i64,
 }
 
-/// Visits of one day, channel, depth, kind and unfurl app (`""` for none).
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct BreakdownRow {
-    pub day: String,
-    pub channel: String,
-    pub depth: i64,
-    pub kind: String,
-    pub app: String,
-    pub visits: i64,
-}
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct ShareCountRow {
-    pub channel: String,
-    pub depth: i64,
-    pub shares: i64,
-}
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct InferredRow {
-    pub channel: String,
-    pub inferred_channel: String,
-    pub shares: i64,
-}
-
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct VisitExportRow {
     pub id: i64,

@@ -1,7 +1,7 @@
 //! Reads of the figures: a link's stats, and the analytics of a link or a campaign by date range.
 
-use super::models::{AttributionRows, BreakdownRow, DayRow, InferredRow, LinkStatsRows, LinkTotals, ShareCountRow};
-use super::{Backend, Row, StoreResult};
+use super::models::{AttributionRows, LinkStatsRows, LinkTotals};
+use super::{Backend, StoreResult};
 use async_trait::async_trait;
 
 /// Which links a report covers.
@@ -10,13 +10,6 @@ pub enum Scope {
     Link(i64),
     /// Every link carrying this campaign slug.
     Campaign(String),
-}
-
-/// An inclusive range of UTC days, `YYYY-MM-DD`.
-#[derive(Debug, Clone)]
-pub struct DayRange {
-    pub from: String,
-    pub to: String,
 }
 
 /// `{scope}` in `sql` becomes the condition on `column` for `scope`, always bound as `$1`.
@@ -78,12 +71,6 @@ macro_rules! read_attribution {
 #[async_trait]
 pub trait ReportStore: Send + Sync {
     async fn link_stats(&self, link_id: i64) -> StoreResult<Option<LinkStatsRows>>;
-    async fn breakdown(&self, scope: &Scope, days: &DayRange) -> StoreResult<Vec<BreakdownRow>>;
-    async fn daily(&self, scope: &Scope, days: &DayRange) -> StoreResult<Vec<DayRow>>;
-    async fn shares_created(&self, scope: &Scope, from_ms: i64, to_ms: i64) -> StoreResult<Vec<ShareCountRow>>;
-    async fn inferred_channels(&self, scope: &Scope) -> StoreResult<Vec<InferredRow>>;
-    /// Conversions and "how did you hear about us" answers of a scope, all time.
-    async fn attribution(&self, scope: &Scope) -> StoreResult<AttributionRows>;
 }
 
 #[async_trait]
@@ -135,72 +122,5 @@ impl ReportStore for Backend {
                 attribution,
             }))
         })
-    }
-
-    async fn breakdown(&self, scope: &Scope, days: &DayRange) -> StoreResult<Vec<BreakdownRow>> {
-        let sql = "SELECT day, channel, depth, kind, app, CAST(SUM(visits) AS BIGINT) AS visits \
-                   FROM link_daily_breakdown WHERE {scope} AND day >= $2 AND day <= $3 \
-                   GROUP BY day, channel, depth, kind, app ORDER BY day, channel";
-        self.rows_in_days(sql, scope, days).await
-    }
-
-    async fn daily(&self, scope: &Scope, days: &DayRange) -> StoreResult<Vec<DayRow>> {
-        self.fold_parked_tallies().await?;
-        let sql = "SELECT day, CAST(SUM(clicks) AS BIGINT) AS clicks, CAST(SUM(shares) AS BIGINT) AS shares, \
-                   CAST(SUM(unfurls) AS BIGINT) AS unfurls, CAST(SUM(bots) AS BIGINT) AS bots \
-                   FROM link_daily_stats WHERE {scope} AND day >= $2 AND day <= $3 GROUP BY day ORDER BY day";
-        self.rows_in_days(sql, scope, days).await
-    }
-
-    async fn shares_created(&self, scope: &Scope, from_ms: i64, to_ms: i64) -> StoreResult<Vec<ShareCountRow>> {
-        Ok(with_pool!(self.reader(), |pool| {
-            scoped_query!(
-                "SELECT channel, depth, CAST(COUNT(*) AS BIGINT) AS shares FROM shares \
-                 WHERE {scope} AND reserved_until IS NULL AND created_at >= $2 AND created_at < $3 \
-                 GROUP BY channel, depth",
-                scope,
-                "link_id"
-            )
-            .bind(from_ms)
-            .bind(to_ms)
-            .fetch_all(pool)
-            .await?
-        }))
-    }
-
-    async fn inferred_channels(&self, scope: &Scope) -> StoreResult<Vec<InferredRow>> {
-        Ok(with_pool!(self.reader(), |pool| {
-            scoped_query!(
-                "SELECT channel, inferred_channel, CAST(COUNT(*) AS BIGINT) AS shares FROM shares \
-                 WHERE {scope} AND inferred_channel IS NOT NULL AND reserved_until IS NULL \
-                 GROUP BY channel, inferred_channel ORDER BY channel, inferred_channel",
-                scope,
-                "link_id"
-            )
-            .fetch_all(pool)
-            .await?
-        }))
-    }
-
-    async fn attribution(&self, scope: &Scope) -> StoreResult<AttributionRows> {
-        with_pool!(self.reader(), |pool| {
-            let mut tx = pool.begin().await?;
-            let attribution = read_attribution!(tx, scope);
-            tx.commit().await?;
-            Ok(attribution)
-        })
-    }
-}
-
-impl Backend {
-    /// The rows of `sql` for `scope` (`{scope}`, `$1`) and the days of `days` (`$2` to `$3`).
-    async fn rows_in_days<T: Row>(&self, sql: &str, scope: &Scope, days: &DayRange) -> StoreResult<Vec<T>> {
-        Ok(with_pool!(self.reader(), |pool| {
-            scoped_query!(sql, scope, "link_id")
-                .bind(&days.from)
-                .bind(&days.to)
-                .fetch_all(pool)
-                .await?
-        }))
     }
 }

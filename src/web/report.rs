@@ -4,7 +4,7 @@
 
 use crate::domain::analytics::{Analysis, Change, Facts, Filters, Headline, Line, Period, UNKNOWN};
 use crate::domain::channel::Channel;
-use crate::store::{InferredRow, Scope, Store, StoreResult};
+use crate::store::{Scope, Store, StoreResult};
 use crate::web::charts::{self, Bar};
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -351,7 +351,6 @@ pub struct Report {
     pub view: View,
     pub now: Analysis,
     pub before: Option<Analysis>,
-    pub inferred: Vec<InferredRow>,
     /// Names of the scope's links, for the breakdown by link.
     pub link_names: HashMap<i64, String>,
     /// Whether the page covers several links (a campaign): then links are a breakdown.
@@ -650,6 +649,15 @@ impl Report {
         self.rows(&self.now.goals, "goal", str::to_owned, |_| String::new())
     }
 
+    /// Copied links and the apps they were pasted into, by name: (shared as, pasted into, shares).
+    pub fn pasted(&self) -> Vec<(String, String, i64)> {
+        self.now
+            .inferred
+            .iter()
+            .map(|(shared, app, n)| (channel_name(shared), channel_name(app), *n))
+            .collect()
+    }
+
     pub fn placements(&self) -> Vec<Row> {
         self.rows(&self.now.placements, "placement", str::to_owned, |_| String::new())
     }
@@ -805,7 +813,6 @@ pub async fn build_report(
     Ok(Report {
         now,
         before,
-        inferred: store.inferred_channels(scope).await?,
         many_links: matches!(scope, Scope::Campaign(_)),
         link_names,
         view,
