@@ -258,4 +258,31 @@ on_both_backends! {
         let (_, html) = marketer.get(&format!("{page}?channel=%3Cscript%3E")).await;
         assert!(html.contains("Channel: &#60;script&#62;") && !html.contains("<script>"), "{html}");
     }
+
+    async fn a_copied_link_shows_the_app_it_was_pasted_into_under_the_same_filters(app) {
+        let link = app.create_link("https://example.com/post", None).await;
+        let copied = app.share_code(link, "copy").await;
+        app.share_code(link, "whatsapp").await;
+        assert_eq!(app.follow(&copied, SLACK_UNFURL_UA).await.status(), 302, "Slack unfurls the pasted link");
+        app.wait_for_visits(1).await;
+        let mut marketer = Visitor::new(&app);
+        marketer.set_up_admin().await;
+        let page = format!("/app/links/{link}");
+        let html = eventually_page(&mut marketer, &page, "inferred-table").await;
+        assert_eq!(table(&html, "inferred-table"), [["Copied link", "Slack", "1"]]);
+        let (_, whatsapp) = marketer.get(&format!("{page}?channel=whatsapp")).await;
+        assert!(!whatsapp.contains("inferred-table"), "WhatsApp's shares were pasted nowhere we know");
+    }
+}
+
+/// The page once it shows the element `id` (an inference lands with the visit batch after it).
+async fn eventually_page(marketer: &mut Visitor<'_>, path: &str, id: &str) -> String {
+    for _ in 0..50 {
+        let (_, html) = marketer.get(path).await;
+        if html.contains(&format!("id=\"{id}\"")) {
+            return html;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{path} never showed #{id}");
 }
