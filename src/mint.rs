@@ -242,8 +242,8 @@ impl Writer {
         shares + sent
     }
 
-    /// Lets the lookup here know the new codes; the store told the other instances before the
-    /// batch returned.
+    /// Lets the lookup here know the new codes; the store told the other instances as the
+    /// batch committed.
     fn announce(&self, batch: &MintBatch, outcome: &MintOutcome) {
         for change in outcome.announcements(batch) {
             self.lookup.apply(change);

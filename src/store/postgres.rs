@@ -32,8 +32,6 @@ const FROM: &str = "@";
 const MARKER: &str = "~ ";
 /// How long a lookup waits for its marker before answering from what it already knows.
 const MARKER_WAIT: Duration = Duration::from_secs(1);
-/// How often a mint batch tries to announce its new codes (waiting 10, then 40 ms between).
-const ANNOUNCE_ATTEMPTS: u32 = 3;
 
 pub struct PgStore {
     pool: PgPool,
@@ -174,37 +172,13 @@ impl PgStore {
         };
         let mut tx = self.pool.begin_with(begin).await?;
         let outcome = super::minting::mint_with(&mut PgMint { tx: &mut tx }, batch, now).await?;
+        // Sent with the commit, not after it: one round trip fewer, and no new code goes
+        // unannounced because a NOTIFY failed after the shares were stored.
+        for change in outcome.announcements(batch) {
+            self.notify_on(&mut tx, &change).await?;
+        }
         tx.commit().await?;
-        // Announced after the commit, not inside it: a transaction that NOTIFYs holds the
-        // server's notification lock through its WAL flush, so two writers' commits could never
-        // share a flush (measured: keyed minting stalled at ~4,500/s). Ordering still holds for
-        // catching up: nobody can ask another instance for a new code before the 201 that
-        // carries it, and that answer waits for this announcement.
-        self.announce_created(outcome.announcements(batch)).await;
         Ok(outcome)
-    }
-
-    /// Announces new codes, retrying a failed NOTIFY a few times; the shares are stored already,
-    /// so a NOTIFY that keeps failing must not turn into an error their minter would see.
-    async fn announce_created(&self, changes: Vec<Invalidation>) {
-        if changes.is_empty() {
-            return;
-        }
-        let mut delay = Duration::from_millis(10);
-        for attempt in 1..=ANNOUNCE_ATTEMPTS {
-            match self.notify_all(&changes).await {
-                Ok(()) => return,
-                Err(err) if attempt == ANNOUNCE_ATTEMPTS => {
-                    // Other instances learn these codes when their feed is restored or their
-                    // filter is rebuilt; until then they may answer 404 for them.
-                    tracing::error!(error = %err, "new codes stored but not announced to other instances");
-                }
-                Err(_) => {
-                    tokio::time::sleep(delay).await;
-                    delay *= 4;
-                }
-            }
-        }
     }
 
     /// The rollups of one batch in one statement, each table's rows as arrays: under load the
@@ -340,43 +314,32 @@ impl PgStore {
     }
 
     pub(super) async fn notify(&self, change: &Invalidation) -> StoreResult<()> {
-        self.notify_all(std::slice::from_ref(change)).await
+        let mut conn = self.pool.acquire().await?;
+        self.notify_on(&mut conn, change).await
     }
 
-    /// Sends `changes` in order, in one statement and so one transaction of its own. It commits
-    /// without waiting for its WAL flush: a notification is never durable anyway (the server
-    /// forgets its queue on restart), and waiting would hold the notification lock, and with
-    /// it every other instance's NOTIFY, for a disk flush.
-    async fn notify_all(&self, changes: &[Invalidation]) -> StoreResult<()> {
-        let payloads: Vec<String> = changes.iter().flat_map(|change| self.payloads(change)).collect();
-        sqlx::query(
-            "SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, payload) \
-             FROM unnest($2::text[]) WITH ORDINALITY AS sent(payload, n) ORDER BY n",
-        )
-        .bind(&self.channel)
-        .bind(payloads)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    fn payloads(&self, change: &Invalidation) -> Vec<String> {
+    /// NOTIFY on `conn`: inside a transaction, delivered when it commits.
+    async fn notify_on(&self, conn: &mut sqlx::PgConnection, change: &Invalidation) -> StoreResult<()> {
         let (prefix, codes) = match change {
             Invalidation::Everything => ("", None),
             Invalidation::Codes(codes) => ("", Some(codes)),
             Invalidation::Created(codes) => (CREATED, Some(codes)),
         };
-        let bodies: Vec<String> = match codes {
+        let payloads: Vec<String> = match codes {
             None => vec![EVERYTHING.to_owned()],
             Some(codes) => codes
                 .chunks(CODES_PER_NOTIFICATION)
                 .map(|c| format!("{prefix}{}", c.join(" ")))
                 .collect(),
         };
-        bodies
-            .into_iter()
-            .map(|body| format!("{FROM}{} {body}", self.markers.instance))
-            .collect()
+        for payload in payloads {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(&self.channel)
+                .bind(format!("{FROM}{} {payload}", self.markers.instance))
+                .execute(&mut *conn)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Returns once every change committed on any instance before the call has been applied
