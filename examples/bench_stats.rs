@@ -1,5 +1,6 @@
 //! Stats at scale: one link with 100,000 shares and 1,000,000 visits, then the stats endpoint
-//! timed over HTTP against `/healthz` (the cost of any round trip) in the same run.
+//! and the link's analytics page (which computes every figure from the visit log) timed over
+//! HTTP against `/healthz` (the cost of any round trip) in the same run.
 //!
 //! `cargo run --release --example bench_stats` (SQLite in a temporary directory), or with
 //! `BENCH_DATABASE_URL=postgres://…` for PostgreSQL. `BENCH_SHARES` / `BENCH_VISITS` scale it.
@@ -54,6 +55,7 @@ async fn main() -> anyhow::Result<()> {
     settings.listen = "127.0.0.1:0".parse()?;
     let app = Application::build(settings).await?;
     let base = app.base_url().to_owned();
+    let setup_url = app.setup_url().map(str::to_owned);
     tokio::spawn(app.run_until_stopped());
     let key = api_key::generate();
     store.create_api_key("bench", &key, now_ms()).await?;
@@ -77,7 +79,92 @@ async fn main() -> anyhow::Result<()> {
         "FAIL"
     };
     println!("target p99 <= 50 ms: {verdict}");
+
+    // The analytics page: every figure of the period and of the one before, from the raw log.
+    let session = sign_in(&client, &base, &setup_url.expect("a fresh database has no account")).await?;
+    for range in ["7d", "30d", "90d"] {
+        let page = format!("{base}/app/links/{}?range={range}&tz=UTC", link.id);
+        let (p50, p99) = summarize_page(&client, &page, &session, 10).await?;
+        println!(
+            "analytics page {range:>3}  p50 {:.0} ms  p99 {:.0} ms  p50 / stats p50 = {:.0}",
+            ms(p50),
+            ms(p99),
+            p50.as_secs_f64() / stats.0.as_secs_f64()
+        );
+    }
     Ok(())
+}
+
+/// Creates the first admin through the setup link and returns the session's cookie header.
+async fn sign_in(client: &reqwest::Client, base: &str, setup_url: &str) -> anyhow::Result<String> {
+    let form = client.get(setup_url).send().await?;
+    let cookies = cookie_pairs(&form);
+    let html = form.text().await?;
+    let value_of = |name: &str| {
+        let marker = format!("name=\"{name}\" value=\"");
+        html.split(&marker)
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .map(str::to_owned)
+    };
+    let (csrf, token) = (
+        value_of("csrf").unwrap_or_default(),
+        value_of("token").unwrap_or_default(),
+    );
+    let password = "correct horse battery staple";
+    let done = client
+        .post(format!("{base}/app/setup"))
+        .header("cookie", cookies)
+        .header("origin", base)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(
+            url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs([
+                    ("csrf", csrf.as_str()),
+                    ("token", token.as_str()),
+                    ("name", "Bench"),
+                    ("email", "bench@example.com"),
+                    ("password", password),
+                    ("password_again", password),
+                ])
+                .finish(),
+        )
+        .send()
+        .await?;
+    anyhow::ensure!(done.status().as_u16() == 303, "setup answered {}", done.status());
+    Ok(cookie_pairs(&done))
+}
+
+fn cookie_pairs(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_owned))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// p50 and p99 of `rounds` page loads with the session's cookie.
+async fn summarize_page(
+    client: &reqwest::Client,
+    url: &str,
+    cookie: &str,
+    rounds: usize,
+) -> anyhow::Result<(Duration, Duration)> {
+    let mut times = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        let started = Instant::now();
+        let response = client.get(url).header("cookie", cookie).send().await?;
+        anyhow::ensure!(response.status().is_success(), "{url} answered {}", response.status());
+        response.bytes().await?;
+        times.push(started.elapsed());
+    }
+    times.sort();
+    Ok((
+        times[times.len() / 2],
+        times[(times.len() * 99 / 100).min(times.len() - 1)],
+    ))
 }
 
 /// A random tree: most shares reshare an earlier one, as in a real cascade, some are new roots.

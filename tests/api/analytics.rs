@@ -176,6 +176,7 @@ on_both_backends! {
         .collect();
         assert_eq!(tiles, ["5", "4", "3", "0.20", "2", "80%", "1", "20.00"], "the headline of the last 7 days");
         assert!(html.contains("1 link preview (an app showing the link) and 1 bot visit"), "{html}");
+        assert!(!html.contains("Print sheet"), "no QR codes to print on a link without any");
         assert_eq!(figure(&html, "total-clicks-change"), "new", "nothing the 7 days before");
         let before = story.yesterday - Days::new(12);
         assert!(

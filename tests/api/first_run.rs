@@ -78,6 +78,8 @@ on_both_backends! {
         assert_eq!(app.follow(&code("badge"), GOOGLEBOT_UA).await.status(), 302);
         app.wait_for_visits(5).await;
 
+        let (_, link_page) = marketer.get(&format!("/app/links/{link_id}")).await;
+        assert!(link_page.contains("Print sheet of this link"), "an event's link has QR codes to print");
         let (_, html) = marketer.get("/app/events").await;
         let event = &html[html.find(&format!("data-link=\"{link_id}\"")).expect("the event is listed")..];
         assert!(event.contains("Web Summit") && event.contains("4 scans"), "3 + 1 scans, not the bot: {event}");

@@ -6,6 +6,7 @@
 use crate::on_both_backends;
 use crate::support::*;
 use fantoccini::Locator;
+use fantoccini::key::Key;
 use serde_json::{Value, json};
 
 const LAPTOP: (u32, u32) = (1366, 900);
@@ -128,6 +129,17 @@ on_both_backends! {
         assert_eq!(rows, 1, "the channel table follows the filter");
         let chip = browser.eval("return document.getElementById('filters').innerText", vec![]).await;
         assert!(chip.as_str().unwrap().contains("Channel: WhatsApp"), "{chip}");
+
+        // By keyboard: the e-mail bar takes focus like any link, and Enter filters by it.
+        browser.goto(&link_page).await;
+        browser.eval("document.querySelector(\"svg.bars a.bar[href*='channel=email']\").focus()", vec![]).await;
+        let focused = browser.eval("return document.activeElement.getAttribute('href')", vec![]).await;
+        assert!(focused.as_str().unwrap_or_default().contains("channel=email"), "the bar has focus: {focused}");
+        browser.press(Key::Enter).await;
+        browser
+            .wait_for("the e-mail filter", "return location.search.includes('channel=email') && document.readyState === 'complete'")
+            .await;
+        assert_eq!(browser.eval(figures, vec![]).await, json!(["1", "1", "1"]), "e-mail alone");
 
         // A browser in Tokyo gets Tokyo's days without asking: the page's script tells the
         // server its zone (a cookie) and the page is shown again once, in that zone.

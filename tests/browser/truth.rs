@@ -184,6 +184,10 @@ on_both_backends! {
 
         // The campaign's page shows what its links brought about.
         admin.goto(&app.url("/app/campaigns")).await;
+        let listed = admin
+            .eval("return [...document.querySelectorAll('tr')].find(r => r.innerText.includes('Spring Launch')).querySelector('td[data-label=Conversions]').innerText", vec![])
+            .await;
+        assert!(listed.as_str().unwrap().starts_with('2'), "the campaign list counts its conversions: {listed}");
         let campaign = admin
             .eval("return [...document.querySelectorAll('a')].find(a => a.innerText.includes('Spring Launch')).href", vec![])
             .await;
