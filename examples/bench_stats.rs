@@ -81,7 +81,16 @@ async fn main() -> anyhow::Result<()> {
     println!("target p99 <= 50 ms: {verdict}");
 
     // The analytics page: every figure of the period and of the one before, from the raw log.
-    let session = sign_in(&client, &base, &setup_url.expect("a fresh database has no account")).await?;
+    // The setup answers 303 with the session's cookie: a client that follows it would lose it.
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let session = sign_in(
+        &no_redirects,
+        &base,
+        &setup_url.expect("a fresh database has no account"),
+    )
+    .await?;
     for range in ["7d", "30d", "90d"] {
         let page = format!("{base}/app/links/{}?range={range}&tz=UTC", link.id);
         let (p50, p99) = summarize_page(&client, &page, &session, 10).await?;

@@ -350,7 +350,8 @@ pub struct PresetLink {
 pub struct Report {
     pub view: View,
     pub now: Analysis,
-    pub before: Option<Analysis>,
+    /// The headline of the period before, for the changes.
+    pub before: Option<Headline>,
     /// Names of the scope's links, for the breakdown by link.
     pub link_names: HashMap<i64, String>,
     /// Whether the page covers several links (a campaign): then links are a breakdown.
@@ -398,7 +399,7 @@ impl Report {
 
     pub fn tiles(&self) -> Vec<Tile> {
         let now = &self.now.headline;
-        let before = self.before.as_ref().map(|b| &b.headline);
+        let before = self.before.as_ref();
         let count_change = |get: fn(&Headline) -> Option<f64>| -> (Option<String>, &'static str) {
             let (Some(before), Some(now_value)) = (before.and_then(get), get(now)) else {
                 return (None, "same");
@@ -809,7 +810,7 @@ pub async fn build_report(
     let mediums = custom_mediums(store).await?;
     let dark = |channel: &str| is_dark(channel, &mediums);
     let now = Analysis::of(&facts, &view.period, &view.filters, &dark);
-    let before = previous.map(|p| Analysis::of(&facts, &p, &view.filters, &dark));
+    let before = previous.map(|p| Analysis::headline_of(&facts, &p, &view.filters, &dark));
     Ok(Report {
         now,
         before,
