@@ -664,42 +664,36 @@ impl Report {
     }
 
     pub fn breakdowns(&self) -> Vec<Breakdown> {
-        let readable = |key: &str| match key {
-            UNKNOWN => "Unknown".to_owned(),
-            other => other.to_owned(),
-        };
-        let referrer = |key: &str| match key {
-            UNKNOWN => "None (typed, an app, or hidden)".to_owned(),
-            other => other.to_owned(),
-        };
-        let none = |_: &str| String::new();
-        vec![
-            Breakdown {
-                id: "by-device",
-                title: "Devices",
-                rows: self.rows(&self.now.devices, "device", readable, none),
-            },
-            Breakdown {
-                id: "by-browser",
-                title: "Browsers",
-                rows: self.rows(&self.now.browsers, "browser", readable, none),
-            },
-            Breakdown {
-                id: "by-os",
-                title: "Operating systems",
-                rows: self.rows(&self.now.systems, "os", readable, none),
-            },
-            Breakdown {
-                id: "by-country",
-                title: "Countries",
-                rows: self.rows(&self.now.countries, "country", readable, none),
-            },
-            Breakdown {
-                id: "by-referrer",
-                title: "Referrers",
-                rows: self.rows(&self.now.referrers, "referrer", referrer, none),
-            },
-        ]
+        fn readable(key: &str) -> String {
+            match key {
+                UNKNOWN => "Unknown".to_owned(),
+                other => other.to_owned(),
+            }
+        }
+        fn referrer(key: &str) -> String {
+            match key {
+                UNKNOWN => "None (typed, an app, or hidden)".to_owned(),
+                other => other.to_owned(),
+            }
+        }
+        /// A breakdown's id, title, query parameter, lines, and how its keys read.
+        type Dimension<'a> = (&'static str, &'static str, &'static str, &'a [Line], fn(&str) -> String);
+        let now = &self.now;
+        let dimensions: [Dimension; 5] = [
+            ("by-device", "Devices", "device", &now.devices, readable),
+            ("by-browser", "Browsers", "browser", &now.browsers, readable),
+            ("by-os", "Operating systems", "os", &now.systems, readable),
+            ("by-country", "Countries", "country", &now.countries, readable),
+            ("by-referrer", "Referrers", "referrer", &now.referrers, referrer),
+        ];
+        dimensions
+            .into_iter()
+            .map(|(id, title, param, lines, name)| Breakdown {
+                id,
+                title,
+                rows: self.rows(lines, param, name, |_| String::new()),
+            })
+            .collect()
     }
 
     pub fn channel_chart(&self) -> String {
