@@ -98,6 +98,12 @@ on_both_backends! {
             )
             .await;
         create_site(&app, &["http://localhost:9999"]).await;
+        // An event with three placements, so the list of events has one to show.
+        browser.goto(&app.url("/app/events/new")).await;
+        browser
+            .submit(&[("url", &destination), ("event", "Web Summit"), ("placements", "Poster at the door\nBadge\nClosing slide")])
+            .await;
+        browser.wait_for_path("/app/links/").await;
 
         // The WhatsApp link is opened twice and the e-mail link once, from two browsers of this
         // machine: one visitor as sharetrail recognises people (address and user agent, with a
