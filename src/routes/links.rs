@@ -5,7 +5,8 @@ use crate::clock::{iso, now_ms};
 use crate::domain::destination::Destination;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::{LinkRecord, NewLink};
+use crate::store::{LinkChange, LinkRecord, LinkSummary, NewLink};
+use crate::web::link_query::{self, LinkListQuery};
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
@@ -18,9 +19,14 @@ pub struct CreateLink {
     campaign: Option<String>,
 }
 
+/// A link's changes: each field given is set (`""` clears a title or a campaign), each one
+/// left out stays.
 #[derive(Deserialize)]
 pub struct UpdateLink {
     disabled: Option<bool>,
+    title: Option<String>,
+    campaign: Option<String>,
+    url: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -46,6 +52,60 @@ impl LinkDocument {
             disabled: link.disabled_at.is_some(),
         }
     }
+}
+
+/// A link in a list: its document and its running totals.
+#[derive(Serialize)]
+pub struct LinkListItem {
+    #[serde(flatten)]
+    link: LinkDocument,
+    clicks: i64,
+    shares: i64,
+    max_depth: i64,
+}
+
+impl LinkListItem {
+    fn new(link: LinkSummary) -> Self {
+        LinkListItem {
+            clicks: link.clicks,
+            shares: link.share_count,
+            max_depth: link.max_depth,
+            link: LinkDocument {
+                stats_url: format!("/api/v1/links/{}/stats", link.id),
+                id: link.id,
+                url: link.url,
+                title: link.title,
+                campaign: link.campaign,
+                created_at: iso(link.created_at),
+                disabled: link.disabled_at.is_some(),
+            },
+        }
+    }
+}
+
+/// Links a page holds unless `limit` says otherwise.
+const PAGE: i64 = 50;
+
+/// `GET /api/v1/links`: a page of links, newest first unless `sort` says otherwise, narrowed
+/// by `q` (title or address), `campaign`, `channel` and `status` (`on`, `off`). `next` is the
+/// cursor to pass as `after` for the page that follows, or null after the last page.
+pub async fn list(
+    _auth: ApiKeyAuth,
+    state: web::Data<AppState>,
+    query: web::Query<LinkListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (link_query, problems) = link_query::parse(&query, PAGE);
+    if let Some(problem) = problems.into_iter().next() {
+        return Err(ApiError::invalid(problem.field, problem.message));
+    }
+    let page = (link_query.limit - 1) as usize;
+    let mut links = state.store.find_links(&link_query).await?;
+    let next = (links.len() > page).then(|| {
+        links.truncate(page);
+        links.last().map(|last| link_query::cursor_of(last, link_query.order))
+    });
+    let links: Vec<LinkListItem> = links.into_iter().map(LinkListItem::new).collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "links": links, "next": next.flatten() })))
 }
 
 /// Trims, turns blank into absent, and bounds the length of free text.
@@ -85,7 +145,8 @@ pub async fn show(_auth: ApiKeyAuth, state: web::Data<AppState>, id: web::Path<i
     Ok(HttpResponse::Ok().json(LinkDocument::new(link)))
 }
 
-/// `{"disabled": true}` stops every share of the link redirecting (410), on every instance.
+/// `{"disabled": true}` stops every share of the link redirecting (410), on every instance;
+/// `title`, `campaign` and `url` change the link, and its short links follow at once.
 pub async fn update(
     _auth: ApiKeyAuth,
     state: web::Data<AppState>,
@@ -93,11 +154,43 @@ pub async fn update(
     body: web::Json<UpdateLink>,
 ) -> Result<HttpResponse, ApiError> {
     let id = *id;
-    if let Some(disabled) = body.disabled {
-        let disabled_at = disabled.then(now_ms);
-        if !state.store.set_link_disabled(id, disabled_at).await? {
-            return Err(ApiError::NotFound);
+    let body = body.into_inner();
+    let link = state.store.get_link(id).await?.ok_or(ApiError::NotFound)?;
+    let url = match (body.url, link.site_id) {
+        (None, _) => None,
+        // A site's link stands for one page of the site, which its buttons find it by.
+        (Some(_), Some(_)) => {
+            return Err(ApiError::invalid(
+                "url",
+                "a site's link keeps its page's address: its share buttons find it by it",
+            ));
         }
+        (Some(url), None) => Some(Destination::parse(&url).map_err(|e| ApiError::invalid("url", e))?),
+    };
+    let changes_fields = url.is_some() || body.title.is_some() || body.campaign.is_some();
+    if changes_fields {
+        let change = LinkChange {
+            title: match body.title {
+                Some(title) => optional_text("title", Some(title))?,
+                None => link.title.clone(),
+            },
+            campaign: match body.campaign {
+                Some(campaign) => optional_text("campaign", Some(campaign))?,
+                None => link.campaign.clone(),
+            },
+            url: match url {
+                Some(url) => url,
+                None => {
+                    Destination::parse(&link.url).map_err(|e| ApiError::Internal(anyhow::anyhow!("stored url: {e}")))?
+                }
+            },
+        };
+        state.store.update_link(id, &change, now_ms()).await?;
+    }
+    if let Some(disabled) = body.disabled {
+        state.store.set_link_disabled(id, disabled.then(now_ms)).await?;
+    }
+    if changes_fields || body.disabled.is_some() {
         // That link's codes only: every other cached redirect stays warm, here and elsewhere.
         let codes = state.store.codes_of_link(id).await?;
         state.invalidate(Some(&codes)).await;

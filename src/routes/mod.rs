@@ -60,6 +60,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/sites/{id}", web::get().to(sites::show))
                 .route("/sites/{id}", web::patch().to(sites::update))
                 .route("/links", web::post().to(links::create))
+                .route("/links", web::get().to(links::list))
                 .route("/links/{id}", web::get().to(links::show))
                 .route("/links/{id}", web::patch().to(links::update))
                 .route("/links/{id}/stats", web::get().to(stats::show))

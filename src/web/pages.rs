@@ -115,24 +115,12 @@ pub struct CampaignPage {
     pub errors: FieldErrors,
 }
 
-/// The list of links' query string: `q`, `campaign`, `channel`, `status`, `sort` and `after`
-/// (the cursor the previous page ended with).
-#[derive(Debug, Default, Clone, Deserialize)]
-pub struct LinkListQuery {
-    pub q: Option<String>,
-    pub campaign: Option<String>,
-    pub channel: Option<String>,
-    pub status: Option<String>,
-    pub sort: Option<String>,
-    pub after: Option<String>,
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "app/links.html")]
 pub struct LinksPage {
     pub nav: Nav,
     pub links: Vec<LinkSummary>,
-    pub query: LinkListQuery,
+    pub query: crate::web::link_query::LinkListQuery,
     pub problems: Vec<String>,
     /// The next page's address, when there is one.
     pub next: Option<String>,

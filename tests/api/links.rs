@@ -1,6 +1,6 @@
 use crate::helpers::*;
 use crate::on_both_backends;
-use serde_json::json;
+use serde_json::{Value, json};
 
 on_both_backends! {
     async fn disabling_a_link_stops_its_codes_and_leaves_other_links_cached(app) {
@@ -73,5 +73,86 @@ on_both_backends! {
         assert_error(app.get_api("/api/v1/links/424242").await, 404, "not_found", None).await;
         assert_error(app.get_api("/api/v1/links/not-a-number/stats").await, 404, "not_found", None).await;
         assert_error(app.get_api("/api/v1/nothing-here").await, 404, "not_found", None).await;
+    }
+}
+
+on_both_backends! {
+    async fn the_list_of_links_pages_with_a_cursor_and_filters_like_the_web_ui(app) {
+        let mut made = Vec::new();
+        for n in 0..5 {
+            let campaign = (n % 2 == 0).then_some("even");
+            made.push(app.create_link(&format!("https://example.com/post-{n}"), campaign).await);
+        }
+        made.reverse();
+        let mut seen = Vec::new();
+        let mut after: Option<String> = None;
+        let mut pages = 0;
+        loop {
+            let query = match &after {
+                Some(cursor) => format!("/api/v1/links?limit=2&after={cursor}"),
+                None => "/api/v1/links?limit=2".to_owned(),
+            };
+            let page: Value = app.get_api(&query).await.json().await.expect("json");
+            let links = page["links"].as_array().expect("links");
+            assert!(links.len() <= 2, "{page}");
+            seen.extend(links.iter().map(|l| l["id"].as_i64().expect("id")));
+            pages += 1;
+            match page["next"].as_str() {
+                Some(next) => after = Some(next.to_owned()),
+                None => break,
+            }
+        }
+        assert_eq!((seen, pages), (made.clone(), 3), "every link once, newest first, in pages of 2, 2 and 1");
+
+        let even: Value = app.get_api("/api/v1/links?campaign=even").await.json().await.unwrap();
+        let ids: Vec<i64> = even["links"].as_array().unwrap().iter().map(|l| l["id"].as_i64().unwrap()).collect();
+        assert_eq!(ids, [made[0], made[2], made[4]]);
+        assert_eq!(even["next"], Value::Null);
+        let one: Value = app.get_api("/api/v1/links?q=POST-3").await.json().await.unwrap();
+        assert_eq!(one["links"][0]["url"], "https://example.com/post-3");
+        assert_eq!((one["links"][0]["clicks"].as_i64(), one["links"][0]["shares"].as_i64()), (Some(0), Some(0)));
+
+        for (query, field) in [
+            ("limit=0", "limit"),
+            ("limit=201", "limit"),
+            ("limit=ten", "limit"),
+            ("sort=loudest", "sort"),
+            ("status=maybe", "status"),
+            ("channel=Not%20one", "channel"),
+            ("after=garbage", "after"),
+        ] {
+            assert_error(app.get_api(&format!("/api/v1/links?{query}")).await, 422, "invalid_value", Some(field)).await;
+        }
+        let anonymous = app.client.get(app.url("/api/v1/links")).send().await.unwrap();
+        assert_error(anonymous, 401, "unauthorized", None).await;
+    }
+}
+
+on_both_backends! {
+    async fn a_link_is_changed_through_the_api_and_its_short_links_follow(app) {
+        let link = app.create_link("https://example.com/old", Some("spring")).await;
+        let code = app.share_code(link, "email").await;
+        let patch = |body: Value| {
+            app.client
+                .patch(app.url(&format!("/api/v1/links/{link}")))
+                .bearer_auth(&app.api_key)
+                .json(&body)
+                .send()
+        };
+        let changed = patch(json!({"title": "New home", "url": "https://example.com/new"})).await.unwrap();
+        assert_eq!(changed.status(), 200);
+        let changed: Value = changed.json().await.unwrap();
+        assert_eq!((&changed["title"], &changed["url"], &changed["campaign"]), (&json!("New home"), &json!("https://example.com/new"), &json!("spring")), "what was not given stays");
+        assert!(location(app.follow(&code, BROWSER_UA).await.headers()).starts_with("https://example.com/new"));
+
+        let cleared: Value = patch(json!({"campaign": ""})).await.unwrap().json().await.unwrap();
+        assert_eq!(cleared["campaign"], Value::Null);
+        assert_eq!(cleared["title"], "New home");
+
+        assert_error(patch(json!({"url": "javascript:alert(1)"})).await.unwrap(), 422, "invalid_value", Some("url")).await;
+        assert_error(patch(json!({"title": "a\u{7}b"})).await.unwrap(), 422, "invalid_value", Some("title")).await;
+        assert!(location(app.follow(&code, BROWSER_UA).await.headers()).starts_with("https://example.com/new"), "a refused change changes nothing");
+        let missing = app.client.patch(app.url("/api/v1/links/999999")).bearer_auth(&app.api_key).json(&json!({"title": "x"})).send().await.unwrap();
+        assert_error(missing, 404, "not_found", None).await;
     }
 }

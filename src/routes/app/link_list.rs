@@ -3,105 +3,39 @@
 
 use super::{UiError, Viewer, check_form, see_other};
 use crate::clock::now_ms;
-use crate::domain::channel::{BuiltinChannel, Channel};
+use crate::domain::channel::BuiltinChannel;
 use crate::domain::destination::Destination;
 use crate::state::AppState;
-use crate::store::{LinkChange, LinkOrder, LinkQuery, LinkSummary};
-use crate::web::pages::{LinkListQuery, LinksPage};
-use crate::web::report::channel_name;
-use actix_web::{HttpRequest, HttpResponse, web};
-use serde::Deserialize;
+use crate::store::LinkChange;
+use crate::web::link_query::{self, LinkListQuery};
+use crate::web::pages::LinksPage;
 
-/// Links a page of the list shows.
-const PAGE: i64 = 50;
-/// The longest search a list takes: a typo cannot make a page-long pattern.
-const MAX_SEARCH: usize = 200;
-
+/// Trims, and turns blank into absent.
 fn clean(raw: &Option<String>) -> Option<String> {
     raw.as_deref()
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
 }
+use crate::web::report::channel_name;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
 
-/// What a list query asks for, and what in it was wrong (said on the page, then ignored).
-pub fn parse_list_query(query: &LinkListQuery) -> (LinkQuery, Vec<String>) {
-    let mut problems = Vec::new();
-    let search = clean(&query.q).and_then(|q| match q.chars().count() > MAX_SEARCH {
-        true => {
-            problems.push(format!("a search is at most {MAX_SEARCH} characters"));
-            None
-        }
-        false => Some(q),
-    });
-    let order = match clean(&query.sort).as_deref() {
-        None | Some("newest") => LinkOrder::Newest,
-        Some("clicks") => LinkOrder::MostClicks,
-        Some("shares") => LinkOrder::MostShares,
-        Some("deepest") => LinkOrder::Deepest,
-        Some(other) => {
-            problems.push(format!("'{other}' is not an order (newest, clicks, shares or deepest)"));
-            LinkOrder::Newest
-        }
-    };
-    let disabled = match clean(&query.status).as_deref() {
-        None | Some("all") => None,
-        Some("on") => Some(false),
-        Some("off") => Some(true),
-        Some(other) => {
-            problems.push(format!("'{other}' is not a status (all, on or off)"));
-            None
-        }
-    };
-    let channel = clean(&query.channel).and_then(|c| match Channel::parse(&c) {
-        Ok(channel) => Some(channel.as_str().to_owned()),
-        Err(e) => {
-            problems.push(format!("'{c}' is not a channel: {e}"));
-            None
-        }
-    });
-    let after = clean(&query.after).and_then(|cursor| match parse_cursor(&cursor) {
-        Some(after) => Some(after),
-        None => {
-            problems.push("that page link is broken; showing the first page".to_owned());
-            None
-        }
-    });
-    let link_query = LinkQuery {
-        search,
-        campaign: clean(&query.campaign),
-        site: None,
-        channel,
-        disabled,
-        order,
-        after,
-        limit: PAGE + 1,
-    };
-    (link_query, problems)
-}
-
-/// `value.id`, as `cursor_of` writes it.
-fn parse_cursor(cursor: &str) -> Option<(i64, i64)> {
-    let (value, id) = cursor.split_once('.')?;
-    Some((value.parse().ok()?, id.parse().ok()?))
-}
-
-fn cursor_of(link: &LinkSummary, order: LinkOrder) -> String {
-    let value = match order {
-        LinkOrder::Newest => link.id,
-        LinkOrder::MostClicks => link.clicks,
-        LinkOrder::MostShares => link.share_count,
-        LinkOrder::Deepest => link.max_depth,
-    };
-    format!("{value}.{}", link.id)
-}
+/// Links a page of the list shows.
+const PAGE: i64 = 50;
 
 pub async fn index(
     state: web::Data<AppState>,
     viewer: Viewer,
     query: web::Query<LinkListQuery>,
 ) -> Result<LinksPage, UiError> {
-    let (link_query, problems) = parse_list_query(&query);
+    // The page's own size: a `limit` in the address is not the web UI's.
+    let query = LinkListQuery {
+        limit: None,
+        ..query.into_inner()
+    };
+    let (link_query, problems) = link_query::parse(&query, PAGE);
+    let problems: Vec<String> = problems.into_iter().map(|p| p.message).collect();
     let mut links = state.store.find_links(&link_query).await?;
     let next = match links.len() as i64 > PAGE {
         true => {
@@ -119,7 +53,7 @@ pub async fn index(
                         params.append_pair(name, &value);
                     }
                 }
-                params.append_pair("after", &cursor_of(last, link_query.order));
+                params.append_pair("after", &link_query::cursor_of(last, link_query.order));
                 format!("?{}", params.finish())
             })
         }
@@ -141,7 +75,7 @@ pub async fn index(
     Ok(LinksPage {
         nav: viewer.nav("links"),
         links,
-        query: query.into_inner(),
+        query,
         problems,
         next,
         first_page: link_query.after.is_some(),
@@ -236,28 +170,4 @@ pub async fn switch(
     let codes = state.store.codes_of_link(id).await?;
     state.invalidate(Some(&codes)).await;
     Ok(see_other(&format!("/app/links/{id}")))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn query(pairs: &str) -> LinkListQuery {
-        web::Query::<LinkListQuery>::from_query(pairs).unwrap().into_inner()
-    }
-
-    #[test]
-    fn a_list_query_parses_and_says_what_it_ignored() {
-        let (q, problems) = parse_list_query(&query("q=launch&sort=clicks&status=off&channel=whatsapp&after=12.40"));
-        assert!(problems.is_empty(), "{problems:?}");
-        assert_eq!(q.search.as_deref(), Some("launch"));
-        assert_eq!(
-            (q.order, q.disabled, q.after),
-            (LinkOrder::MostClicks, Some(true), Some((12, 40)))
-        );
-        assert_eq!(q.channel.as_deref(), Some("whatsapp"));
-        let (q, problems) = parse_list_query(&query("sort=loudest&status=maybe&channel=Not%20a%20channel&after=x"));
-        assert_eq!(problems.len(), 4, "{problems:?}");
-        assert_eq!((q.order, q.disabled, q.after), (LinkOrder::Newest, None, None));
-    }
 }
