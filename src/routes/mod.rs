@@ -3,6 +3,7 @@
 
 pub mod app;
 mod auth;
+mod campaigns;
 mod channels;
 pub(crate) mod client;
 mod links;
@@ -67,6 +68,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/shares", web::post().to(shares::create))
                 .route("/shares/{code}", web::get().to(shares::show))
                 .route("/channels", web::post().to(channels::create))
+                .route("/campaigns", web::get().to(campaigns::list))
+                .route("/campaigns", web::post().to(campaigns::create))
+                .route("/campaigns/{id}", web::get().to(campaigns::show))
+                .route("/campaigns/{id}", web::patch().to(campaigns::update))
                 .default_service(web::to(api_not_found)),
         )
         .service(

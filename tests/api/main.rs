@@ -4,6 +4,7 @@ mod helpers;
 
 mod analytics;
 mod batches;
+mod campaigns;
 mod crash;
 mod exports;
 mod first_run;
