@@ -65,6 +65,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/links/{id}", web::get().to(links::show))
                 .route("/links/{id}", web::patch().to(links::update))
                 .route("/links/{id}/stats", web::get().to(stats::show))
+                .route("/links/{id}/shares", web::get().to(shares::of_link))
                 .route("/shares", web::post().to(shares::create))
                 .route("/shares/{code}", web::get().to(shares::show))
                 .route("/channels", web::post().to(channels::create))

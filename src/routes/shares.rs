@@ -106,3 +106,51 @@ pub async fn show(
     doc.children = Some(children.into_iter().map(|c| ShareDocument::new(&state, c)).collect());
     Ok(HttpResponse::Ok().json(doc))
 }
+
+/// Shares a page holds unless `limit` says otherwise, and the most it may hold.
+const SHARES_PAGE: i64 = 100;
+const MAX_SHARES_PAGE: i64 = 500;
+
+#[derive(Deserialize)]
+pub struct SharesQuery {
+    limit: Option<String>,
+    after: Option<String>,
+}
+
+/// `GET /api/v1/links/{id}/shares`: a page of the link's shares in the order they were made,
+/// so every share comes after its parent; `next` is the cursor to pass as `after`, or null
+/// after the last page.
+pub async fn of_link(
+    _auth: ApiKeyAuth,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    query: web::Query<SharesQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let limit = match query.limit.as_deref().map(str::trim) {
+        None | Some("") => SHARES_PAGE,
+        Some(raw) => raw
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=MAX_SHARES_PAGE).contains(n))
+            .ok_or_else(|| ApiError::invalid("limit", format!("a page holds 1 to {MAX_SHARES_PAGE} shares")))?,
+    };
+    let after = match query.after.as_deref().map(str::trim) {
+        None | Some("") => 0,
+        Some(raw) => raw
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .ok_or_else(|| ApiError::invalid("after", "that cursor is not one a page ended with"))?,
+    };
+    let link = state.store.get_link(*id).await?.ok_or(ApiError::NotFound)?;
+    let mut shares = state.store.shares_page(link.id, after, limit + 1).await?;
+    let next = match shares.len() as i64 > limit {
+        true => {
+            shares.truncate(limit as usize);
+            shares.last().map(|s| s.id.to_string())
+        }
+        false => None,
+    };
+    let shares: Vec<ShareDocument> = shares.into_iter().map(|s| ShareDocument::new(&state, s)).collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "shares": shares, "next": next })))
+}

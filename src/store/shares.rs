@@ -51,6 +51,9 @@ pub trait ShareStore: Send + Sync {
     async fn link_shares(&self, link_id: i64, limit: i64) -> StoreResult<Vec<ShareRow>>;
     /// The shares a marketer made for a link (depth 1), oldest first.
     async fn root_shares(&self, link_id: i64, limit: i64) -> StoreResult<Vec<ShareRow>>;
+    /// A page of a link's shares in the order they were made (so each after its parent), after
+    /// share id `after`.
+    async fn shares_page(&self, link_id: i64, after: i64, limit: i64) -> StoreResult<Vec<ShareRecord>>;
 
     async fn create_custom_channel(&self, name: &str, utm_medium: &str, now: i64) -> StoreResult<()>;
     async fn custom_channel_exists(&self, name: &str) -> StoreResult<bool>;
@@ -147,6 +150,20 @@ impl ShareStore for Backend {
         ));
         Ok(with_pool!(self.reader(), |pool| {
             sqlx::query_as(sql).bind(link_id).bind(limit).fetch_all(pool).await?
+        }))
+    }
+
+    async fn shares_page(&self, link_id: i64, after: i64, limit: i64) -> StoreResult<Vec<ShareRecord>> {
+        let sql = AssertSqlSafe(format!(
+            "{SHARE_RECORDS} WHERE s.link_id = $1 AND s.reserved_until IS NULL AND s.id > $2 ORDER BY s.id LIMIT $3"
+        ));
+        Ok(with_pool!(self.reader(), |pool| {
+            sqlx::query_as(sql)
+                .bind(link_id)
+                .bind(after)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?
         }))
     }
 

@@ -87,3 +87,42 @@ on_both_backends! {
         assert_error(response, 422, "invalid_value", Some("link_id")).await;
     }
 }
+
+on_both_backends! {
+    async fn a_links_shares_are_listed_in_pages_each_after_its_parent(app) {
+        let link = app.create_link("https://example.com/tree", None).await;
+        let root = app.create_share(link, "whatsapp", None).await;
+        let root_code = root["code"].as_str().unwrap().to_owned();
+        let mut made = vec![root_code.clone()];
+        for channel in ["email", "slack", "sms"] {
+            let child = app.create_share(link, channel, Some(&root_code)).await;
+            made.push(child["code"].as_str().unwrap().to_owned());
+        }
+        let other = app.create_link("https://example.com/other", None).await;
+        app.create_share(other, "x", None).await;
+
+        let mut seen: Vec<serde_json::Value> = Vec::new();
+        let mut after = String::new();
+        loop {
+            let page: serde_json::Value = app
+                .get_api(&format!("/api/v1/links/{link}/shares?limit=3&after={after}"))
+                .await
+                .json()
+                .await
+                .unwrap();
+            seen.extend(page["shares"].as_array().unwrap().iter().cloned());
+            match page["next"].as_str() {
+                Some(next) => after = next.to_owned(),
+                None => break,
+            }
+        }
+        let codes: Vec<&str> = seen.iter().map(|s| s["code"].as_str().unwrap()).collect();
+        assert_eq!(codes, made, "the link's shares only, each once, in the order they were made");
+        assert!(seen[1..].iter().all(|s| s["parent"] == root_code.as_str() && s["depth"] == 2));
+
+        for (query, field) in [("limit=0", "limit"), ("limit=501", "limit"), ("after=-1", "after"), ("after=x", "after")] {
+            assert_error(app.get_api(&format!("/api/v1/links/{link}/shares?{query}")).await, 422, "invalid_value", Some(field)).await;
+        }
+        assert_error(app.get_api("/api/v1/links/999999/shares").await, 404, "not_found", None).await;
+    }
+}
