@@ -68,6 +68,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/links/{id}/shares", web::get().to(shares::of_link))
                 .route("/shares", web::post().to(shares::create))
                 .route("/shares/{code}", web::get().to(shares::show))
+                .route("/shares/{code}", web::patch().to(shares::update))
                 .route("/channels", web::post().to(channels::create))
                 .route("/campaigns", web::get().to(campaigns::list))
                 .route("/campaigns", web::post().to(campaigns::create))

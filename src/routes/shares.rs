@@ -33,6 +33,8 @@ pub struct ShareDocument {
     parent: Option<String>,
     label: Option<String>,
     created_at: String,
+    /// Switched off: its code answers 410 Gone.
+    disabled: bool,
     clicks: i64,
     unfurls: i64,
     bots: i64,
@@ -56,6 +58,7 @@ impl ShareDocument {
             parent: s.parent_code,
             label: s.label,
             created_at: iso(s.created_at),
+            disabled: s.disabled_at.is_some(),
             clicks: s.clicks,
             unfurls: s.unfurls,
             bots: s.bots,
@@ -153,4 +156,42 @@ pub async fn of_link(
     };
     let shares: Vec<ShareDocument> = shares.into_iter().map(|s| ShareDocument::new(&state, s)).collect();
     Ok(HttpResponse::Ok().json(serde_json::json!({ "shares": shares, "next": next })))
+}
+
+/// A share's changes: `label` (`""` clears it) and `disabled` (its code answers 410 Gone while
+/// it is switched off); what is left out stays.
+#[derive(Deserialize)]
+pub struct UpdateShare {
+    label: Option<String>,
+    disabled: Option<bool>,
+}
+
+pub async fn update(
+    _auth: ApiKeyAuth,
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+    body: web::Json<UpdateShare>,
+) -> Result<HttpResponse, ApiError> {
+    let code = Code::parse(&code).ok_or(ApiError::NotFound)?;
+    let share = state.store.get_share(&code).await?.ok_or(ApiError::NotFound)?;
+    let body = body.into_inner();
+    let label = match body.label {
+        Some(label) => optional_text("label", Some(label))?,
+        None => share.label.clone(),
+    };
+    let disabled_at = match body.disabled {
+        Some(true) => share.disabled_at.or(Some(crate::clock::now_ms())),
+        Some(false) => None,
+        None => share.disabled_at,
+    };
+    if !state
+        .store
+        .update_share(share.id, label.as_deref(), disabled_at)
+        .await?
+    {
+        return Err(ApiError::NotFound);
+    }
+    state.invalidate(Some(std::slice::from_ref(&share.code))).await;
+    let share = state.store.get_share(&code).await?.ok_or(ApiError::NotFound)?;
+    Ok(HttpResponse::Ok().json(ShareDocument::new(&state, share)))
 }

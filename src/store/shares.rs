@@ -51,6 +51,9 @@ pub trait ShareStore: Send + Sync {
     async fn link_shares(&self, link_id: i64, limit: i64) -> StoreResult<Vec<ShareRow>>;
     /// The shares a marketer made for a link (depth 1), oldest first.
     async fn root_shares(&self, link_id: i64, limit: i64) -> StoreResult<Vec<ShareRow>>;
+    /// Sets a share's label and whether it is switched off. Returns false when no sent share
+    /// has that id.
+    async fn update_share(&self, id: i64, label: Option<&str>, disabled_at: Option<i64>) -> StoreResult<bool>;
     /// A page of a link's shares in the order they were made (so each after its parent), after
     /// share id `after`.
     async fn shares_page(&self, link_id: i64, after: i64, limit: i64) -> StoreResult<Vec<ShareRecord>>;
@@ -150,6 +153,19 @@ impl ShareStore for Backend {
         ));
         Ok(with_pool!(self.reader(), |pool| {
             sqlx::query_as(sql).bind(link_id).bind(limit).fetch_all(pool).await?
+        }))
+    }
+
+    async fn update_share(&self, id: i64, label: Option<&str>, disabled_at: Option<i64>) -> StoreResult<bool> {
+        Ok(with_pool!(self.writer(), |pool| {
+            sqlx::query("UPDATE shares SET label = $2, disabled_at = $3 WHERE id = $1 AND reserved_until IS NULL")
+                .bind(id)
+                .bind(label)
+                .bind(disabled_at)
+                .execute(pool)
+                .await?
+                .rows_affected()
+                > 0
         }))
     }
 

@@ -126,3 +126,40 @@ on_both_backends! {
         assert_error(app.get_api("/api/v1/links/999999/shares").await, 404, "not_found", None).await;
     }
 }
+
+on_both_backends! {
+    async fn a_share_is_relabelled_and_switched_off_and_on_through_the_api(app) {
+        let link = app.create_link("https://example.com/poster", None).await;
+        let share = app.create_share(link, "qr", None).await;
+        let code = share["code"].as_str().unwrap().to_owned();
+        let other = app.share_code(link, "email").await;
+        let patch = |body: serde_json::Value| {
+            app.client.patch(app.url(&format!("/api/v1/shares/{code}"))).bearer_auth(&app.api_key).json(&body).send()
+        };
+        let labelled: serde_json::Value = patch(json!({"label": "Poster at the door"})).await.unwrap().json().await.unwrap();
+        assert_eq!((&labelled["label"], &labelled["disabled"]), (&json!("Poster at the door"), &json!(false)));
+        assert_eq!(app.follow(&code, BROWSER_UA).await.status(), 302);
+
+        let off: serde_json::Value = patch(json!({"disabled": true})).await.unwrap().json().await.unwrap();
+        assert_eq!((&off["disabled"], &off["label"]), (&json!(true), &json!("Poster at the door")), "the label stays");
+        assert_eq!(app.follow(&code, BROWSER_UA).await.status(), 410, "switched off at once");
+        assert_eq!(app.follow(&other, BROWSER_UA).await.status(), 302, "the link's other shares go on");
+        patch(json!({"disabled": false, "label": ""})).await.unwrap();
+        assert_eq!(app.follow(&code, BROWSER_UA).await.status(), 302, "on again");
+        assert_eq!(share_label(&app, &code).await, serde_json::Value::Null, "\"\" clears the label");
+
+        assert_error(patch(json!({"label": "x".repeat(201)})).await.unwrap(), 422, "invalid_value", Some("label")).await;
+        let unknown = app.client.patch(app.url("/api/v1/shares/NoSuchCode1")).bearer_auth(&app.api_key).json(&json!({"disabled": true})).send().await.unwrap();
+        assert_error(unknown, 404, "not_found", None).await;
+    }
+}
+
+async fn share_label(app: &TestApp, code: &str) -> serde_json::Value {
+    let doc: serde_json::Value = app
+        .get_api(&format!("/api/v1/shares/{code}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    doc["label"].clone()
+}
