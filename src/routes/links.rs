@@ -24,6 +24,9 @@ pub struct CreateLink {
 #[derive(Deserialize)]
 pub struct UpdateLink {
     disabled: Option<bool>,
+    /// RFC 3339; `null` removes the expiry. Left out, it stays.
+    #[serde(default, deserialize_with = "given")]
+    expires_at: Option<Option<String>>,
     title: Option<String>,
     campaign: Option<String>,
     url: Option<String>,
@@ -37,7 +40,21 @@ pub struct LinkDocument {
     campaign: Option<String>,
     created_at: String,
     disabled: bool,
+    /// When its short links stop redirecting (410 Gone), if ever.
+    expires_at: Option<String>,
     stats_url: String,
+}
+
+/// A field that was given, even as `null` (`Some(None)`), apart from one left out (`None`).
+fn given<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+/// An RFC 3339 time as Unix milliseconds.
+fn instant(field: &'static str, raw: &str) -> Result<i64, ApiError> {
+    chrono::DateTime::parse_from_rfc3339(raw.trim())
+        .map(|t| t.timestamp_millis())
+        .map_err(|_| ApiError::invalid(field, "use an RFC 3339 time, e.g. 2027-03-31T23:59:59Z"))
 }
 
 impl LinkDocument {
@@ -50,6 +67,7 @@ impl LinkDocument {
             campaign: link.campaign,
             created_at: iso(link.created_at),
             disabled: link.disabled_at.is_some(),
+            expires_at: link.expires_at.map(iso),
         }
     }
 }
@@ -78,6 +96,7 @@ impl LinkListItem {
                 campaign: link.campaign,
                 created_at: iso(link.created_at),
                 disabled: link.disabled_at.is_some(),
+                expires_at: link.expires_at.map(iso),
             },
         }
     }
@@ -167,6 +186,11 @@ pub async fn update(
         }
         (Some(url), None) => Some(Destination::parse(&url).map_err(|e| ApiError::invalid("url", e))?),
     };
+    let expires_at = match &body.expires_at {
+        Some(Some(raw)) => Some(Some(instant("expires_at", raw)?)),
+        Some(None) => Some(None),
+        None => None,
+    };
     let changes_fields = url.is_some() || body.title.is_some() || body.campaign.is_some();
     if changes_fields {
         let change = LinkChange {
@@ -190,7 +214,10 @@ pub async fn update(
     if let Some(disabled) = body.disabled {
         state.store.set_link_disabled(id, disabled.then(now_ms)).await?;
     }
-    if changes_fields || body.disabled.is_some() {
+    if let Some(expires_at) = expires_at {
+        state.store.set_link_expiry(id, expires_at).await?;
+    }
+    if changes_fields || body.disabled.is_some() || expires_at.is_some() {
         // That link's codes only: every other cached redirect stays warm, here and elsewhere.
         let codes = state.store.codes_of_link(id).await?;
         state.invalidate(Some(&codes)).await;

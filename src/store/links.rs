@@ -9,7 +9,7 @@ use sqlx::AssertSqlSafe;
 const LINK_COLUMNS: &str =
     "SELECT id, url, title, campaign, created_at, disabled_at, expires_at, site_id FROM links WHERE id = $1";
 
-const LINK_SUMMARY: &str = "SELECT id, url, title, campaign, created_at, disabled_at, site_id, \
+const LINK_SUMMARY: &str = "SELECT id, url, title, campaign, created_at, disabled_at, expires_at, site_id, \
      share_count, max_depth, clicks, unfurls FROM links";
 
 #[async_trait]
@@ -18,6 +18,9 @@ pub trait LinkStore: Send + Sync {
     async fn get_link(&self, id: i64) -> StoreResult<Option<LinkRecord>>;
     /// Returns false when no link has that id.
     async fn set_link_disabled(&self, id: i64, disabled_at: Option<i64>) -> StoreResult<bool>;
+    /// When every short link of the link stops redirecting (410 Gone); `None` never. Returns
+    /// false when no link has that id.
+    async fn set_link_expiry(&self, id: i64, expires_at: Option<i64>) -> StoreResult<bool>;
     async fn list_links(&self, campaign: Option<&str>, limit: i64) -> StoreResult<Vec<LinkSummary>>;
     async fn link_summary(&self, id: i64) -> StoreResult<Option<LinkSummary>>;
     /// One page of the links `query` asks for, in its order, after its cursor.
@@ -147,6 +150,11 @@ impl LinkStore for Backend {
     async fn set_link_disabled(&self, id: i64, disabled_at: Option<i64>) -> StoreResult<bool> {
         let sql = "UPDATE links SET disabled_at = $2 WHERE id = $1";
         self.writer().update_row(sql, id, disabled_at).await
+    }
+
+    async fn set_link_expiry(&self, id: i64, expires_at: Option<i64>) -> StoreResult<bool> {
+        let sql = "UPDATE links SET expires_at = $2 WHERE id = $1";
+        self.writer().update_row(sql, id, expires_at).await
     }
 
     async fn list_links(&self, campaign: Option<&str>, limit: i64) -> StoreResult<Vec<LinkSummary>> {

@@ -386,6 +386,7 @@ pub struct LinkSummary {
     pub campaign: Option<String>,
     pub created_at: i64,
     pub disabled_at: Option<i64>,
+    pub expires_at: Option<i64>,
     pub site_id: Option<i64>,
     pub share_count: i64,
     pub max_depth: i64,

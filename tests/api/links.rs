@@ -156,3 +156,29 @@ on_both_backends! {
         assert_error(missing, 404, "not_found", None).await;
     }
 }
+
+on_both_backends! {
+    async fn a_link_expires_when_the_api_says_and_comes_back_when_told(app) {
+        let link = app.create_link("https://example.com/offer", None).await;
+        let code = app.share_code(link, "sms").await;
+        let patch = |body: Value| {
+            app.client.patch(app.url(&format!("/api/v1/links/{link}"))).bearer_auth(&app.api_key).json(&body).send()
+        };
+        let later: Value = patch(json!({"expires_at": "2099-12-31T23:59:59Z"})).await.unwrap().json().await.unwrap();
+        assert_eq!(later["expires_at"], "2099-12-31T23:59:59.000Z");
+        assert_eq!(app.follow(&code, BROWSER_UA).await.status(), 302, "not yet");
+        let past: Value = patch(json!({"expires_at": "2020-01-01T00:00:00+02:00"})).await.unwrap().json().await.unwrap();
+        assert_eq!(past["expires_at"], "2019-12-31T22:00:00.000Z");
+        assert_eq!(app.follow(&code, BROWSER_UA).await.status(), 410, "expired");
+        let title_only: Value = patch(json!({"title": "Offer"})).await.unwrap().json().await.unwrap();
+        assert_eq!(title_only["expires_at"], "2019-12-31T22:00:00.000Z", "left out, the expiry stays");
+        let cleared: Value = patch(json!({"expires_at": null})).await.unwrap().json().await.unwrap();
+        assert_eq!(cleared["expires_at"], Value::Null);
+        assert_eq!(app.follow(&code, BROWSER_UA).await.status(), 302, "no expiry any more");
+
+        let refused = patch(json!({"expires_at": "next tuesday", "title": "Changed"})).await.unwrap();
+        assert_error(refused, 422, "invalid_value", Some("expires_at")).await;
+        let link_doc: Value = app.get_api(&format!("/api/v1/links/{link}")).await.json().await.unwrap();
+        assert_eq!(link_doc["title"], "Offer", "a refused change changes nothing");
+    }
+}
