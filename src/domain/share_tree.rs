@@ -128,6 +128,28 @@ fn emit(
     }
 }
 
+/// The order of a tree's nodes depth first: each node, then its children's subtrees, children
+/// in the order given. `nodes[i]` is (key, parent key); a node whose parent is not among them
+/// is a root. Iterative, so a cascade as deep as the cap cannot overflow the stack.
+pub fn depth_first<K: Eq + std::hash::Hash>(nodes: &[(K, Option<K>)]) -> Vec<usize> {
+    let index: HashMap<&K, usize> = nodes.iter().enumerate().map(|(i, (key, _))| (key, i)).collect();
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
+    let mut roots = Vec::new();
+    for (i, (_, parent)) in nodes.iter().enumerate() {
+        match parent.as_ref().and_then(|p| index.get(p)) {
+            Some(&p) if p != i => children[p].push(i),
+            _ => roots.push(i),
+        }
+    }
+    let mut order = Vec::with_capacity(nodes.len());
+    let mut stack: Vec<usize> = roots.into_iter().rev().collect();
+    while let Some(node) = stack.pop() {
+        order.push(node);
+        stack.extend(children[node].iter().rev());
+    }
+    order
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,5 +245,22 @@ mod tests {
     #[test]
     fn no_shares_draw_nothing() {
         assert!(layout(Vec::new(), 0, TreeLimits::default()).is_empty());
+    }
+
+    #[test]
+    fn depth_first_visits_each_subtree_whole_children_in_order() {
+        // a → (b → d, c), e; f's parent is unknown, so it is a root.
+        let nodes = [
+            ("a", None),
+            ("b", Some("a")),
+            ("c", Some("a")),
+            ("d", Some("b")),
+            ("e", None),
+            ("f", Some("zz")),
+        ];
+        let order: Vec<&str> = depth_first(&nodes).into_iter().map(|i| nodes[i].0).collect();
+        assert_eq!(order, ["a", "b", "d", "c", "e", "f"]);
+        let deep: Vec<(u32, Option<u32>)> = (0..100_000u32).map(|i| (i, i.checked_sub(1))).collect();
+        assert_eq!(depth_first(&deep).len(), 100_000, "no recursion to overflow");
     }
 }

@@ -5,6 +5,7 @@ use super::links::optional_text;
 use crate::clock::iso;
 use crate::domain::channel::Channel;
 use crate::domain::code::{Code, Slug};
+use crate::domain::share_tree::depth_first;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::{NewCode, NewShare, ShareLink, ShareRecord};
@@ -114,15 +115,21 @@ pub async fn show(
 const SHARES_PAGE: i64 = 100;
 const MAX_SHARES_PAGE: i64 = 500;
 
+/// The most shares tree order arranges: it reads all of a link's shares for every page.
+const MAX_TREE: i64 = 100_000;
+
 #[derive(Deserialize)]
 pub struct SharesQuery {
     limit: Option<String>,
     after: Option<String>,
+    /// `flat` (the order they were made, the default) or `tree` (depth first: each share, then
+    /// the subtrees of its reshares).
+    order: Option<String>,
 }
 
-/// `GET /api/v1/links/{id}/shares`: a page of the link's shares in the order they were made,
-/// so every share comes after its parent; `next` is the cursor to pass as `after`, or null
-/// after the last page.
+/// `GET /api/v1/links/{id}/shares`: a page of the link's shares, in the order they were made
+/// (so every share after its parent) or depth first with `order=tree`; `next` is the cursor
+/// to pass as `after`, or null after the last page.
 pub async fn of_link(
     _auth: ApiKeyAuth,
     state: web::Data<AppState>,
@@ -145,8 +152,21 @@ pub async fn of_link(
             .filter(|n| *n >= 0)
             .ok_or_else(|| ApiError::invalid("after", "that cursor is not one a page ended with"))?,
     };
+    let tree = match query.order.as_deref().map(str::trim) {
+        None | Some("") | Some("flat") => false,
+        Some("tree") => true,
+        Some(other) => {
+            return Err(ApiError::invalid(
+                "order",
+                format!("'{other}' is not an order: flat or tree"),
+            ));
+        }
+    };
     let link = state.store.get_link(*id).await?.ok_or(ApiError::NotFound)?;
-    let mut shares = state.store.shares_page(link.id, after, limit + 1).await?;
+    let mut shares = match tree {
+        false => state.store.shares_page(link.id, after, limit + 1).await?,
+        true => tree_page(&state, link.id, after, limit + 1).await?,
+    };
     let next = match shares.len() as i64 > limit {
         true => {
             shares.truncate(limit as usize);
@@ -156,6 +176,33 @@ pub async fn of_link(
     };
     let shares: Vec<ShareDocument> = shares.into_iter().map(|s| ShareDocument::new(&state, s)).collect();
     Ok(HttpResponse::Ok().json(serde_json::json!({ "shares": shares, "next": next })))
+}
+
+/// Up to `limit` of a link's shares depth first, after the share with id `after` (0: from the
+/// start).
+async fn tree_page(state: &AppState, link_id: i64, after: i64, limit: i64) -> Result<Vec<ShareRecord>, ApiError> {
+    let all = state.store.shares_page(link_id, 0, MAX_TREE + 1).await?;
+    if all.len() as i64 > MAX_TREE {
+        return Err(ApiError::invalid(
+            "order",
+            format!("tree order arranges at most {MAX_TREE} shares; use order=flat for this link"),
+        ));
+    }
+    let nodes: Vec<(&str, Option<&str>)> = all
+        .iter()
+        .map(|s| (s.code.as_str(), s.parent_code.as_deref()))
+        .collect();
+    let order = depth_first(&nodes);
+    let start = match after {
+        0 => 0,
+        after => match order.iter().position(|&i| all[i].id == after) {
+            Some(at) => at + 1,
+            None => return Err(ApiError::invalid("after", "that cursor is not one a page ended with")),
+        },
+    };
+    let picked: Vec<usize> = order.into_iter().skip(start).take(limit as usize).collect();
+    let mut slots: Vec<Option<ShareRecord>> = all.into_iter().map(Some).collect();
+    Ok(picked.into_iter().filter_map(|i| slots[i].take()).collect())
 }
 
 /// A share's changes: `label` (`""` clears it) and `disabled` (its code answers 410 Gone while

@@ -163,3 +163,36 @@ async fn share_label(app: &TestApp, code: &str) -> serde_json::Value {
         .unwrap();
     doc["label"].clone()
 }
+
+on_both_backends! {
+    async fn a_links_shares_in_tree_order_are_each_subtree_whole(app) {
+        let link = app.create_link("https://example.com/cascade", None).await;
+        let code = |share: &serde_json::Value| share["code"].as_str().unwrap().to_owned();
+        let a = code(&app.create_share(link, "whatsapp", None).await);
+        let b = code(&app.create_share(link, "email", Some(&a)).await);
+        let c = code(&app.create_share(link, "slack", Some(&a)).await);
+        let d = code(&app.create_share(link, "sms", Some(&b)).await);
+        let (flat, _) = codes_page(&app, format!("/api/v1/links/{link}/shares")).await;
+        assert_eq!(flat, [a.clone(), b.clone(), c.clone(), d.clone()], "flat: the order they were made");
+        let (first, next) = codes_page(&app, format!("/api/v1/links/{link}/shares?order=tree&limit=2")).await;
+        let next = next.expect("a second page");
+        let (second, last) = codes_page(&app, format!("/api/v1/links/{link}/shares?order=tree&limit=2&after={next}")).await;
+        assert_eq!([first, second].concat(), [a, b, d, c], "tree: B's reshare before A's second reshare");
+        assert!(last.is_none());
+
+        assert_error(app.get_api(&format!("/api/v1/links/{link}/shares?order=sideways")).await, 422, "invalid_value", Some("order")).await;
+        assert_error(app.get_api(&format!("/api/v1/links/{link}/shares?order=tree&after=999999")).await, 422, "invalid_value", Some("after")).await;
+    }
+}
+
+/// The codes of a page of shares, and its `next` cursor.
+async fn codes_page(app: &TestApp, query: String) -> (Vec<String>, Option<String>) {
+    let page: serde_json::Value = app.get_api(&query).await.json().await.unwrap();
+    let codes = page["shares"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["code"].as_str().unwrap().to_owned())
+        .collect();
+    (codes, page["next"].as_str().map(str::to_owned))
+}
