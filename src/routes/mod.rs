@@ -6,6 +6,7 @@ mod auth;
 mod campaigns;
 mod channels;
 pub(crate) mod client;
+mod keys;
 mod links;
 mod ops;
 mod public;
@@ -70,6 +71,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/shares/{code}", web::get().to(shares::show))
                 .route("/shares/{code}", web::patch().to(shares::update))
                 .route("/channels", web::post().to(channels::create))
+                .route("/keys", web::get().to(keys::list))
+                .route("/keys", web::post().to(keys::create))
+                .route("/keys/{id}", web::delete().to(keys::revoke))
                 .route("/campaigns", web::get().to(campaigns::list))
                 .route("/campaigns", web::post().to(campaigns::create))
                 .route("/campaigns/{id}", web::get().to(campaigns::show))

@@ -10,6 +10,7 @@ mod exports;
 mod first_run;
 mod geo;
 mod instances;
+mod keys;
 mod link_list;
 mod links;
 mod logs;
