@@ -239,6 +239,15 @@ pub struct LinkPage {
 }
 
 impl LinkPage {
+    /// The last day (UTC) the link's short links redirect, for the edit form; empty for never.
+    pub fn expires_on(&self) -> String {
+        self.link
+            .expires_at
+            .and_then(|at| chrono::DateTime::from_timestamp_millis(at - 1))
+            .map(|t| t.format("%Y-%m-%d").to_string())
+            .unwrap_or_default()
+    }
+
     pub fn channel_name(&self, channel: &str) -> String {
         channel_name(channel)
     }

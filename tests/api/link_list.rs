@@ -122,6 +122,24 @@ on_both_backends! {
         let forged = marketer.post(&edit, &[("csrf", "forged"), ("url", "https://evil.example/")]).await;
         assert_eq!(forged.status(), 403);
 
+        // An expiry day: the links work all of it, and stop after.
+        let with = |expires_on: &'static str| vec![("title", "New home"), ("url", "https://example.com/new"), ("expires_on", expires_on)];
+        let mut form = vec![("csrf", csrf.as_str())];
+        form.extend(with("2020-01-01"));
+        assert_eq!(marketer.post(&edit, &form).await.status(), 303);
+        assert_eq!(app.follow(&code, BROWSER_UA).await.status(), 410, "expired after 2020-01-01");
+        let (_, expired) = marketer.get(&page).await;
+        assert!(expired.contains("value=\"2020-01-01\""), "the form shows the day it works until");
+        let api: serde_json::Value = app.get_api(&format!("/api/v1/links/{link}")).await.json().await.unwrap();
+        assert_eq!(api["expires_at"], "2020-01-02T00:00:00.000Z", "the end of that day, UTC");
+        let mut form = vec![("csrf", csrf.as_str())];
+        form.extend(with(""));
+        assert_eq!(marketer.post(&edit, &form).await.status(), 303);
+        assert_eq!(app.follow(&code, BROWSER_UA).await.status(), 302, "no expiry any more");
+        let mut form = vec![("csrf", csrf.as_str())];
+        form.extend(with("31/12/2027"));
+        assert_eq!(marketer.post(&edit, &form).await.status(), 400, "a day that is not YYYY-MM-DD");
+
         let switch = format!("{page}/switch");
         assert_eq!(marketer.post(&switch, &[("csrf", &csrf), ("off", "1")]).await.status(), 303);
         assert_eq!(app.follow(&code, BROWSER_UA).await.status(), 410, "switched off");

@@ -90,6 +90,18 @@ pub struct EditForm {
     title: Option<String>,
     campaign: Option<String>,
     url: Option<String>,
+    /// The last day (UTC) its short links redirect, `YYYY-MM-DD`; empty for never.
+    expires_on: Option<String>,
+}
+
+/// The end of `day` (UTC) as Unix milliseconds: a link that expires on a day works all of it.
+fn end_of(day: &str) -> Result<i64, UiError> {
+    chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.succ_opt())
+        .and_then(|next| next.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc().timestamp_millis())
+        .ok_or_else(|| UiError::BadForm(format!("expires on: '{day}' is not a date (YYYY-MM-DD)")))
 }
 
 /// Changes a link's title, campaign and destination. The link's short links keep their codes
@@ -129,10 +141,12 @@ pub async fn edit(
             .map_err(|e| UiError::BadForm(format!("the stored destination is not valid: {e}")))?,
         (None, Some(url)) => Destination::parse(&url).map_err(|e| UiError::BadForm(format!("destination: {e}")))?,
     };
+    let expires_at = clean(&form.expires_on).map(|day| end_of(&day)).transpose()?;
     let change = LinkChange { title, campaign, url };
     if !state.store.update_link(link.id, &change, now_ms()).await? {
         return Err(UiError::NotFound);
     }
+    state.store.set_link_expiry(link.id, expires_at).await?;
     let codes = state.store.codes_of_link(link.id).await?;
     state.invalidate(Some(&codes)).await;
     Ok(see_other(&format!("/app/links/{}", link.id)))
