@@ -88,16 +88,16 @@ impl LinkListItem {
             clicks: link.clicks,
             shares: link.share_count,
             max_depth: link.max_depth,
-            link: LinkDocument {
-                stats_url: format!("/api/v1/links/{}/stats", link.id),
+            link: LinkDocument::new(LinkRecord {
                 id: link.id,
                 url: link.url,
                 title: link.title,
                 campaign: link.campaign,
-                created_at: iso(link.created_at),
-                disabled: link.disabled_at.is_some(),
-                expires_at: link.expires_at.map(iso),
-            },
+                created_at: link.created_at,
+                disabled_at: link.disabled_at,
+                expires_at: link.expires_at,
+                site_id: link.site_id,
+            }),
         }
     }
 }

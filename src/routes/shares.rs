@@ -127,6 +127,15 @@ pub struct SharesQuery {
     order: Option<String>,
 }
 
+/// A query parameter's number: `default` when absent or blank, `None` when it is not a
+/// number in `range`.
+fn number(raw: &Option<String>, default: i64, range: std::ops::RangeInclusive<i64>) -> Option<i64> {
+    match raw.as_deref().map(str::trim) {
+        None | Some("") => Some(default),
+        Some(raw) => raw.parse::<i64>().ok().filter(|n| range.contains(n)),
+    }
+}
+
 /// `GET /api/v1/links/{id}/shares`: a page of the link's shares, in the order they were made
 /// (so every share after its parent) or depth first with `order=tree`; `next` is the cursor
 /// to pass as `after`, or null after the last page.
@@ -136,22 +145,10 @@ pub async fn of_link(
     id: web::Path<i64>,
     query: web::Query<SharesQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let limit = match query.limit.as_deref().map(str::trim) {
-        None | Some("") => SHARES_PAGE,
-        Some(raw) => raw
-            .parse::<i64>()
-            .ok()
-            .filter(|n| (1..=MAX_SHARES_PAGE).contains(n))
-            .ok_or_else(|| ApiError::invalid("limit", format!("a page holds 1 to {MAX_SHARES_PAGE} shares")))?,
-    };
-    let after = match query.after.as_deref().map(str::trim) {
-        None | Some("") => 0,
-        Some(raw) => raw
-            .parse::<i64>()
-            .ok()
-            .filter(|n| *n >= 0)
-            .ok_or_else(|| ApiError::invalid("after", "that cursor is not one a page ended with"))?,
-    };
+    let limit = number(&query.limit, SHARES_PAGE, 1..=MAX_SHARES_PAGE)
+        .ok_or_else(|| ApiError::invalid("limit", format!("a page holds 1 to {MAX_SHARES_PAGE} shares")))?;
+    let after = number(&query.after, 0, 0..=i64::MAX)
+        .ok_or_else(|| ApiError::invalid("after", "that cursor is not one a page ended with"))?;
     let tree = match query.order.as_deref().map(str::trim) {
         None | Some("") | Some("flat") => false,
         Some("tree") => true,

@@ -20,6 +20,8 @@ pub trait CampaignStore: Send + Sync {
     async fn rename_campaign(&self, id: i64, name: &str) -> StoreResult<bool>;
     async fn set_campaign_archived(&self, id: i64, archived_at: Option<i64>) -> StoreResult<bool>;
     async fn campaign_totals(&self, include_archived: bool) -> StoreResult<Vec<CampaignTotals>>;
+    /// The campaigns alone, for a form's choices: active first, newest first, as the list.
+    async fn list_campaigns(&self, include_archived: bool) -> StoreResult<Vec<CampaignRecord>>;
     async fn campaign_channel_clicks(&self) -> StoreResult<Vec<CampaignChannelRow>>;
     async fn campaign_daily_clicks(&self, since_day: &str) -> StoreResult<Vec<CampaignDayRow>>;
 }
@@ -62,6 +64,16 @@ impl CampaignStore for Backend {
     async fn set_campaign_archived(&self, id: i64, archived_at: Option<i64>) -> StoreResult<bool> {
         let sql = "UPDATE campaigns SET archived_at = $2 WHERE id = $1";
         self.writer().update_row(sql, id, archived_at).await
+    }
+
+    async fn list_campaigns(&self, include_archived: bool) -> StoreResult<Vec<CampaignRecord>> {
+        let sql = AssertSqlSafe(format!(
+            "{CAMPAIGN_COLUMNS} WHERE archived_at IS NULL OR $1 \
+             ORDER BY CASE WHEN archived_at IS NULL THEN 0 ELSE 1 END, created_at DESC, id DESC"
+        ));
+        Ok(with_pool!(self.reader(), |pool| {
+            sqlx::query_as(sql).bind(include_archived).fetch_all(pool).await?
+        }))
     }
 
     async fn campaign_totals(&self, include_archived: bool) -> StoreResult<Vec<CampaignTotals>> {

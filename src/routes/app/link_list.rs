@@ -59,7 +59,7 @@ pub async fn index(
         }
         false => None,
     };
-    let campaigns = state.store.campaign_totals(true).await?;
+    let campaigns = state.store.list_campaigns(true).await?;
     let mut channels: Vec<(String, String)> = BuiltinChannel::ALL
         .iter()
         .map(|c| (c.as_str().to_owned(), c.display_name().to_owned()))

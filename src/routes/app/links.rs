@@ -88,19 +88,7 @@ async fn link_form(
 }
 
 async fn open_campaigns(state: &AppState) -> Result<Vec<CampaignRecord>, UiError> {
-    Ok(state
-        .store
-        .campaign_totals(false)
-        .await?
-        .into_iter()
-        .map(|c| CampaignRecord {
-            id: c.id,
-            slug: c.slug,
-            name: c.name,
-            created_at: c.created_at,
-            archived_at: c.archived_at,
-        })
-        .collect())
+    Ok(state.store.list_campaigns(false).await?)
 }
 
 /// A form's CSRF token, read on its own: `#[serde(flatten)]` beside the form's fields would
@@ -373,7 +361,7 @@ pub async fn show(
     };
     let campaigns = state
         .store
-        .campaign_totals(true)
+        .list_campaigns(true)
         .await?
         .into_iter()
         .map(|c| (c.slug, c.name))
