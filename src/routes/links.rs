@@ -5,7 +5,7 @@ use crate::clock::{iso, now_ms};
 use crate::domain::destination::Destination;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::{LinkChange, LinkRecord, LinkSummary, NewLink};
+use crate::store::{LinkChange, LinkDeletion, LinkRecord, LinkSummary, NewLink};
 use crate::web::link_query::{self, LinkListQuery};
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
@@ -224,4 +224,26 @@ pub async fn update(
     }
     let link = state.store.get_link(id).await?.ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Ok().json(LinkDocument::new(link)))
+}
+
+/// `DELETE /api/v1/links/{id}`: the link is gone from every list, document and campaign, and
+/// its short links answer 410 Gone for good; their codes are never handed out again.
+pub async fn delete(
+    _auth: ApiKeyAuth,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = *id;
+    match state.store.delete_link(id, now_ms()).await? {
+        LinkDeletion::Deleted => {
+            let codes = state.store.codes_of_link(id).await?;
+            state.invalidate(Some(&codes)).await;
+            Ok(HttpResponse::NoContent().finish())
+        }
+        LinkDeletion::NotFound => Err(ApiError::NotFound),
+        LinkDeletion::SitePage => Err(ApiError::Conflict {
+            field: "id",
+            message: "a site's page link cannot be deleted: the page's share buttons would find it again; switch it off instead".into(),
+        }),
+    }
 }

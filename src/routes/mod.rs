@@ -65,6 +65,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/links", web::get().to(links::list))
                 .route("/links/{id}", web::get().to(links::show))
                 .route("/links/{id}", web::patch().to(links::update))
+                .route("/links/{id}", web::delete().to(links::delete))
                 .route("/links/{id}/stats", web::get().to(stats::show))
                 .route("/links/{id}/shares", web::get().to(shares::of_link))
                 .route("/shares", web::post().to(shares::create))

@@ -6,11 +6,12 @@ use super::{Backend, StoreResult};
 use async_trait::async_trait;
 use sqlx::AssertSqlSafe;
 
-const LINK_COLUMNS: &str =
-    "SELECT id, url, title, campaign, created_at, disabled_at, expires_at, site_id FROM links WHERE id = $1";
+/// A link that was deleted is found by no read: its row stays only to keep its codes taken.
+const LINK_COLUMNS: &str = "SELECT id, url, title, campaign, created_at, disabled_at, expires_at, site_id FROM links \
+     WHERE id = $1 AND deleted_at IS NULL";
 
 const LINK_SUMMARY: &str = "SELECT id, url, title, campaign, created_at, disabled_at, expires_at, site_id, \
-     share_count, max_depth, clicks, unfurls FROM links";
+     share_count, max_depth, clicks, unfurls FROM links WHERE deleted_at IS NULL";
 
 #[async_trait]
 pub trait LinkStore: Send + Sync {
@@ -27,6 +28,10 @@ pub trait LinkStore: Send + Sync {
     async fn find_links(&self, query: &LinkQuery) -> StoreResult<Vec<LinkSummary>>;
     /// Sets a link's title, campaign and destination. Returns false when no link has that id.
     async fn update_link(&self, id: i64, change: &LinkChange, now: i64) -> StoreResult<bool>;
+    /// Deletes a link for good: it is listed and found nowhere again, leaves its campaign, and
+    /// its codes answer 410 Gone and are never handed out again. A site's page link cannot be
+    /// deleted: the page's buttons would find it again by its address.
+    async fn delete_link(&self, id: i64, now: i64) -> StoreResult<LinkDeletion>;
     /// Events: links with QR codes of their own, newest first, each placement with its scans
     /// (most scanned first).
     async fn event_placements(&self, limit: i64) -> StoreResult<Vec<EventPlacementRow>>;
@@ -44,6 +49,16 @@ pub struct SiteActivity {
     pub conversion_value: f64,
     /// The newest of its shares, conversions and answers, in Unix milliseconds.
     pub last_seen_at: Option<i64>,
+}
+
+/// What `delete_link` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkDeletion {
+    Deleted,
+    /// No link has that id, or it was deleted already.
+    NotFound,
+    /// The link stands for a page of a site; it can be switched off instead.
+    SitePage,
 }
 
 /// One QR placement of an event, with the event's link.
@@ -148,12 +163,12 @@ impl LinkStore for Backend {
     }
 
     async fn set_link_disabled(&self, id: i64, disabled_at: Option<i64>) -> StoreResult<bool> {
-        let sql = "UPDATE links SET disabled_at = $2 WHERE id = $1";
+        let sql = "UPDATE links SET disabled_at = $2 WHERE id = $1 AND deleted_at IS NULL";
         self.writer().update_row(sql, id, disabled_at).await
     }
 
     async fn set_link_expiry(&self, id: i64, expires_at: Option<i64>) -> StoreResult<bool> {
-        let sql = "UPDATE links SET expires_at = $2 WHERE id = $1";
+        let sql = "UPDATE links SET expires_at = $2 WHERE id = $1 AND deleted_at IS NULL";
         self.writer().update_row(sql, id, expires_at).await
     }
 
@@ -161,7 +176,7 @@ impl LinkStore for Backend {
         self.fold_parked_tallies().await?;
         Ok(match campaign {
             Some(slug) => {
-                let sql = AssertSqlSafe(format!("{LINK_SUMMARY} WHERE campaign = $1 ORDER BY id DESC LIMIT $2"));
+                let sql = AssertSqlSafe(format!("{LINK_SUMMARY} AND campaign = $1 ORDER BY id DESC LIMIT $2"));
                 with_pool!(self.reader(), |pool| {
                     sqlx::query_as(sql).bind(slug).bind(limit).fetch_all(pool).await?
                 })
@@ -178,7 +193,7 @@ impl LinkStore for Backend {
     async fn link_summary(&self, id: i64) -> StoreResult<Option<LinkSummary>> {
         self.fold_parked_tallies().await?;
         self.reader()
-            .row(AssertSqlSafe(format!("{LINK_SUMMARY} WHERE id = $1")), id)
+            .row(AssertSqlSafe(format!("{LINK_SUMMARY} AND id = $1")), id)
             .await
     }
 
@@ -187,7 +202,6 @@ impl LinkStore for Backend {
         let column = query.order.column();
         Ok(with_pool!(self.reader(), |pool| {
             let mut sql = sqlx::QueryBuilder::new(LINK_SUMMARY);
-            sql.push(" WHERE 1 = 1");
             if let Some(search) = &query.search {
                 let pattern = contains_pattern(search);
                 sql.push(" AND (LOWER(url) LIKE ")
@@ -231,13 +245,32 @@ impl LinkStore for Backend {
         }))
     }
 
+    async fn delete_link(&self, id: i64, now: i64) -> StoreResult<LinkDeletion> {
+        let deleted = with_pool!(self.writer(), |pool| {
+            sqlx::query(
+                "UPDATE links SET deleted_at = $2, disabled_at = COALESCE(disabled_at, $2), campaign = NULL \
+                 WHERE id = $1 AND deleted_at IS NULL AND site_id IS NULL",
+            )
+            .bind(id)
+            .bind(now)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(match (deleted, self.get_link(id).await?) {
+            (1, _) => LinkDeletion::Deleted,
+            (_, Some(link)) if link.site_id.is_some() => LinkDeletion::SitePage,
+            _ => LinkDeletion::NotFound,
+        })
+    }
+
     async fn event_placements(&self, limit: i64) -> StoreResult<Vec<EventPlacementRow>> {
         self.fold_parked_tallies().await?;
         Ok(with_pool!(self.reader(), |pool| {
             sqlx::query_as(
                 "SELECT l.id AS link_id, l.title, l.url, l.created_at, s.label, s.code, s.clicks AS scans \
                  FROM links l JOIN shares s ON s.link_id = l.id \
-                 WHERE s.channel = 'qr' AND s.parent_id IS NULL AND s.reserved_until IS NULL \
+                 WHERE s.channel = 'qr' AND s.parent_id IS NULL AND s.reserved_until IS NULL AND l.deleted_at IS NULL \
                  ORDER BY l.id DESC, s.clicks DESC, s.label LIMIT $1",
             )
             .bind(limit)
@@ -272,14 +305,16 @@ impl LinkStore for Backend {
     async fn update_link(&self, id: i64, change: &LinkChange, now: i64) -> StoreResult<bool> {
         Ok(with_pool!(self.writer(), |pool| {
             let mut tx = pool.begin().await?;
-            let updated = sqlx::query("UPDATE links SET title = $2, campaign = $3, url = $4 WHERE id = $1")
-                .bind(id)
-                .bind(&change.title)
-                .bind(&change.campaign)
-                .bind(change.url.as_str())
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
+            let updated = sqlx::query(
+                "UPDATE links SET title = $2, campaign = $3, url = $4 WHERE id = $1 AND deleted_at IS NULL",
+            )
+            .bind(id)
+            .bind(&change.title)
+            .bind(&change.campaign)
+            .bind(change.url.as_str())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
                 > 0;
             if let Some(campaign) = &change.campaign {
                 sqlx::query(ENSURE_CAMPAIGN)

@@ -41,7 +41,7 @@ pub use accounts::AccountStore;
 pub use analytics::AnalyticsStore;
 pub use campaigns::CampaignStore;
 pub use export::ExportStore;
-pub use links::{EventPlacementRow, LinkChange, LinkOrder, LinkQuery, LinkStore, SiteActivity};
+pub use links::{EventPlacementRow, LinkChange, LinkDeletion, LinkOrder, LinkQuery, LinkStore, SiteActivity};
 pub use minting::{MintBatch, MintOutcome, MintRefusal, NewCode, NewShare, ShareLink, SitePage};
 pub use models::*;
 pub use reports::{ReportStore, Scope};

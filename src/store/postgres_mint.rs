@@ -57,12 +57,12 @@ impl MintStatements for PgMint<'_, '_> {
     }
 
     async fn existing_links(&mut self, ids: &[i64]) -> StoreResult<Vec<i64>> {
-        Ok(
-            sqlx::query_scalar("SELECT l.id FROM unnest($1::int8[]) AS v(id) JOIN links l ON l.id = v.id")
-                .bind(ids)
-                .fetch_all(&mut **self.tx)
-                .await?,
+        Ok(sqlx::query_scalar(
+            "SELECT l.id FROM unnest($1::int8[]) AS v(id) JOIN links l ON l.id = v.id WHERE l.deleted_at IS NULL",
         )
+        .bind(ids)
+        .fetch_all(&mut **self.tx)
+        .await?)
     }
 
     async fn known_channels(&mut self, names: &[&str]) -> StoreResult<Vec<String>> {

@@ -82,7 +82,7 @@ impl ReportStore for Backend {
             let mut tx = pool.begin().await?;
             let totals: Option<LinkTotals> = sqlx::query_as(
                 "SELECT id, share_count, child_shares, max_depth, sum_sizes, sum_sq_sizes, clicks, unfurls, \
-                 bots, unique_visitors FROM links WHERE id = $1",
+                 bots, unique_visitors FROM links WHERE id = $1 AND deleted_at IS NULL",
             )
             .bind(link_id)
             .fetch_optional(&mut *tx)

@@ -87,9 +87,11 @@ impl ShareStore for Backend {
     }
 
     async fn get_share(&self, code: &Code) -> StoreResult<Option<ShareRecord>> {
-        // Exact code first, then a custom slug in any case; a reservation is not a share.
+        // Exact code first, then a custom slug in any case; a reservation is not a share, and
+        // a deleted link's shares are gone with it.
         let sql = AssertSqlSafe(format!(
             "{SHARE_RECORDS} WHERE (s.code = $1 OR s.slug_key = $2) AND s.reserved_until IS NULL \
+             AND EXISTS (SELECT 1 FROM links l WHERE l.id = s.link_id AND l.deleted_at IS NULL) \
              ORDER BY CASE WHEN s.code = $1 THEN 0 ELSE 1 END LIMIT 1"
         ));
         Ok(with_pool!(self.reader(), |pool| {

@@ -86,7 +86,11 @@ impl MintStatements for SqliteMint<'_> {
     }
 
     async fn existing_links(&mut self, ids: &[i64]) -> StoreResult<Vec<i64>> {
-        self.each("SELECT id FROM links WHERE id = ?1", ids, |row| row.get(0))
+        self.each(
+            "SELECT id FROM links WHERE id = ?1 AND deleted_at IS NULL",
+            ids,
+            |row| row.get(0),
+        )
     }
 
     async fn known_channels(&mut self, names: &[&str]) -> StoreResult<Vec<String>> {

@@ -6,6 +6,7 @@ mod analytics;
 mod batches;
 mod campaigns;
 mod crash;
+mod deletion;
 mod exports;
 mod first_run;
 mod geo;

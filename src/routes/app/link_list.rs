@@ -6,7 +6,7 @@ use crate::clock::now_ms;
 use crate::domain::channel::BuiltinChannel;
 use crate::domain::destination::Destination;
 use crate::state::AppState;
-use crate::store::LinkChange;
+use crate::store::{LinkChange, LinkDeletion};
 use crate::web::link_query::{self, LinkListQuery};
 use crate::web::pages::LinksPage;
 
@@ -184,4 +184,41 @@ pub async fn switch(
     let codes = state.store.codes_of_link(id).await?;
     state.invalidate(Some(&codes)).await;
     Ok(see_other(&format!("/app/links/{id}")))
+}
+
+#[derive(Deserialize)]
+pub struct DeleteForm {
+    csrf: Option<String>,
+    /// The box that says the short links stop working for good.
+    confirm: Option<String>,
+}
+
+/// Deletes a link for good, once its box is ticked: see `LinkStore::delete_link`.
+pub async fn delete(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    path: web::Path<i64>,
+    form: web::Form<DeleteForm>,
+) -> Result<HttpResponse, UiError> {
+    check_form(&req, &viewer, form.csrf.as_deref())?;
+    if form.confirm.as_deref() != Some("1") {
+        return Err(UiError::BadForm(
+            "tick the box that says its short links stop working for good".into(),
+        ));
+    }
+    let id = path.into_inner();
+    match state.store.delete_link(id, now_ms()).await? {
+        LinkDeletion::Deleted => {}
+        LinkDeletion::NotFound => return Err(UiError::NotFound),
+        LinkDeletion::SitePage => {
+            return Err(UiError::BadForm(
+                "a site's page link cannot be deleted (its share buttons would find it again); switch it off instead"
+                    .into(),
+            ));
+        }
+    }
+    let codes = state.store.codes_of_link(id).await?;
+    state.invalidate(Some(&codes)).await;
+    Ok(see_other("/app/links"))
 }

@@ -82,6 +82,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/links/{id}/shares", web::post().to(links::add_share))
             .route("/links/{id}/edit", web::post().to(link_list::edit))
             .route("/links/{id}/switch", web::post().to(link_list::switch))
+            .route("/links/{id}/delete", web::post().to(link_list::delete))
             .route("/links/{id}/qr", web::get().to(links::qr_sheet))
             .route("/links/{id}/visits.csv", web::get().to(exports::link_visits))
             .route("/links/{id}/shares.csv", web::get().to(exports::link_shares))
