@@ -18,6 +18,9 @@ pub enum ApiError {
     Forbidden(String),
     #[error("not found")]
     NotFound,
+    /// A route that exists, asked with a method it does not answer; `allow` lists those it does.
+    #[error("this address answers {allow} only")]
+    MethodNotAllowed { allow: String },
     #[error("{message}")]
     Conflict { field: &'static str, message: String },
     #[error("the request body is too large")]
@@ -32,17 +35,24 @@ pub enum ApiError {
     Internal(#[source] anyhow::Error),
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    error: ErrorDetail<'a>,
+/// Every error the API answers: PRODUCT.md's one shape.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    error: ErrorDetail,
 }
 
-#[derive(Serialize)]
-struct ErrorDetail<'a> {
+#[derive(Serialize, utoipa::ToSchema)]
+struct ErrorDetail {
+    /// Stable and machine-readable: `malformed_request`, `unauthorized`, `forbidden`,
+    /// `not_found`, `method_not_allowed`, `conflict`, `payload_too_large`, `invalid_value`, `rate_limited`,
+    /// `unavailable` or `internal_error`.
+    #[schema(example = "invalid_value")]
     code: &'static str,
+    /// For people: what was wrong and how to put it right.
     message: String,
+    /// The request field at fault, for `invalid_value` and `conflict`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    field: Option<&'a str>,
+    field: Option<&'static str>,
 }
 
 impl ApiError {
@@ -70,6 +80,7 @@ impl ApiError {
             ApiError::Unauthorized => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound => "not_found",
+            ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::Conflict { .. } => "conflict",
             ApiError::TooLarge => "payload_too_large",
             ApiError::Invalid { .. } => "invalid_value",
@@ -94,6 +105,7 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -120,6 +132,9 @@ impl ResponseError for ApiError {
         }
         if let ApiError::RateLimited { retry_after_secs } = self {
             response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+        }
+        if let ApiError::MethodNotAllowed { allow } = self {
+            response.insert_header((header::ALLOW, allow.as_str()));
         }
         if let ApiError::Unavailable = self {
             response.insert_header((header::RETRY_AFTER, "1"));

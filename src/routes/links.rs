@@ -1,6 +1,7 @@
 //! `/api/v1/links`: the destinations people share.
 
 use super::auth::ApiKeyAuth;
+use super::body::JsonBody;
 use crate::clock::{iso, now_ms};
 use crate::domain::destination::Destination;
 use crate::error::ApiError;
@@ -9,38 +10,47 @@ use crate::store::{LinkChange, LinkDeletion, LinkRecord, LinkSummary, NewLink};
 use crate::web::link_query::{self, LinkListQuery};
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 const MAX_TEXT: usize = 200;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct CreateLink {
+    /// Where its short links send people: an absolute http(s) address.
+    #[schema(example = "https://example.com/spring-sale")]
     url: String,
+    /// At most 200 characters.
     title: Option<String>,
+    /// A campaign's slug, its `utm_campaign`; the campaign is made if it does not exist.
     campaign: Option<String>,
 }
 
 /// A link's changes: each field given is set (`""` clears a title or a campaign), each one
 /// left out stays.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct UpdateLink {
+    /// Switched off, its short links answer 410 Gone until it is switched on again.
     disabled: Option<bool>,
     /// RFC 3339; `null` removes the expiry. Left out, it stays.
     #[serde(default, deserialize_with = "given")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     expires_at: Option<Option<String>>,
     title: Option<String>,
     campaign: Option<String>,
     url: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct LinkDocument {
     id: i64,
     url: String,
     title: Option<String>,
     campaign: Option<String>,
+    #[schema(format = DateTime)]
     created_at: String,
     disabled: bool,
     /// When its short links stop redirecting (410 Gone), if ever.
+    #[schema(format = DateTime)]
     expires_at: Option<String>,
     stats_url: String,
 }
@@ -73,7 +83,7 @@ impl LinkDocument {
 }
 
 /// A link in a list: its document and its running totals.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct LinkListItem {
     #[serde(flatten)]
     link: LinkDocument,
@@ -105,9 +115,28 @@ impl LinkListItem {
 /// Links a page holds unless `limit` says otherwise.
 const PAGE: i64 = 50;
 
+/// A page of links and the cursor of the next.
+#[derive(Serialize, ToSchema)]
+pub struct LinkPage {
+    links: Vec<LinkListItem>,
+    /// Pass it as `after` for the next page; null after the last page.
+    next: Option<String>,
+}
+
 /// `GET /api/v1/links`: a page of links, newest first unless `sort` says otherwise, narrowed
 /// by `q` (title or address), `campaign`, `channel` and `status` (`on`, `off`). `next` is the
 /// cursor to pass as `after` for the page that follows, or null after the last page.
+#[utoipa::path(get, path = "/api/v1/links", tag = "links",
+    params(
+        ("q" = Option<String>, Query, max_length = 200, description = "Words in the title or the address (at most 200 characters)"),
+        ("campaign" = Option<String>, Query, description = "A campaign's slug"),
+        ("channel" = Option<String>, Query, description = "Links with at least one share of this channel"),
+        ("status" = Option<String>, Query, pattern = "^(on|off)?$", description = "`on` or `off`"),
+        ("sort" = Option<String>, Query, pattern = "^(newest|clicks|shares|deepest)?$", description = "`newest` (the default), `clicks`, `shares` or `deepest`"),
+        ("after" = Option<String>, Query, pattern = "^([0-9]+\\.[0-9]+)?$", description = "The `next` cursor of the previous page"),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 200, description = "Links a page holds (default 50)"),
+    ),
+    responses((status = 200, description = "A page of links", body = LinkPage)))]
 pub async fn list(
     _auth: ApiKeyAuth,
     state: web::Data<AppState>,
@@ -123,8 +152,11 @@ pub async fn list(
         links.truncate(page);
         links.last().map(|last| link_query::cursor_of(last, link_query.order))
     });
-    let links: Vec<LinkListItem> = links.into_iter().map(LinkListItem::new).collect();
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "links": links, "next": next.flatten() })))
+    let links = links.into_iter().map(LinkListItem::new).collect();
+    Ok(HttpResponse::Ok().json(LinkPage {
+        links,
+        next: next.flatten(),
+    }))
 }
 
 /// Trims, turns blank into absent, and bounds the length of free text.
@@ -141,10 +173,13 @@ pub fn optional_text(field: &'static str, value: Option<String>) -> Result<Optio
     }
 }
 
+/// `POST /api/v1/links`: a new link, without shares yet.
+#[utoipa::path(post, path = "/api/v1/links", tag = "links", request_body = CreateLink,
+    responses((status = 201, description = "The link", body = LinkDocument)))]
 pub async fn create(
     _auth: ApiKeyAuth,
     state: web::Data<AppState>,
-    body: web::Json<CreateLink>,
+    body: JsonBody<CreateLink>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let url = Destination::parse(&body.url).map_err(|e| ApiError::invalid("url", e))?;
@@ -159,6 +194,9 @@ pub async fn create(
         .json(LinkDocument::new(link)))
 }
 
+/// One link.
+#[utoipa::path(get, path = "/api/v1/links/{id}", tag = "links", params(("id" = i64, Path, description = "The link's id")),
+    responses((status = 200, description = "The link", body = LinkDocument)))]
 pub async fn show(_auth: ApiKeyAuth, state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let link = state.store.get_link(*id).await?.ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Ok().json(LinkDocument::new(link)))
@@ -166,11 +204,14 @@ pub async fn show(_auth: ApiKeyAuth, state: web::Data<AppState>, id: web::Path<i
 
 /// `{"disabled": true}` stops every share of the link redirecting (410), on every instance;
 /// `title`, `campaign` and `url` change the link, and its short links follow at once.
+#[utoipa::path(patch, path = "/api/v1/links/{id}", tag = "links", params(("id" = i64, Path, description = "The link's id")),
+    request_body = UpdateLink,
+    responses((status = 200, description = "The link as changed", body = LinkDocument)))]
 pub async fn update(
     _auth: ApiKeyAuth,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<UpdateLink>,
+    body: JsonBody<UpdateLink>,
 ) -> Result<HttpResponse, ApiError> {
     let id = *id;
     let body = body.into_inner();
@@ -228,6 +269,11 @@ pub async fn update(
 
 /// `DELETE /api/v1/links/{id}`: the link is gone from every list, document and campaign, and
 /// its short links answer 410 Gone for good; their codes are never handed out again.
+#[utoipa::path(delete, path = "/api/v1/links/{id}", tag = "links", params(("id" = i64, Path, description = "The link's id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 409, description = "A site's page link: switch it off instead", body = crate::error::ErrorBody),
+    ))]
 pub async fn delete(
     _auth: ApiKeyAuth,
     state: web::Data<AppState>,

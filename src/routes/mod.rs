@@ -1,8 +1,10 @@
 //! The route table: used by `main`, by the test harness and by nothing else, so tests can never
 //! drift from the real routes. Handlers are thin: parse, call, answer.
 
+pub mod api_doc;
 pub mod app;
 mod auth;
+mod body;
 mod campaigns;
 mod channels;
 pub(crate) mod client;
@@ -41,44 +43,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/demo", web::get().to(snippet::demo))
         .route("/demo.js", web::get().to(snippet::demo_script))
         .configure(app::configure)
+        .route("/api/v1/openapi.json", web::get().to(api_doc::document))
+        .route("/api/docs", web::get().to(api_doc::page))
         .service(
             web::scope("/api/v1")
                 .service(
-                    web::scope("/public")
-                        .app_data(public_json_config())
-                        .route("/shares", web::post().to(public::create_share))
-                        .route("/sent", web::post().to(public::sent))
-                        .route("/arrivals", web::post().to(public::arrival))
-                        .route("/conversions", web::post().to(public::conversion))
-                        .route("/heard", web::post().to(public::heard))
+                    public_routes(web::scope("/public").app_data(public_json_config()))
                         .route(
                             "/{tail:.*}",
                             web::method(actix_web::http::Method::OPTIONS).to(public::preflight),
                         )
                         .default_service(web::to(api_not_found)),
                 )
-                .route("/sites", web::post().to(sites::create))
-                .route("/sites", web::get().to(sites::list))
-                .route("/sites/{id}", web::get().to(sites::show))
-                .route("/sites/{id}", web::patch().to(sites::update))
-                .route("/links", web::post().to(links::create))
-                .route("/links", web::get().to(links::list))
-                .route("/links/{id}", web::get().to(links::show))
-                .route("/links/{id}", web::patch().to(links::update))
-                .route("/links/{id}", web::delete().to(links::delete))
-                .route("/links/{id}/stats", web::get().to(stats::show))
-                .route("/links/{id}/shares", web::get().to(shares::of_link))
-                .route("/shares", web::post().to(shares::create))
-                .route("/shares/{code}", web::get().to(shares::show))
-                .route("/shares/{code}", web::patch().to(shares::update))
-                .route("/channels", web::post().to(channels::create))
-                .route("/keys", web::get().to(keys::list))
-                .route("/keys", web::post().to(keys::create))
-                .route("/keys/{id}", web::delete().to(keys::revoke))
-                .route("/campaigns", web::get().to(campaigns::list))
-                .route("/campaigns", web::post().to(campaigns::create))
-                .route("/campaigns/{id}", web::get().to(campaigns::show))
-                .route("/campaigns/{id}", web::patch().to(campaigns::update))
+                .configure(keyed_routes)
                 .default_service(web::to(api_not_found)),
         )
         .service(
@@ -89,6 +66,67 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         // Short codes are mostly answered before routing (`startup::redirect_door`); whatever no
         // route above claimed may still be one, such as a code that spells a reserved word.
         .default_service(web::to(redirect::follow));
+}
+
+/// The API's routes, registered and listed from one table: `API_ROUTES` is what the OpenAPI
+/// document is checked against, so a route cannot be added without the check seeing it.
+macro_rules! api_routes {
+    (public { $($pmethod:ident $ppath:literal => $phandler:path,)* } keyed { $($method:ident $path:literal => $handler:path,)* }) => {
+        /// Every API route as (method, full path), the public ones first.
+        pub const API_ROUTES: &[(&str, &str)] = &[
+            $((stringify!($pmethod), concat!("/api/v1/public", $ppath)),)*
+            ("options", "/api/v1/public/{path}"),
+            $((stringify!($method), concat!("/api/v1", $path)),)*
+        ];
+
+        /// The public routes, then a 405 for any other method on their paths but OPTIONS,
+        /// which the scope's preflight answers.
+        fn public_routes(scope: actix_web::Scope) -> actix_web::Scope {
+            let not_options = || actix_web::guard::Not(actix_web::guard::Options());
+            scope$(.route($ppath, web::$pmethod().to($phandler)))*
+                $(.route($ppath, web::route().guard(not_options()).to(method_not_allowed)))*
+        }
+
+        /// The keyed routes, then a 405 for any other method on their paths.
+        fn keyed_routes(cfg: &mut web::ServiceConfig) {
+            $(cfg.route($path, web::$method().to($handler));)*
+            $(cfg.route($path, web::route().to(method_not_allowed));)*
+        }
+    };
+}
+
+api_routes! {
+    public {
+        post "/shares" => public::create_share,
+        post "/sent" => public::sent,
+        post "/arrivals" => public::arrival,
+        post "/conversions" => public::conversion,
+        post "/heard" => public::heard,
+    }
+    keyed {
+        post "/sites" => sites::create,
+        get "/sites" => sites::list,
+        get "/sites/{id}" => sites::show,
+        patch "/sites/{id}" => sites::update,
+        post "/links" => links::create,
+        get "/links" => links::list,
+        get "/links/{id}" => links::show,
+        patch "/links/{id}" => links::update,
+        delete "/links/{id}" => links::delete,
+        get "/links/{id}/stats" => stats::show,
+        get "/links/{id}/shares" => shares::of_link,
+        post "/shares" => shares::create,
+        get "/shares/{code}" => shares::show,
+        patch "/shares/{code}" => shares::update,
+        post "/channels" => channels::create,
+        get "/keys" => keys::list,
+        post "/keys" => keys::create,
+        delete "/keys/{id}" => keys::revoke,
+        get "/campaigns" => campaigns::list,
+        post "/campaigns" => campaigns::create,
+        get "/campaigns/{id}" => campaigns::show,
+        patch "/campaigns/{id}" => campaigns::update,
+    }
 }
 
 fn json_config() -> web::JsonConfig {
@@ -124,6 +162,22 @@ fn path_error(_err: PathError, _req: &HttpRequest) -> actix_web::Error {
 
 fn query_error(err: actix_web::error::QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
     ApiError::malformed(format!("the query string could not be read: {err}")).into()
+}
+
+/// A method an API path does not answer: 405 with the methods it does.
+async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let pattern = req.match_pattern().unwrap_or_default();
+    let mut allow: Vec<String> = API_ROUTES
+        .iter()
+        .filter(|(_, path)| *path == pattern)
+        .map(|(method, _)| method.to_uppercase())
+        .collect();
+    if pattern.starts_with("/api/v1/public/") {
+        allow.push("OPTIONS".into());
+    }
+    Err(ApiError::MethodNotAllowed {
+        allow: allow.join(", "),
+    })
 }
 
 async fn api_not_found() -> Result<HttpResponse, ApiError> {

@@ -1,6 +1,7 @@
 //! `/api/v1/public/*`: what the share-button snippet calls from a site's pages, with a
 //! publishable key. CORS for the site's allowed origins only, never with credentials.
 
+use super::body::JsonBody;
 use crate::clock::now_ms;
 use crate::domain::address_bar::AddressBarToken;
 use crate::domain::attribution::{ConversionName, channel_named_in, parse_answer, parse_value};
@@ -22,18 +23,23 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::sync::Arc;
+use utoipa::ToSchema;
 
 /// Every public body names its site.
 trait SiteBody: DeserializeOwned {
     fn site(&self) -> &str;
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct ShareBody {
+    /// The site's public key.
     site: String,
+    /// The page shared, on one of the site's domains.
     url: String,
     channel: String,
+    /// The code the visitor arrived through: the share continues its cascade.
     parent: Option<String>,
+    /// The page's title, for a link made on first share.
     title: Option<String>,
     /// Only reserve the code (the buttons do so on hover or focus): it counts once sent.
     #[serde(default)]
@@ -42,7 +48,7 @@ pub struct ShareBody {
 
 /// The click's report. With the page, channel and parent it was reserved for, a reservation
 /// that is gone is minted again under its code.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct SentBody {
     site: String,
     code: String,
@@ -52,7 +58,8 @@ pub struct SentBody {
     title: Option<String>,
 }
 
-#[derive(Deserialize)]
+/// A visitor who opened an address copied from another visitor's address bar.
+#[derive(Deserialize, ToSchema)]
 pub struct ArrivalBody {
     site: String,
     url: String,
@@ -60,7 +67,8 @@ pub struct ArrivalBody {
     parent: Option<String>,
 }
 
-#[derive(Deserialize)]
+/// A conversion (a sign-up, a purchase) of a visitor, credited to the share they arrived by.
+#[derive(Deserialize, ToSchema)]
 pub struct ConversionBody {
     site: String,
     url: Option<String>,
@@ -69,7 +77,8 @@ pub struct ConversionBody {
     value: Option<f64>,
 }
 
-#[derive(Deserialize)]
+/// A "how did you hear about us?" answer.
+#[derive(Deserialize, ToSchema)]
 pub struct HeardBody {
     site: String,
     url: Option<String>,
@@ -104,7 +113,16 @@ impl SiteBody for HeardBody {
     }
 }
 
-#[derive(Serialize)]
+/// What a conversion or an answer gets back.
+#[derive(Serialize, ToSchema)]
+struct Recorded {
+    #[schema(example = "recorded")]
+    status: &'static str,
+}
+
+const RECORDED: Recorded = Recorded { status: "recorded" };
+
+#[derive(Serialize, ToSchema)]
 struct MintedShare {
     code: String,
     short_url: String,
@@ -145,7 +163,9 @@ impl MintedShare {
 /// A share of the page, or with `reserve` only a reservation of a code for it. The share
 /// continues the cascade of the share the visitor arrived through (`parent`) when that one
 /// carries the same page, whoever made its link; otherwise it starts the page's own.
-pub async fn create_share(req: HttpRequest, body: web::Json<ShareBody>, state: web::Data<AppState>) -> HttpResponse {
+#[utoipa::path(post, path = "/api/v1/public/shares", tag = "public", request_body = ShareBody, security(()),
+    responses((status = 201, description = "The share or reservation", body = MintedShare)))]
+pub async fn create_share(req: HttpRequest, body: JsonBody<ShareBody>, state: web::Data<AppState>) -> HttpResponse {
     guarded(
         &req,
         body.into_inner(),
@@ -176,7 +196,9 @@ pub async fn create_share(req: HttpRequest, body: web::Json<ShareBody>, state: w
 
 /// The click on a button sends its reservation: from now on it is a share, and counts. Knowing
 /// the code is the proof: only the page that reserved it was told it.
-pub async fn sent(req: HttpRequest, body: web::Json<SentBody>, state: web::Data<AppState>) -> HttpResponse {
+#[utoipa::path(post, path = "/api/v1/public/sent", tag = "public", request_body = SentBody, security(()),
+    responses((status = 200, description = "The share, counted from now on", body = MintedShare)))]
+pub async fn sent(req: HttpRequest, body: JsonBody<SentBody>, state: web::Data<AppState>) -> HttpResponse {
     guarded(
         &req,
         body.into_inner(),
@@ -206,7 +228,9 @@ pub async fn sent(req: HttpRequest, body: web::Json<SentBody>, state: web::Data<
 
 /// Someone opened a URL copied out of another visitor's address bar: the token names an
 /// `address_bar` share (created on first sight), and this visitor counts as a click on it.
-pub async fn arrival(req: HttpRequest, body: web::Json<ArrivalBody>, state: web::Data<AppState>) -> HttpResponse {
+#[utoipa::path(post, path = "/api/v1/public/arrivals", tag = "public", request_body = ArrivalBody, security(()),
+    responses((status = 201, description = "The address-bar share the visitor arrived by", body = MintedShare)))]
+pub async fn arrival(req: HttpRequest, body: JsonBody<ArrivalBody>, state: web::Data<AppState>) -> HttpResponse {
     let request = req.clone();
     guarded(
         &req,
@@ -242,7 +266,10 @@ pub async fn arrival(req: HttpRequest, body: web::Json<ArrivalBody>, state: web:
     .await
 }
 
-pub async fn conversion(req: HttpRequest, body: web::Json<ConversionBody>, state: web::Data<AppState>) -> HttpResponse {
+/// A visitor converted: credited to the share they arrived by and the chain before it.
+#[utoipa::path(post, path = "/api/v1/public/conversions", tag = "public", request_body = ConversionBody, security(()),
+    responses((status = 202, description = "Recorded", body = Recorded)))]
+pub async fn conversion(req: HttpRequest, body: JsonBody<ConversionBody>, state: web::Data<AppState>) -> HttpResponse {
     guarded(
         &req,
         body.into_inner(),
@@ -260,13 +287,16 @@ pub async fn conversion(req: HttpRequest, body: web::Json<ConversionBody>, state
                 at: now_ms(),
             };
             state.store.record_conversion(&conversion).await?;
-            Ok(HttpResponse::Accepted().json(serde_json::json!({"status": "recorded"})))
+            Ok(HttpResponse::Accepted().json(RECORDED))
         },
     )
     .await
 }
 
-pub async fn heard(req: HttpRequest, body: web::Json<HeardBody>, state: web::Data<AppState>) -> HttpResponse {
+/// A "how did you hear about us?" answer, set beside what was measured.
+#[utoipa::path(post, path = "/api/v1/public/heard", tag = "public", request_body = HeardBody, security(()),
+    responses((status = 202, description = "Recorded", body = Recorded)))]
+pub async fn heard(req: HttpRequest, body: JsonBody<HeardBody>, state: web::Data<AppState>) -> HttpResponse {
     guarded(
         &req,
         body.into_inner(),
@@ -287,13 +317,19 @@ pub async fn heard(req: HttpRequest, body: web::Json<HeardBody>, state: web::Dat
                 at: now_ms(),
             };
             state.store.record_self_report(&report).await?;
-            Ok(HttpResponse::Accepted().json(serde_json::json!({"status": "recorded"})))
+            Ok(HttpResponse::Accepted().json(RECORDED))
         },
     )
     .await
 }
 
 /// CORS preflight. It carries no key, so it can only be told whether any site allows the origin.
+#[utoipa::path(options, path = "/api/v1/public/{path}", tag = "public", security(()),
+    params(("path" = String, Path, description = "Any public endpoint")),
+    responses(
+        (status = 204, description = "Some site allows the request's Origin"),
+        (status = 403, description = "No site allows it, or there is no Origin"),
+    ))]
 pub async fn preflight(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let Some(origin) = origin_of(&req) else {
         return HttpResponse::Forbidden().finish();

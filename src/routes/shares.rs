@@ -1,6 +1,7 @@
 //! `/api/v1/shares`: one short code carrying one link through one channel.
 
 use super::auth::ApiKeyAuth;
+use super::body::JsonBody;
 use super::links::optional_text;
 use crate::clock::iso;
 use crate::domain::channel::Channel;
@@ -11,20 +12,26 @@ use crate::state::AppState;
 use crate::store::{NewCode, NewShare, ShareLink, ShareRecord};
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// Children listed inline in a share document; the stats endpoint has the aggregate.
 const MAX_CHILDREN: i64 = 500;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct CreateShare {
     link_id: i64,
+    /// A built-in channel (`whatsapp`, `email`, `slack`, `qr`…) or a custom one.
+    #[schema(example = "whatsapp")]
     channel: String,
+    /// The code of the share this one reshares: the new share is one level deeper.
     parent: Option<String>,
+    /// Where it was placed, e.g. a QR code's poster; at most 200 characters.
     label: Option<String>,
+    /// A custom code instead of a drawn one; never reused once taken.
     slug: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct ShareDocument {
     code: String,
     short_url: String,
@@ -33,6 +40,7 @@ pub struct ShareDocument {
     depth: i64,
     parent: Option<String>,
     label: Option<String>,
+    #[schema(format = DateTime)]
     created_at: String,
     /// Switched off: its code answers 410 Gone.
     disabled: bool,
@@ -42,7 +50,9 @@ pub struct ShareDocument {
     inferred_channel: Option<String>,
     qr_svg: String,
     qr_png: String,
+    /// Its reshares (in a share's own document only).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(no_recursion)]
     children: Option<Vec<ShareDocument>>,
 }
 
@@ -69,10 +79,16 @@ impl ShareDocument {
     }
 }
 
+/// `POST /api/v1/shares`: a share minted on purpose, counted at once.
+#[utoipa::path(post, path = "/api/v1/shares", tag = "shares", request_body = CreateShare,
+    responses(
+        (status = 201, description = "The share", body = ShareDocument),
+        (status = 409, description = "That slug is taken", body = crate::error::ErrorBody),
+    ))]
 pub async fn create(
     _auth: ApiKeyAuth,
     state: web::Data<AppState>,
-    body: web::Json<CreateShare>,
+    body: JsonBody<CreateShare>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let channel = Channel::parse(&body.channel).map_err(|e| ApiError::invalid("channel", e))?;
@@ -98,6 +114,9 @@ pub async fn create(
     Ok(HttpResponse::Created().json(ShareDocument::new(&state, share)))
 }
 
+/// One share, with its figures and its reshares.
+#[utoipa::path(get, path = "/api/v1/shares/{code}", tag = "shares", params(("code" = String, Path, description = "The share's code or custom slug")),
+    responses((status = 200, description = "The share and its reshares", body = ShareDocument)))]
 pub async fn show(
     _auth: ApiKeyAuth,
     state: web::Data<AppState>,
@@ -109,6 +128,14 @@ pub async fn show(
     let mut doc = ShareDocument::new(&state, share);
     doc.children = Some(children.into_iter().map(|c| ShareDocument::new(&state, c)).collect());
     Ok(HttpResponse::Ok().json(doc))
+}
+
+/// A page of a link's shares and the cursor of the next.
+#[derive(Serialize, ToSchema)]
+pub struct SharePage {
+    shares: Vec<ShareDocument>,
+    /// Pass it as `after` for the next page; null after the last page.
+    next: Option<String>,
 }
 
 /// Shares a page holds unless `limit` says otherwise, and the most it may hold.
@@ -139,6 +166,14 @@ fn number(raw: &Option<String>, default: i64, range: std::ops::RangeInclusive<i6
 /// `GET /api/v1/links/{id}/shares`: a page of the link's shares, in the order they were made
 /// (so every share after its parent) or depth first with `order=tree`; `next` is the cursor
 /// to pass as `after`, or null after the last page.
+#[utoipa::path(get, path = "/api/v1/links/{id}/shares", tag = "shares",
+    params(
+        ("id" = i64, Path, description = "The link's id"),
+        ("order" = Option<String>, Query, pattern = "^(flat|tree)?$", description = "`flat` (the order they were made; the default) or `tree` (depth first)"),
+        ("after" = Option<String>, Query, pattern = "^([0-9]+)?$", description = "The `next` cursor of the previous page"),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 500, description = "Shares a page holds (default 100)"),
+    ),
+    responses((status = 200, description = "A page of the link's shares", body = SharePage)))]
 pub async fn of_link(
     _auth: ApiKeyAuth,
     state: web::Data<AppState>,
@@ -171,8 +206,8 @@ pub async fn of_link(
         }
         false => None,
     };
-    let shares: Vec<ShareDocument> = shares.into_iter().map(|s| ShareDocument::new(&state, s)).collect();
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "shares": shares, "next": next })))
+    let shares = shares.into_iter().map(|s| ShareDocument::new(&state, s)).collect();
+    Ok(HttpResponse::Ok().json(SharePage { shares, next }))
 }
 
 /// Up to `limit` of a link's shares depth first, after the share with id `after` (0: from the
@@ -204,17 +239,21 @@ async fn tree_page(state: &AppState, link_id: i64, after: i64, limit: i64) -> Re
 
 /// A share's changes: `label` (`""` clears it) and `disabled` (its code answers 410 Gone while
 /// it is switched off); what is left out stays.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct UpdateShare {
     label: Option<String>,
     disabled: Option<bool>,
 }
 
+/// Changes a share's label, or switches it off (its code alone answers 410 Gone) and on.
+#[utoipa::path(patch, path = "/api/v1/shares/{code}", tag = "shares", params(("code" = String, Path, description = "The share's code or custom slug")),
+    request_body = UpdateShare,
+    responses((status = 200, description = "The share as changed", body = ShareDocument)))]
 pub async fn update(
     _auth: ApiKeyAuth,
     state: web::Data<AppState>,
     code: web::Path<String>,
-    body: web::Json<UpdateShare>,
+    body: JsonBody<UpdateShare>,
 ) -> Result<HttpResponse, ApiError> {
     let code = Code::parse(&code).ok_or(ApiError::NotFound)?;
     let share = state.store.get_share(&code).await?.ok_or(ApiError::NotFound)?;

@@ -8,8 +8,9 @@ use crate::store::LinkStatsRows;
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use utoipa::ToSchema;
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct StatsDocument {
     link_id: i64,
     clicks: Breakdown,
@@ -26,7 +27,7 @@ struct StatsDocument {
 
 /// Conversions reported by the site. The share a visitor arrived through converts; the shares
 /// before it in the chain assist.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct ConversionsDocument {
     total: i64,
     value: f64,
@@ -36,21 +37,21 @@ struct ConversionsDocument {
     assists_by_channel: BTreeMap<String, i64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct DepthConversions {
     depth: i64,
     conversions: i64,
 }
 
 /// "How did you hear about us?" beside what was measured: the attribution gap.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct AttributionDocument {
     self_reported: BTreeMap<String, i64>,
     measured_clicks: BTreeMap<String, i64>,
     by_channel: Vec<AttributionRow>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct AttributionRow {
     channel: String,
     self_reported: i64,
@@ -58,19 +59,19 @@ struct AttributionRow {
     conversions: i64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct Breakdown {
     total: i64,
     by_channel: BTreeMap<String, i64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct AppBreakdown {
     total: i64,
     by_app: BTreeMap<String, i64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct CascadeDocument {
     max_depth: i64,
     by_depth: Vec<DepthDocument>,
@@ -78,15 +79,17 @@ struct CascadeDocument {
     structural_virality: f64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct DepthDocument {
     depth: i64,
     shares: i64,
     clicks: i64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct DayDocument {
+    /// A UTC day.
+    #[schema(format = Date)]
     date: String,
     clicks: i64,
     shares: i64,
@@ -94,6 +97,10 @@ struct DayDocument {
     bots: i64,
 }
 
+/// A link's figures, all time: clicks (people only), unfurls by app, bots, shares, the
+/// cascade, days, conversions and the attribution gap.
+#[utoipa::path(get, path = "/api/v1/links/{id}/stats", tag = "links", params(("id" = i64, Path, description = "The link's id")),
+    responses((status = 200, description = "The link's figures", body = StatsDocument)))]
 pub async fn show(_auth: ApiKeyAuth, state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let rows = state.store.link_stats(*id).await?.ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Ok().json(document(rows)))

@@ -61,6 +61,26 @@ on_both_backends! {
 
         let missing_url = app.post_json("/api/v1/links", &json!({"title": "no url"})).await;
         assert_error(missing_url, 422, "invalid_value", Some("body")).await;
+
+        // serde reads a struct from an array too: `[null, null]` must not pass as "change nothing".
+        let link = app.create_link("https://example.com/kept", Some("kept")).await;
+        for body in [json!([null, null]), json!(["https://example.com/x"]), json!("text"), json!(7)] {
+            let patch = app.client.patch(app.url(&format!("/api/v1/links/{link}"))).bearer_auth(&app.api_key)
+                .json(&body).send().await.unwrap();
+            assert_error(patch, 422, "invalid_value", Some("body")).await;
+            assert_error(app.post_json("/api/v1/links", &body).await, 422, "invalid_value", Some("body")).await;
+        }
+        let listed: Value = app.get_api("/api/v1/links").await.json().await.unwrap();
+        assert_eq!(listed["links"].as_array().unwrap().len(), 1, "nothing was made");
+    }
+
+    async fn a_method_a_path_does_not_answer_gets_405_with_allow(app) {
+        let response = app.client.put(app.url("/api/v1/links/1")).bearer_auth(&app.api_key).send().await.unwrap();
+        assert_eq!(response.headers()["allow"], "GET, PATCH, DELETE");
+        assert_error(response, 405, "method_not_allowed", None).await;
+        let public = app.client.get(app.url("/api/v1/public/shares")).send().await.unwrap();
+        assert_eq!(public.headers()["allow"], "POST, OPTIONS");
+        assert_error(public, 405, "method_not_allowed", None).await;
     }
 
     async fn an_oversized_body_gets_413(app) {

@@ -15,6 +15,7 @@ mod keys;
 mod link_list;
 mod links;
 mod logs;
+mod openapi;
 mod ops;
 mod outage;
 mod process;

@@ -63,8 +63,8 @@ on_both_backends! {
         let axe = axe_source();
         let mut found: Vec<String> = Vec::new();
 
-        // Signed out: the front page, the demo and the sign-in page.
-        for (name, path) in [("home", "/"), ("demo", "/demo"), ("setup", app.setup_url.as_str())] {
+        // Signed out: the front page, the demo, the API reference and the sign-in page.
+        for (name, path) in [("home", "/"), ("demo", "/demo"), ("api-docs", "/api/docs"), ("setup", app.setup_url.as_str())] {
             for size in [LAPTOP, PHONE] {
                 resize(&browser, size).await;
                 browser.goto(&if path.starts_with("http") { path.to_owned() } else { app.url(path) }).await;
