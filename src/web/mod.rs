@@ -3,6 +3,7 @@
 pub mod charts;
 pub mod link_query;
 pub mod pages;
+pub mod preview_card;
 pub mod report;
 
 use actix_web::HttpResponse;
