@@ -9,6 +9,7 @@ pub(crate) mod client;
 mod keys;
 mod links;
 mod ops;
+pub(crate) mod preview_card;
 mod public;
 mod qr;
 pub(crate) mod redirect;
