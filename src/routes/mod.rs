@@ -10,6 +10,7 @@ mod keys;
 mod links;
 mod ops;
 pub(crate) mod preview_card;
+pub(crate) mod previews;
 mod public;
 mod qr;
 pub(crate) mod redirect;
@@ -68,6 +69,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/links/{id}", web::patch().to(links::update))
                 .route("/links/{id}/stats", web::get().to(stats::show))
                 .route("/links/{id}/shares", web::get().to(shares::of_link))
+                .route("/links/{id}/preview", web::get().to(previews::show))
+                .route("/links/{id}/preview", web::put().to(previews::put_default))
+                .route("/links/{id}/preview", web::delete().to(previews::delete_default))
+                .route("/links/{id}/preview/{channel}", web::get().to(previews::show_variant))
+                .route("/links/{id}/preview/{channel}", web::put().to(previews::put_variant))
+                .route(
+                    "/links/{id}/preview/{channel}",
+                    web::delete().to(previews::delete_variant),
+                )
                 .route("/shares", web::post().to(shares::create))
                 .route("/shares/{code}", web::get().to(shares::show))
                 .route("/shares/{code}", web::patch().to(shares::update))
