@@ -16,6 +16,7 @@ mod links;
 mod logs;
 mod ops;
 mod outage;
+mod previews;
 mod process;
 mod proxies;
 mod public;
