@@ -229,7 +229,10 @@ mod tests {
         assert_eq!(chosen(&both, "slack", Some(App::Slack)), Some("Default"));
         let variants_only = cards(None, &[("whatsapp", "For WhatsApp")]);
         assert_eq!(chosen(&variants_only, "slack", Some(App::Slack)), None);
-        assert_eq!(chosen(&LinkPreviewCards::default(), "whatsapp", Some(App::Whatsapp)), None);
+        assert_eq!(
+            chosen(&LinkPreviewCards::default(), "whatsapp", Some(App::Whatsapp)),
+            None
+        );
     }
 
     #[test]
@@ -253,13 +256,22 @@ mod tests {
 
     #[test]
     fn a_title_is_required_trimmed_and_bounded() {
-        assert_eq!(PreviewCard::parse("  ", None, None), Err(PreviewCardError::TitleMissing));
+        assert_eq!(
+            PreviewCard::parse("  ", None, None),
+            Err(PreviewCardError::TitleMissing)
+        );
         assert_eq!(card("  Spring sale ").title(), "Spring sale");
         let longest = "é".repeat(MAX_TITLE_CHARS);
         assert!(PreviewCard::parse(&longest, None, None).is_ok());
         let error = PreviewCard::parse(&format!("{longest}e"), None, None).unwrap_err();
-        assert_eq!((error.clone(), error.field()), (PreviewCardError::TitleTooLong, "title"));
-        assert_eq!(PreviewCard::parse("a\nb", None, None), Err(PreviewCardError::TitleControl));
+        assert_eq!(
+            (error.clone(), error.field()),
+            (PreviewCardError::TitleTooLong, "title")
+        );
+        assert_eq!(
+            PreviewCard::parse("a\nb", None, None),
+            Err(PreviewCardError::TitleControl)
+        );
     }
 
     #[test]
@@ -269,7 +281,10 @@ mod tests {
         assert_eq!(PreviewCard::parse("T", Some(""), None).unwrap().description(), None);
         let long = "x".repeat(MAX_DESCRIPTION_CHARS + 1);
         let error = PreviewCard::parse("T", Some(&long), None).unwrap_err();
-        assert_eq!((error.clone(), error.field()), (PreviewCardError::DescriptionTooLong, "description"));
+        assert_eq!(
+            (error.clone(), error.field()),
+            (PreviewCardError::DescriptionTooLong, "description")
+        );
         assert_eq!(
             PreviewCard::parse("T", Some("bell\u{7}"), None),
             Err(PreviewCardError::DescriptionControl)
@@ -279,7 +294,10 @@ mod tests {
     #[test]
     fn an_image_is_an_absolute_http_or_https_url() {
         let card = PreviewCard::parse("T", None, Some(" https://cdn.example.com/a b.png ")).unwrap();
-        assert_eq!(card.image().map(ImageUrl::as_str), Some("https://cdn.example.com/a%20b.png"));
+        assert_eq!(
+            card.image().map(ImageUrl::as_str),
+            Some("https://cdn.example.com/a%20b.png")
+        );
         for (raw, error) in [
             ("/images/card.png", ImageUrlError::Malformed),
             ("javascript:alert(1)", ImageUrlError::Scheme),
@@ -288,7 +306,11 @@ mod tests {
             ("https://user:pw@example.com/a.png", ImageUrlError::Credentials),
         ] {
             let refused = PreviewCard::parse("T", None, Some(raw)).unwrap_err();
-            assert_eq!((refused.clone(), refused.field()), (PreviewCardError::Image(error), "image_url"), "{raw}");
+            assert_eq!(
+                (refused.clone(), refused.field()),
+                (PreviewCardError::Image(error), "image_url"),
+                "{raw}"
+            );
         }
         let long = format!("https://example.com/{}", "a".repeat(MAX_IMAGE_URL_LEN));
         assert_eq!(ImageUrl::parse(&long), Err(ImageUrlError::TooLong));

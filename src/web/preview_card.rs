@@ -41,25 +41,35 @@ mod tests {
         assert!(!html.contains("<script>"), "{html}");
         assert!(!html.contains("<b>"), "{html}");
         assert!(
-            html.contains(r#"<meta property="og:title" content="Tom &#38; Jerry&#39;s &#34;&#60;b&#62;big&#60;/b&#62;&#34; day">"#),
+            html.contains(
+                r#"<meta property="og:title" content="Tom &#38; Jerry&#39;s &#34;&#60;b&#62;big&#60;/b&#62;&#34; day">"#
+            ),
             "{html}"
         );
         assert!(html.contains(r#"<title>Tom &#38; Jerry&#39;s &#34;&#60;b&#62;big&#60;/b&#62;&#34; day</title>"#));
         assert!(
-            html.contains(r#"<meta property="og:description" content="&#34;&#62;&#60;script&#62;alert(1)&#60;/script&#62;">"#),
+            html.contains(
+                r#"<meta property="og:description" content="&#34;&#62;&#60;script&#62;alert(1)&#60;/script&#62;">"#
+            ),
             "{html}"
         );
         // The URL parser has already percent-encoded what a query may not hold.
         assert!(
-            html.contains(r#"<meta property="og:image" content="https://cdn.example.com/a.png?x=%22y%22&#38;z=%3C1%3E">"#),
+            html.contains(
+                r#"<meta property="og:image" content="https://cdn.example.com/a.png?x=%22y%22&#38;z=%3C1%3E">"#
+            ),
             "{html}"
         );
     }
 
     #[test]
     fn the_page_carries_open_graph_and_twitter_tags_and_leads_on_to_the_destination() {
-        let card = PreviewCard::parse("Spring launch", Some("Ten new things"), Some("https://cdn.example.com/s.png"))
-            .unwrap();
+        let card = PreviewCard::parse(
+            "Spring launch",
+            Some("Ten new things"),
+            Some("https://cdn.example.com/s.png"),
+        )
+        .unwrap();
         let html = render(&card);
         for tag in [
             r#"<meta name="robots" content="noindex">"#,
@@ -82,7 +92,10 @@ mod tests {
     #[test]
     fn a_card_without_an_image_is_a_summary_with_no_image_or_description_tags() {
         let html = render(&PreviewCard::parse("Just a title", None, None).unwrap());
-        assert!(html.contains(r#"<meta name="twitter:card" content="summary">"#), "{html}");
+        assert!(
+            html.contains(r#"<meta name="twitter:card" content="summary">"#),
+            "{html}"
+        );
         for absent in ["og:image", "twitter:image", "og:description", "twitter:description"] {
             assert!(!html.contains(absent), "{absent} in {html}");
         }
