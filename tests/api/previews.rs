@@ -2,6 +2,7 @@
 
 use crate::helpers::*;
 use crate::on_both_backends;
+use crate::web_ui::Visitor;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
@@ -331,6 +332,88 @@ on_both_backends! {
         let nothing: Value = app.get_api(&format!("/api/v1/links/{link}/preview")).await.json().await.unwrap();
         assert_eq!(nothing["default"], Value::Null, "no refused card was kept");
     }
+}
+
+on_both_backends! {
+    async fn a_marketer_sets_and_removes_cards_on_the_links_page_and_bots_get_them_at_once(app) {
+        let mut marketer = Visitor::new(&app);
+        marketer.set_up_admin().await;
+        let link = app.create_link("https://example.com/launch", None).await;
+        let page = format!("/app/links/{link}");
+        let whatsapp_code = app.share_code(link, "whatsapp").await;
+        let slack_code = app.share_code(link, "slack").await;
+        let (status, html) = marketer.get(&page).await;
+        assert_eq!(status, 200);
+        assert!(html.contains("No preview card yet."), "{html}");
+        assert_eq!(app.follow(&slack_code, SLACK_UNFURL_UA).await.status(), 302);
+
+        let csrf = marketer.csrf(&page).await;
+        let saved = marketer.post(&format!("/app/links/{link}/preview"), &[("csrf", &csrf), ("channel", ""),
+            ("title", r#"<b>"Tom" & Jerry</b>"#), ("description", "Both\nlines"),
+            ("image_url", "https://cdn.example.com/card.png")]).await;
+        assert_eq!(saved.status(), 303);
+        assert_eq!(location(saved.headers()), format!("/app/links/{link}#preview-card"));
+        let saved = marketer.post(&format!("/app/links/{link}/preview"), &[("csrf", &csrf), ("channel", "whatsapp"),
+            ("title", "For WhatsApp"), ("description", ""), ("image_url", "")]).await;
+        assert_eq!(saved.status(), 303);
+
+        let response = app.client.get(app.url(&page)).header("cookie", marketer_cookie(&mut marketer, &page).await)
+            .send().await.unwrap();
+        let csp = response.headers()["content-security-policy"].to_str().unwrap().to_owned();
+        assert!(csp.contains("img-src 'self' data: https: http:"), "{csp}");
+        assert!(csp.contains("script-src 'self'"), "{csp}");
+        let (_, html) = marketer.get(&page).await;
+        assert!(html.contains(r#"<strong class="card-title">&#60;b&#62;&#34;Tom&#34; &#38; Jerry&#60;/b&#62;</strong>"#), "{html}");
+        assert!(html.contains(r#"<img src="https://cdn.example.com/card.png" alt="" referrerpolicy="no-referrer""#));
+        assert!(html.contains(r#"<strong class="card-title">For WhatsApp</strong>"#));
+        assert!(!html.contains("Set the default card"), "a link with a default card offers to edit it instead");
+
+        let title = |html: String| meta(&html, r#"property="og:title""#);
+        let whatsapp = app.follow(&whatsapp_code, WHATSAPP_UA).await.text().await.unwrap();
+        assert_eq!(title(whatsapp).as_deref(), Some("For WhatsApp"));
+        let slack = app.follow(&slack_code, SLACK_UNFURL_UA).await.text().await.unwrap();
+        assert_eq!(title(slack).as_deref(), Some(r#"<b>"Tom" & Jerry</b>"#));
+
+        let removed = marketer.post(&format!("/app/links/{link}/preview/remove"), &[("csrf", &csrf), ("channel", "whatsapp")]).await;
+        assert_eq!(removed.status(), 303);
+        let whatsapp = app.follow(&whatsapp_code, WHATSAPP_UA).await.text().await.unwrap();
+        assert_eq!(title(whatsapp).as_deref(), Some(r#"<b>"Tom" & Jerry</b>"#));
+        let removed = marketer.post(&format!("/app/links/{link}/preview/remove"), &[("csrf", &csrf), ("channel", "")]).await;
+        assert_eq!(removed.status(), 303);
+        assert_eq!(app.follow(&whatsapp_code, WHATSAPP_UA).await.status(), 302);
+    }
+
+    async fn the_card_forms_refuse_bad_cards_channels_and_missing_tokens_and_keep_nothing(app) {
+        let mut marketer = Visitor::new(&app);
+        marketer.set_up_admin().await;
+        let link = app.create_link("https://example.com/", None).await;
+        let csrf = marketer.csrf(&format!("/app/links/{link}")).await;
+        let path = format!("/app/links/{link}/preview");
+        let long_title = "t".repeat(201);
+        for (fields, message) in [
+            (vec![("csrf", csrf.as_str()), ("title", long_title.as_str())], "title: a title is at most 200 characters"),
+            (vec![("csrf", csrf.as_str()), ("title", "")], "title: a preview card needs a title"),
+            (vec![("csrf", csrf.as_str()), ("title", "T"), ("image_url", "javascript:alert(1)")], "image url: the image URL must start with https:// or http://"),
+            (vec![("csrf", csrf.as_str()), ("title", "T"), ("channel", "myspace")], "&#39;myspace&#39; is not a channel yet"),
+        ] {
+            let refused = marketer.post(&path, &fields).await;
+            assert_eq!(refused.status(), 400, "{message}");
+            let html = refused.text().await.unwrap();
+            assert!(html.contains(message), "{message} not in {html}");
+        }
+        let forged = marketer.post(&path, &[("csrf", "forged"), ("title", "T")]).await;
+        assert_eq!(forged.status(), 403);
+        let unknown = marketer.post("/app/links/999999/preview", &[("csrf", &csrf), ("title", "T")]).await;
+        assert_eq!(unknown.status(), 404);
+        let stored: Value = app.get_api(&format!("/api/v1/links/{link}/preview")).await.json().await.unwrap();
+        assert_eq!(stored, json!({"link_id": link, "default": null, "channels": {}}));
+    }
+}
+
+/// The marketer's cookies as a header, after reading `page` to keep them fresh.
+async fn marketer_cookie(marketer: &mut Visitor<'_>, page: &str) -> String {
+    marketer.get(page).await;
+    marketer.cookie_header()
 }
 
 #[tokio::test]
