@@ -7,16 +7,17 @@ use super::{LiveShare, ShareLookup};
 use crate::domain::preview::LinkPreviewCards;
 use crate::health::Part;
 use crate::store::link_preview_cards;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
-use tokio::sync::OnceCell;
 
 /// A preview bot waits this long at most for the cards; then it gets the redirect, as without.
 const CARDS_WAIT: Duration = Duration::from_millis(500);
 
-/// The cards of a cached share's link, once read.
+/// The cards of a cached share's link, once read. A plain `OnceLock`, a pointer's worth in
+/// every cache entry: two bots previewing one share at the same moment may both read the
+/// cards, and the first answer is kept.
 #[derive(Debug, Default)]
-pub struct PreviewSlot(OnceCell<Arc<LinkPreviewCards>>);
+pub struct PreviewSlot(OnceLock<Arc<LinkPreviewCards>>);
 
 impl ShareLookup {
     /// The cards of `share`'s link, from its cache entry, or read once into it. `None` when
@@ -30,12 +31,11 @@ impl ShareLookup {
             return None;
         }
         let link_id = share.target.link_id;
-        let read = share.preview.0.get_or_try_init(|| async {
-            let records = self.store.preview_cards(link_id).await?;
-            Ok::<_, crate::store::StoreError>(Arc::new(link_preview_cards(&records)))
-        });
-        match tokio::time::timeout(CARDS_WAIT, read).await {
-            Ok(Ok(cards)) => Some(cards.clone()),
+        match tokio::time::timeout(CARDS_WAIT, self.store.preview_cards(link_id)).await {
+            Ok(Ok(records)) => {
+                let cards = Arc::new(link_preview_cards(&records));
+                Some(share.preview.0.get_or_init(|| cards).clone())
+            }
             Ok(Err(err)) => {
                 self.health.failed(Part::Lookups, &crate::telemetry::cause_chain(&err));
                 None
