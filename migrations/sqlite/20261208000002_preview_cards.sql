@@ -2,7 +2,7 @@
 -- variant per channel. Kept beside `links`, not in it: most links have none, and the redirect
 -- reads a link's cards only when a preview bot asks.
 CREATE TABLE link_preview_cards (
-    link_id     INTEGER NOT NULL REFERENCES links (id) ON DELETE CASCADE,
+    link_id     BIGINT  NOT NULL REFERENCES links (id) ON DELETE CASCADE,
     channel     TEXT,
     title       TEXT    NOT NULL,
     description TEXT,
