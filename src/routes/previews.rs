@@ -165,6 +165,8 @@ async fn put(
     body: &CardBody,
 ) -> Result<HttpResponse, ApiError> {
     let card = body.parse()?;
+    // The link as the API knows it: one it no longer lists has no cards to set.
+    state.store.get_link(link_id).await?.ok_or(ApiError::NotFound)?;
     if !state.store.put_preview_card(link_id, channel, &card, now_ms()).await? {
         return Err(ApiError::NotFound);
     }

@@ -112,3 +112,31 @@ impl PreviewStore for Backend {
         Ok(deleted == 1)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(channel: Option<&str>, title: &str, image_url: Option<&str>) -> PreviewCardRecord {
+        PreviewCardRecord {
+            channel: channel.map(str::to_owned),
+            title: title.to_owned(),
+            description: None,
+            image_url: image_url.map(str::to_owned),
+            updated_at: 0,
+        }
+    }
+
+    #[test]
+    fn rows_become_the_links_cards_and_a_row_that_no_longer_parses_is_left_out() {
+        let cards = link_preview_cards(&[
+            record(None, "Default", None),
+            record(Some("whatsapp"), "For WhatsApp", Some("https://cdn.example.com/w.png")),
+            record(Some("slack"), "Broken", Some("javascript:alert(1)")),
+            record(Some("Not A Channel"), "Broken", None),
+        ]);
+        assert_eq!(cards.default_card().map(PreviewCard::title), Some("Default"));
+        let variants: Vec<(&str, &str)> = cards.variants().map(|(c, card)| (c, card.title())).collect();
+        assert_eq!(variants, [("whatsapp", "For WhatsApp")]);
+    }
+}

@@ -57,6 +57,7 @@ pub async fn save(
 ) -> Result<HttpResponse, UiError> {
     check_form(&req, &viewer, form.csrf.as_deref())?;
     let link_id = path.into_inner();
+    state.store.get_link(link_id).await?.ok_or(UiError::NotFound)?;
     let channel = channel_of(&state, &form.channel).await?;
     let card = PreviewCard::parse(&form.title, Some(&form.description), Some(&form.image_url))
         .map_err(|e| UiError::BadForm(format!("{}: {e}", e.field().replace('_', " "))))?;
