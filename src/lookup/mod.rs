@@ -4,6 +4,7 @@
 //! random codes is answered from memory and cannot be turned into a flood of database reads.
 
 mod filter;
+mod previews;
 
 use crate::domain::channel::Channel;
 use crate::domain::code::Code;
@@ -14,6 +15,7 @@ use crate::metrics::Metrics;
 use crate::store::{Invalidation, MintBatch, RedirectTarget, Store, StoreError, StoreResult};
 use actix_web::http::header::HeaderValue;
 use filter::CodeFilter;
+pub use previews::PreviewSlot;
 use quick_cache::sync::Cache;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -39,6 +41,8 @@ pub struct LiveShare {
     pub location: HeaderValue,
     /// The earlier of the share's and the link's expiry.
     pub expires_at: Option<i64>,
+    /// Its link's preview cards, read when a preview bot first asks.
+    pub preview: PreviewSlot,
 }
 
 #[derive(Debug)]
@@ -370,5 +374,6 @@ fn to_cached(t: RedirectTarget) -> Cached {
         }),
         location,
         expires_at,
+        preview: PreviewSlot::default(),
     })
 }

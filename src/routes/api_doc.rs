@@ -2,7 +2,7 @@
 //! and body types (`/api/v1/openapi.json`), and a page that shows it to people (`/api/docs`),
 //! rendered here from the same document, with nothing fetched from elsewhere.
 
-use super::{campaigns, channels, keys, links, public, shares, sites, stats};
+use super::{campaigns, channels, keys, links, previews, public, shares, sites, stats};
 use crate::error::ErrorBody;
 use actix_web::HttpResponse;
 use actix_web::http::header;
@@ -41,6 +41,12 @@ and the `next` cursor, passed back as `after`."
         links::delete,
         stats::show,
         shares::of_link,
+        previews::show,
+        previews::put_default,
+        previews::delete_default,
+        previews::show_variant,
+        previews::put_variant,
+        previews::delete_variant,
         shares::create,
         shares::show,
         shares::update,
@@ -58,6 +64,7 @@ and the `next` cursor, passed back as `after`."
     tags(
         (name = "links", description = "Destinations, and what became of them"),
         (name = "shares", description = "One code carrying one link through one channel"),
+        (name = "previews", description = "The card a chat app's preview bot shows for a link, per channel"),
         (name = "campaigns", description = "Groups of links; a campaign's slug is its links' utm_campaign"),
         (name = "sites", description = "Websites that embed the share buttons"),
         (name = "channels", description = "Custom channels beside the built-in ones"),

@@ -11,6 +11,8 @@ pub(crate) mod client;
 mod keys;
 mod links;
 mod ops;
+pub(crate) mod preview_card;
+pub(crate) mod previews;
 mod public;
 mod qr;
 pub(crate) mod redirect;
@@ -115,6 +117,12 @@ api_routes! {
         delete "/links/{id}" => links::delete,
         get "/links/{id}/stats" => stats::show,
         get "/links/{id}/shares" => shares::of_link,
+        get "/links/{id}/preview" => previews::show,
+        put "/links/{id}/preview" => previews::put_default,
+        delete "/links/{id}/preview" => previews::delete_default,
+        get "/links/{id}/preview/{channel}" => previews::show_variant,
+        put "/links/{id}/preview/{channel}" => previews::put_variant,
+        delete "/links/{id}/preview/{channel}" => previews::delete_variant,
         post "/shares" => shares::create,
         get "/shares/{code}" => shares::show,
         patch "/shares/{code}" => shares::update,

@@ -4,9 +4,11 @@
 use crate::classify::{VisitSignals, is_prefetch};
 use crate::clock::now_ms;
 use crate::domain::code::{Code, is_reserved};
+use crate::domain::visit::VisitKind;
 use crate::ingest::VisitRecord;
 use crate::lookup::{Cached, VisitTarget};
 use crate::routes::client::client_ip;
+use crate::routes::preview_card;
 use crate::state::AppState;
 use crate::web::{gone_page, not_found_page, unavailable_page};
 use actix_web::http::header::HeaderName;
@@ -77,7 +79,15 @@ async fn answer(req: &HttpRequest, code: &Code, state: &AppState) -> HttpRespons
     if share.expires_at.is_some_and(|at| at <= now) {
         return gone_page();
     }
-    state.ingest.record(visit(req, &share.target, now, state));
+    let visit = visit(req, &share.target, now, state);
+    let unfurled_by = visit.app.filter(|_| visit.kind == VisitKind::Unfurl);
+    state.ingest.record(visit);
+    // A preview bot gets the link's card for this share, where it has one; everyone else the redirect.
+    if let Some(app) = unfurled_by
+        && let Some(page) = preview_card::answer(code, share, app, state).await
+    {
+        return page;
+    }
     HttpResponse::Found()
         .insert_header((header::LOCATION, share.location.clone()))
         // Never 301 and never cacheable: a cached redirect is a click nobody records.

@@ -29,6 +29,7 @@ mod minting;
 mod models;
 mod postgres;
 mod postgres_mint;
+mod previews;
 mod reports;
 mod shares;
 mod sites;
@@ -44,6 +45,7 @@ pub use export::ExportStore;
 pub use links::{EventPlacementRow, LinkChange, LinkDeletion, LinkOrder, LinkQuery, LinkStore, SiteActivity};
 pub use minting::{MintBatch, MintOutcome, MintRefusal, NewCode, NewShare, ShareLink, SitePage};
 pub use models::*;
+pub use previews::{PreviewCardRecord, PreviewStore, link_preview_cards};
 pub use reports::{ReportStore, Scope};
 pub use shares::ShareStore;
 pub use sites::SiteStore;
@@ -138,6 +140,7 @@ pub trait Store:
     + CampaignStore
     + ExportStore
     + LinkStore
+    + PreviewStore
     + ReportStore
     + ShareStore
     + SiteStore

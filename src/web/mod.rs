@@ -3,6 +3,8 @@
 pub mod charts;
 pub mod link_query;
 pub mod pages;
+pub mod preview_card;
+pub mod preview_section;
 pub mod report;
 
 use actix_web::HttpResponse;

@@ -236,6 +236,7 @@ pub struct LinkPage {
     pub has_qr: bool,
     /// (slug, name) of every campaign, for the edit form.
     pub campaigns: Vec<(String, String)>,
+    pub previews: crate::web::preview_section::PreviewSection,
 }
 
 impl LinkPage {

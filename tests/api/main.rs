@@ -18,6 +18,7 @@ mod logs;
 mod openapi;
 mod ops;
 mod outage;
+mod previews;
 mod process;
 mod proxies;
 mod public;

@@ -90,6 +90,10 @@ on_both_backends! {
             .await;
         let link_page = browser.wait_for_path("/app/links/").await;
         let link_id: i64 = link_page.trim_end_matches('/').rsplit('/').next().unwrap().parse().expect("link id");
+        // Its page then draws a preview card, with a picture, beside the forms that set it.
+        let card = json!({"title": "Launch post", "description": "What is new", "image_url": app.url("/static/favicon.svg")});
+        let card_set = app.client.put(app.url(&format!("/api/v1/links/{link_id}/preview"))).bearer_auth(&app.api_key).json(&card).send();
+        assert_eq!(card_set.await.unwrap().status(), 200);
         let urls: Value = browser
             .eval(
                 "return Object.fromEntries([...document.querySelectorAll('.short-link')] \

@@ -16,7 +16,7 @@ use crate::web::pages::{
     PageOrRedirect, QrSheetPage, ShortLink, Shown,
 };
 use crate::web::report::{ReportQuery, TIME_ZONE_COOKIE, View, build_report};
-use actix_web::http::StatusCode;
+use actix_web::http::{StatusCode, header};
 use actix_web::{Either, HttpRequest, HttpResponse, Responder, web};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -313,7 +313,7 @@ pub async fn show(
     viewer: Viewer,
     path: web::Path<i64>,
     query: web::Query<ReportQuery>,
-) -> Result<LinkPage, UiError> {
+) -> Result<Shown<LinkPage>, UiError> {
     let link = state
         .store
         .link_summary(path.into_inner())
@@ -366,8 +366,10 @@ pub async fn show(
         .into_iter()
         .map(|c| (c.slug, c.name))
         .collect();
-    Ok(LinkPage {
+    let previews = super::previews::section(&state, link.id).await?;
+    let page = LinkPage {
         campaigns,
+        previews,
         nav: viewer.nav("links"),
         short_url_base: state.base_url.clone(),
         link,
@@ -377,7 +379,10 @@ pub async fn show(
         short_links,
         report,
         channels: OFFERED.iter().map(|c| c.as_str()).collect(),
-    })
+    };
+    Ok(page
+        .customize()
+        .insert_header((header::CONTENT_SECURITY_POLICY, super::previews::LINK_PAGE_CSP)))
 }
 
 #[derive(Deserialize)]

@@ -10,6 +10,7 @@ mod campaigns;
 mod exports;
 mod link_list;
 mod links;
+mod previews;
 
 use crate::accounts::SessionToken;
 use crate::accounts::session::constant_time_eq;
@@ -84,6 +85,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/links/{id}/switch", web::post().to(link_list::switch))
             .route("/links/{id}/delete", web::post().to(link_list::delete))
             .route("/links/{id}/qr", web::get().to(links::qr_sheet))
+            .route("/links/{id}/preview", web::post().to(previews::save))
+            .route("/links/{id}/preview/remove", web::post().to(previews::remove))
             .route("/links/{id}/visits.csv", web::get().to(exports::link_visits))
             .route("/links/{id}/shares.csv", web::get().to(exports::link_shares))
             .route("/events", web::get().to(links::events))
