@@ -24,6 +24,7 @@ mod accounts;
 mod analytics;
 mod campaigns;
 mod export;
+mod imports;
 mod links;
 mod minting;
 mod models;
@@ -41,6 +42,7 @@ pub use accounts::AccountStore;
 pub use analytics::AnalyticsStore;
 pub use campaigns::CampaignStore;
 pub use export::ExportStore;
+pub use imports::{ImportStore, ImportUpload, ImportedTotals};
 pub use links::{EventPlacementRow, LinkChange, LinkOrder, LinkQuery, LinkStore, SiteActivity};
 pub use minting::{MintBatch, MintOutcome, MintRefusal, NewCode, NewShare, ShareLink, SitePage};
 pub use models::*;
@@ -137,6 +139,7 @@ pub trait Store:
     + AnalyticsStore
     + CampaignStore
     + ExportStore
+    + ImportStore
     + LinkStore
     + ReportStore
     + ShareStore

@@ -87,7 +87,11 @@ mod tests {
         assert_eq!(link.campaign.as_ref().unwrap().as_str(), "Spring Sale");
         assert_eq!((link.created_at, link.clicks), (1_583_869_938_000, 12));
         assert_eq!(parsed.problems[0].line, 5);
-        assert!(parsed.problems[0].message.contains("javascript"), "{:?}", parsed.problems);
+        assert!(
+            parsed.problems[0].message.contains("javascript"),
+            "{:?}",
+            parsed.problems
+        );
     }
 
     #[test]

@@ -35,7 +35,9 @@ impl ImportFormat {
     pub const ALL: [ImportFormat; 4] = [Self::Bitly, Self::Shlink, Self::Yourls, Self::Csv];
 
     pub fn parse(raw: &str) -> Option<ImportFormat> {
-        Self::ALL.into_iter().find(|f| f.as_str() == raw.trim().to_ascii_lowercase())
+        Self::ALL
+            .into_iter()
+            .find(|f| f.as_str() == raw.trim().to_ascii_lowercase())
     }
 
     pub fn as_str(self) -> &'static str {
@@ -79,7 +81,9 @@ impl ImportedCode {
             format!("'{raw}' cannot be a sharetrail short code: at most 64 of a-z, A-Z, 0-9, '-' and '_'")
         })?;
         if is_reserved(raw) {
-            return Err(format!("'{raw}' is a path of sharetrail's own and cannot be a short code"));
+            return Err(format!(
+                "'{raw}' is a path of sharetrail's own and cannot be a short code"
+            ));
         }
         Ok(ImportedCode(code))
     }
@@ -112,10 +116,7 @@ pub struct Title(String);
 impl Title {
     /// `None` for a blank title.
     pub fn clean(raw: &str) -> Option<Title> {
-        let spaced: String = raw
-            .chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .collect();
+        let spaced: String = raw.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
         let words = spaced.split_whitespace().collect::<Vec<_>>().join(" ");
         if words.is_empty() {
             return None;
@@ -221,14 +222,18 @@ impl<'a> RawLink<'a> {
         let problem = |message: String| RowProblem { line, message };
         let code = self.code.map_err(problem)?;
         let raw_url = self.url.map(str::trim).filter(|u| !u.is_empty());
-        let raw_url = raw_url.ok_or_else(|| problem(format!("'{code}' has no destination URL", code = code.as_str())))?;
+        let raw_url =
+            raw_url.ok_or_else(|| problem(format!("'{code}' has no destination URL", code = code.as_str())))?;
         let url = Destination::parse(raw_url).map_err(|e| problem(format!("'{}': {e}", shorten(raw_url))))?;
         let created_at = match self.created_at.map(str::trim).filter(|d| !d.is_empty()) {
             Some(raw) => timestamp(raw).ok_or_else(|| problem(format!("'{raw}' is not a date this format writes")))?,
             None => now,
         };
         if created_at > now {
-            return Err(problem(format!("the creation date '{}' is in the future", self.created_at.unwrap_or_default())));
+            return Err(problem(format!(
+                "the creation date '{}' is in the future",
+                self.created_at.unwrap_or_default()
+            )));
         }
         let mut codes = vec![code];
         for alias in self.aliases {
@@ -341,8 +346,14 @@ mod tests {
         for bad in ["", "api", "Admin", "a/b", "ü-ber", "a b", &"x".repeat(65)] {
             assert!(ImportedCode::parse(bad).is_err(), "{bad:?}");
         }
-        assert_eq!(ImportedCode::from_short_url("https://bit.ly/3xYz9Ab").unwrap().as_str(), "3xYz9Ab");
-        assert_eq!(ImportedCode::from_short_url("bit.ly/3xYz9Ab?x=1").unwrap().as_str(), "3xYz9Ab");
+        assert_eq!(
+            ImportedCode::from_short_url("https://bit.ly/3xYz9Ab").unwrap().as_str(),
+            "3xYz9Ab"
+        );
+        assert_eq!(
+            ImportedCode::from_short_url("bit.ly/3xYz9Ab?x=1").unwrap().as_str(),
+            "3xYz9Ab"
+        );
         assert_eq!(ImportedCode::from_short_url("sho.rt/abc/").unwrap().as_str(), "abc");
     }
 
@@ -350,7 +361,10 @@ mod tests {
     fn titles_lose_control_characters_and_are_bounded() {
         assert_eq!(Title::clean(" Été\t2026 \n sale ").unwrap().as_str(), "Été 2026 sale");
         assert_eq!(Title::clean(" \n"), None);
-        assert_eq!(Title::clean(&"ü".repeat(300)).unwrap().as_str().chars().count(), MAX_TITLE_CHARS);
+        assert_eq!(
+            Title::clean(&"ü".repeat(300)).unwrap().as_str().chars().count(),
+            MAX_TITLE_CHARS
+        );
     }
 
     #[test]

@@ -24,7 +24,9 @@ pub enum Decision {
     Create,
     AlreadyImported,
     /// The same code and destination as an earlier line of the file.
-    Duplicate { line: usize },
+    Duplicate {
+        line: usize,
+    },
     Conflict(String),
 }
 
@@ -75,10 +77,9 @@ pub fn plan<'a>(links: &'a [ImportedLink], existing: &[ExistingCode]) -> Vec<Pla
                             }
                             Decision::AlreadyImported
                         }
-                        (None, Some(found)) => Decision::Conflict(format!(
-                            "sharetrail already sends '{}' to {}",
-                            found.code, found.url
-                        )),
+                        (None, Some(found)) => {
+                            Decision::Conflict(format!("sharetrail already sends '{}' to {}", found.code, found.url))
+                        }
                         (None, None) => Decision::Create,
                     };
                     seen.entry(code.slug_key()).or_insert((link.line, link.url.as_str()));
@@ -174,7 +175,11 @@ impl ImportReport {
         let plural = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
         [
             plural(self.count(Outcome::Created), "created", "created"),
-            plural(self.count(Outcome::AlreadyImported), "already imported", "already imported"),
+            plural(
+                self.count(Outcome::AlreadyImported),
+                "already imported",
+                "already imported",
+            ),
             plural(self.count(Outcome::Duplicate), "duplicate", "duplicates"),
             plural(self.count(Outcome::Conflict), "conflict", "conflicts"),
             plural(self.count(Outcome::Problem), "row with a problem", "rows with problems"),
@@ -239,7 +244,10 @@ mod tests {
     }
 
     fn decisions(planned: &[PlannedLink<'_>]) -> Vec<Decision> {
-        planned.iter().flat_map(|p| p.codes.iter().map(|(_, d)| d.clone())).collect()
+        planned
+            .iter()
+            .flat_map(|p| p.codes.iter().map(|(_, d)| d.clone()))
+            .collect()
     }
 
     #[test]
@@ -252,7 +260,10 @@ mod tests {
         let planned = plan(&parsed.links, &known);
         let d = decisions(&planned);
         assert_eq!(d[0], Decision::AlreadyImported);
-        assert!(matches!(&d[1], Decision::Conflict(why) if why.contains("elsewhere")), "{d:?}");
+        assert!(
+            matches!(&d[1], Decision::Conflict(why) if why.contains("elsewhere")),
+            "{d:?}"
+        );
         assert_eq!(d[2], Decision::Create);
         assert_eq!(planned[0].target, Target::Existing(7));
         assert_eq!(planned[2].target, Target::New);

@@ -132,7 +132,8 @@ mod tests {
 
     #[test]
     fn a_yourls_table_reads_keyword_and_timestamp() {
-        let text = "keyword,url,title,timestamp,ip,clicks\n1,https://yourls.org,YOURLS,2009-10-02 10:00:00,127.0.0.1,42\n";
+        let text =
+            "keyword,url,title,timestamp,ip,clicks\n1,https://yourls.org,YOURLS,2009-10-02 10:00:00,127.0.0.1,42\n";
         let parsed = parse_yourls_table(text, NOW).unwrap();
         assert_eq!(parsed.links[0].codes[0].as_str(), "1");
         assert_eq!(parsed.links[0].clicks, 42);
