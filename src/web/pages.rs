@@ -236,6 +236,8 @@ pub struct LinkPage {
     pub has_qr: bool,
     /// (slug, name) of every campaign, for the edit form.
     pub campaigns: Vec<(String, String)>,
+    /// Codes imported from another shortener, and the clicks counted there before.
+    pub imported: crate::store::ImportedTotals,
 }
 
 impl LinkPage {

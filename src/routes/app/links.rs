@@ -367,6 +367,7 @@ pub async fn show(
         .map(|c| (c.slug, c.name))
         .collect();
     Ok(LinkPage {
+        imported: state.store.imported_totals(link.id).await?,
         campaigns,
         nav: viewer.nav("links"),
         short_url_base: state.base_url.clone(),
