@@ -9,6 +9,7 @@ mod crash;
 mod exports;
 mod first_run;
 mod geo;
+mod imports;
 mod instances;
 mod keys;
 mod link_list;
