@@ -24,7 +24,7 @@ mod accounts;
 mod analytics;
 mod campaigns;
 mod export;
-mod imports;
+pub mod imports;
 mod links;
 mod minting;
 mod models;
@@ -42,7 +42,6 @@ pub use accounts::AccountStore;
 pub use analytics::AnalyticsStore;
 pub use campaigns::CampaignStore;
 pub use export::ExportStore;
-pub use imports::{ImportStore, ImportUpload, ImportedTotals};
 pub use links::{EventPlacementRow, LinkChange, LinkOrder, LinkQuery, LinkStore, SiteActivity};
 pub use minting::{MintBatch, MintOutcome, MintRefusal, NewCode, NewShare, ShareLink, SitePage};
 pub use models::*;
@@ -139,7 +138,7 @@ pub trait Store:
     + AnalyticsStore
     + CampaignStore
     + ExportStore
-    + ImportStore
+    + imports::ImportStore
     + LinkStore
     + ReportStore
     + ShareStore

@@ -237,7 +237,7 @@ pub struct LinkPage {
     /// (slug, name) of every campaign, for the edit form.
     pub campaigns: Vec<(String, String)>,
     /// Codes imported from another shortener, and the clicks counted there before.
-    pub imported: crate::store::ImportedTotals,
+    pub imported: crate::store::imports::ImportedTotals,
 }
 
 impl LinkPage {

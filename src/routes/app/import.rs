@@ -9,7 +9,7 @@ use crate::domain::import::ImportFormat;
 use crate::domain::import::plan::Outcome;
 use crate::importer::{ImportError, import};
 use crate::state::AppState;
-use crate::store::ImportUpload;
+use crate::store::imports::ImportUpload;
 use crate::web::import::{FormatChoice, ImportPage, ReportView};
 use crate::web::pages::Shown;
 use actix_multipart::Multipart;
