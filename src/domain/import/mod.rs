@@ -388,7 +388,9 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn no_file_makes_a_parser_panic(text in "(?s).{0,300}", index in 0usize..4) {
-            let _ = parse(ImportFormat::ALL[index], text.as_bytes(), 0);
+            if let Ok(parsed) = parse(ImportFormat::ALL[index], text.as_bytes(), 0) {
+                every_row_is_a_link_or_a_problem(&parsed, &text);
+            }
         }
 
         #[test]
@@ -399,8 +401,25 @@ mod tests {
                 ImportFormat::Yourls => format!("keyword,url,title,timestamp,ip,clicks\n{row}\n"),
                 ImportFormat::Csv => format!("code,url,title,campaign,created_at,clicks\n{row}\n"),
             };
-            let _ = parse(ImportFormat::ALL[index], text.as_bytes(), 0);
+            if let Ok(parsed) = parse(ImportFormat::ALL[index], text.as_bytes(), 0) {
+                every_row_is_a_link_or_a_problem(&parsed, &text);
+            }
         }
+    }
+
+    /// Nothing read is dropped: each row is a link or a problem, at a line of the file.
+    fn every_row_is_a_link_or_a_problem(parsed: &ParsedImport, text: &str) {
+        assert_eq!(parsed.links.len() + parsed.problems.len(), parsed.rows, "{text:?}");
+        let last_line = text.lines().count().max(1) + 1;
+        let lines = parsed
+            .links
+            .iter()
+            .map(|l| l.line)
+            .chain(parsed.problems.iter().map(|p| p.line));
+        for line in lines {
+            assert!((1..=last_line).contains(&line), "line {line} of {text:?}");
+        }
+        assert!(parsed.links.iter().all(|l| !l.codes.is_empty()));
     }
 
     #[test]
