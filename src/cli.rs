@@ -47,6 +47,28 @@ pub enum Command {
     /// Manage the websites that embed the share buttons.
     #[command(subcommand)]
     Site(SiteCommand),
+    /// Import short links from another shortener (or sharetrail's own CSV); prints a report.
+    Import(ImportArgs),
+}
+
+/// Existing short codes keep redirecting to the same destination, as custom slugs on `direct`
+/// shares, with their titles, first tag as campaign, creation dates and clicks counted before
+/// (shown as imported clicks, apart from sharetrail's). Running the same file again creates
+/// nothing new; a code sharetrail has with another destination is reported, never overwritten.
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// bitly: a page of API v4 GET /groups/{guid}/bitlinks (JSON). shlink: REST v3 GET
+    /// /rest/v3/short-urls (JSON). yourls: the API's action=stats JSON, or the yourls_url table
+    /// as CSV. csv: columns code,url,title,campaign,created_at[,clicks].
+    #[arg(value_parser = ["bitly", "shlink", "yourls", "csv"])]
+    pub format: String,
+    /// The exported file.
+    pub file: std::path::PathBuf,
+    /// Print the report of what would happen, and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub database: DatabaseSettings,
 }
 
 #[derive(Debug, Subcommand)]

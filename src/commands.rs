@@ -87,7 +87,32 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", site.public_key);
             Ok(())
         }
+        Some(Command::Import(args)) => import(args).await,
     }
+}
+
+async fn import(args: crate::cli::ImportArgs) -> anyhow::Result<()> {
+    use crate::domain::import::ImportFormat;
+    let Some(format) = ImportFormat::parse(&args.format) else {
+        bail!("the format must be bitly, shlink, yourls or csv");
+    };
+    let bytes = std::fs::read(&args.file).with_context(|| format!("could not read {}", args.file.display()))?;
+    let store = open(&args.database).await?;
+    let run = crate::importer::import(store.as_ref(), format, &bytes, args.dry_run, now_ms())
+        .await
+        .with_context(|| format!("could not import {}", args.file.display()))?;
+    print!("{}", run.report);
+    if !run.created.is_empty() {
+        let change = crate::store::Invalidation::Codes(run.created);
+        store.announce_invalidation(&change).await?;
+        if store.backend() == "sqlite" {
+            eprintln!(
+                "A sharetrail already serving this SQLite file redirects the new codes once restarted \
+                 (an import through the web UI needs no restart)."
+            );
+        }
+    }
+    Ok(())
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {

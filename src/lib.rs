@@ -15,6 +15,7 @@ pub mod error;
 pub mod gate;
 pub mod geo;
 pub mod health;
+pub mod importer;
 pub mod ingest;
 pub mod lookup;
 pub mod metrics;

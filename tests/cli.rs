@@ -138,7 +138,7 @@ fn help_works_for_the_binary_and_lists_its_commands() {
     let outcome = sandbox.run(&["--help"]);
 
     assert!(outcome.status.success(), "{}", outcome.stderr);
-    for command in ["serve", "migrate", "api-key", "channel"] {
+    for command in ["serve", "migrate", "api-key", "channel", "import"] {
         assert!(outcome.stdout.contains(command), "no {command} in\n{}", outcome.stdout);
     }
 }
@@ -158,7 +158,12 @@ fn help_for_serve_names_the_database_and_listen_variables() {
 fn help_for_every_database_command_names_the_database_variable() {
     let sandbox = Sandbox::new();
 
-    for command in [&["migrate"][..], &["api-key", "create"], &["channel", "create"]] {
+    for command in [
+        &["migrate"][..],
+        &["api-key", "create"],
+        &["channel", "create"],
+        &["import"],
+    ] {
         let outcome = sandbox.run(&[command, &["--help"]].concat());
 
         assert!(outcome.status.success(), "{command:?}: {}", outcome.stderr);
@@ -168,6 +173,28 @@ fn help_for_every_database_command_names_the_database_variable() {
             outcome.stdout
         );
     }
+}
+
+#[test]
+fn import_of_a_missing_file_or_an_unknown_format_fails_with_a_message_on_stderr() {
+    let sandbox = Sandbox::new();
+
+    let missing = sandbox.run(&["import", "csv", "no-such-export.csv"]);
+    let unknown = sandbox.run(&["import", "tinyurl", "links.csv"]);
+
+    assert!(!missing.status.success());
+    assert!(
+        missing.stderr.contains("could not read no-such-export.csv"),
+        "{}",
+        missing.stderr
+    );
+    assert!(missing.stdout.is_empty(), "{}", missing.stdout);
+    assert!(!unknown.status.success());
+    assert!(
+        unknown.stderr.contains("bitly"),
+        "the formats are named: {}",
+        unknown.stderr
+    );
 }
 
 #[test]

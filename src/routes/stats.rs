@@ -97,13 +97,36 @@ struct DayDocument {
     bots: i64,
 }
 
+/// The stats document with what the link's imported codes brought from another shortener.
+#[derive(Serialize, ToSchema)]
+struct StatsWithImports {
+    #[serde(flatten)]
+    stats: StatsDocument,
+    imported: ImportedDocument,
+}
+
+/// Codes imported from another shortener and the clicks it had counted on them: measured by
+/// another tool, in its own way, so never part of `clicks` or any other figure here.
+#[derive(Serialize, ToSchema)]
+struct ImportedDocument {
+    codes: i64,
+    clicks: i64,
+}
+
 /// A link's figures, all time: clicks (people only), unfurls by app, bots, shares, the
 /// cascade, days, conversions and the attribution gap.
 #[utoipa::path(get, path = "/api/v1/links/{id}/stats", tag = "links", params(("id" = i64, Path, description = "The link's id")),
-    responses((status = 200, description = "The link's figures", body = StatsDocument)))]
+    responses((status = 200, description = "The link's figures", body = StatsWithImports)))]
 pub async fn show(_auth: ApiKeyAuth, state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let rows = state.store.link_stats(*id).await?.ok_or(ApiError::NotFound)?;
-    Ok(HttpResponse::Ok().json(document(rows)))
+    let imported = state.store.imported_totals(*id).await?;
+    Ok(HttpResponse::Ok().json(StatsWithImports {
+        stats: document(rows),
+        imported: ImportedDocument {
+            codes: imported.codes,
+            clicks: imported.clicks,
+        },
+    }))
 }
 
 fn conversions(rows: &LinkStatsRows) -> ConversionsDocument {

@@ -24,6 +24,7 @@ mod accounts;
 mod analytics;
 mod campaigns;
 mod export;
+pub mod imports;
 mod links;
 mod minting;
 mod models;
@@ -139,6 +140,7 @@ pub trait Store:
     + AnalyticsStore
     + CampaignStore
     + ExportStore
+    + imports::ImportStore
     + LinkStore
     + PreviewStore
     + ReportStore

@@ -1,6 +1,7 @@
 //! Server-rendered pages (askama): a struct per page, all extending `templates/base.html`.
 
 pub mod charts;
+pub mod import;
 pub mod link_query;
 pub mod pages;
 pub mod preview_card;

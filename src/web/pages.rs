@@ -237,6 +237,8 @@ pub struct LinkPage {
     /// (slug, name) of every campaign, for the edit form.
     pub campaigns: Vec<(String, String)>,
     pub previews: crate::web::preview_section::PreviewSection,
+    /// Codes imported from another shortener, and the clicks counted there before.
+    pub imported: crate::store::imports::ImportedTotals,
 }
 
 impl LinkPage {

@@ -10,6 +10,7 @@ mod deletion;
 mod exports;
 mod first_run;
 mod geo;
+mod imports;
 mod instances;
 mod keys;
 mod link_list;

@@ -5,7 +5,7 @@ use crate::helpers::*;
 use crate::on_both_backends;
 use std::collections::HashMap;
 
-const PASSWORD: &str = "correct horse battery staple";
+pub(crate) const PASSWORD: &str = "correct horse battery staple";
 
 /// A browser's worth of state: cookies, and the CSRF token of the last page read.
 pub(crate) struct Visitor<'a> {
@@ -118,7 +118,7 @@ impl<'a> Visitor<'a> {
         assert_eq!(response.status(), 303);
     }
 
-    async fn sign_in(&mut self, email: &str, password: &str) -> reqwest::Response {
+    pub(crate) async fn sign_in(&mut self, email: &str, password: &str) -> reqwest::Response {
         let csrf = self.csrf("/app/login").await;
         self.post(
             "/app/login",

@@ -181,6 +181,7 @@ on_both_backends! {
             ("sites", "/app/sites".to_owned()),
             ("site", "/app/sites/1".to_owned()),
             ("keys", "/app/keys".to_owned()),
+            ("import", "/app/import".to_owned()),
             ("people", "/app/users".to_owned()),
         ];
         for (name, path) in &pages {

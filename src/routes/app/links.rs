@@ -368,6 +368,7 @@ pub async fn show(
         .collect();
     let previews = super::previews::section(&state, link.id).await?;
     let page = LinkPage {
+        imported: state.store.imported_totals(link.id).await?,
         campaigns,
         previews,
         nav: viewer.nav("links"),

@@ -8,6 +8,7 @@ mod account;
 mod admin;
 mod campaigns;
 mod exports;
+mod import;
 mod link_list;
 mod links;
 mod previews;
@@ -99,6 +100,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/keys", web::get().to(admin::keys))
             .route("/keys", web::post().to(admin::create_key))
             .route("/keys/{id}/revoke", web::post().to(admin::revoke_key))
+            .route("/import", web::get().to(import::form))
+            .route("/import", web::post().to(import::preview))
+            .route("/import/confirm", web::post().to(import::confirm))
             .default_service(web::to(|| async { Err::<HttpResponse, UiError>(UiError::NotFound) })),
     );
 }
