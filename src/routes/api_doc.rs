@@ -50,6 +50,7 @@ and the `next` cursor, passed back as `after`."
         shares::create,
         shares::show,
         shares::update,
+        channels::list,
         channels::create,
         keys::list,
         keys::create,

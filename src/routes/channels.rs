@@ -3,7 +3,8 @@
 use super::auth::ApiKeyAuth;
 use super::body::JsonBody;
 use crate::clock::now_ms;
-use crate::domain::channel::{Channel, Medium};
+use crate::domain::channel::{BuiltinChannel, Channel, Medium};
+use crate::domain::utm::UtmTags;
 use crate::error::ApiError;
 use crate::state::AppState;
 use actix_web::{HttpResponse, web};
@@ -22,7 +23,56 @@ pub struct CreateChannel {
 #[derive(Serialize, ToSchema)]
 struct ChannelDocument {
     name: String,
+    /// The `utm_medium` its redirects carry.
     medium: String,
+}
+
+/// A channel in the list: built-in ones with the name the web UI shows.
+#[derive(Serialize, ToSchema)]
+struct ChannelListItem {
+    name: String,
+    /// `utm_medium` of its redirects; for a copied link the medium depends on the app it was
+    /// pasted into, when that is known.
+    medium: String,
+    /// What people call it: `WhatsApp`, `Address bar`; a custom channel's own name.
+    display_name: String,
+    builtin: bool,
+    /// Counted as dark social: shared privately, invisible to web analytics.
+    dark: bool,
+}
+
+/// Every channel a share can be minted for.
+#[derive(Serialize, ToSchema)]
+pub struct ChannelList {
+    channels: Vec<ChannelListItem>,
+}
+
+/// `GET /api/v1/channels`: the built-in channels, then the custom ones.
+#[utoipa::path(get, path = "/api/v1/channels", tag = "channels",
+    responses((status = 200, description = "Every channel", body = ChannelList)))]
+pub async fn list(_auth: ApiKeyAuth, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let builtin = BuiltinChannel::ALL.into_iter().map(|c| ChannelListItem {
+        name: c.as_str().to_owned(),
+        medium: UtmTags::for_channel(&Channel::Builtin(c), None, None).medium,
+        display_name: c.display_name().to_owned(),
+        builtin: true,
+        dark: c.is_dark(),
+    });
+    let custom = state
+        .store
+        .list_custom_channels()
+        .await?
+        .into_iter()
+        .map(|c| ChannelListItem {
+            dark: Channel::Custom(c.name.clone()).is_dark(Some(&c.utm_medium)),
+            display_name: c.name.clone(),
+            name: c.name,
+            medium: c.utm_medium,
+            builtin: false,
+        });
+    Ok(HttpResponse::Ok().json(ChannelList {
+        channels: builtin.chain(custom).collect(),
+    }))
 }
 
 /// `POST /api/v1/channels`: a custom channel (`newsletter`, `podcast`), usable at once.

@@ -126,6 +126,7 @@ api_routes! {
         post "/shares" => shares::create,
         get "/shares/{code}" => shares::show,
         patch "/shares/{code}" => shares::update,
+        get "/channels" => channels::list,
         post "/channels" => channels::create,
         get "/keys" => keys::list,
         post "/keys" => keys::create,

@@ -1,6 +1,6 @@
 use crate::helpers::*;
 use crate::on_both_backends;
-use serde_json::json;
+use serde_json::{Value, json};
 
 on_both_backends! {
     async fn a_share_minted_from_a_share_is_one_level_deeper(app) {
@@ -62,6 +62,14 @@ on_both_backends! {
         let share = app.create_share(link, "newsletter", None).await;
         let response = app.follow(share["code"].as_str().unwrap(), BROWSER_UA).await;
         assert!(location(response.headers()).contains("utm_source=newsletter&utm_medium=email"));
+
+        let listed: Value = app.get_api("/api/v1/channels").await.json().await.unwrap();
+        let channels = listed["channels"].as_array().unwrap();
+        assert_eq!(channels.len(), 19, "18 built-in and the custom one");
+        let named = |name: &str| channels.iter().find(|c| c["name"] == name).unwrap().clone();
+        assert_eq!(named("whatsapp"), json!({"name": "whatsapp", "medium": "social", "display_name": "WhatsApp", "builtin": true, "dark": true}));
+        assert_eq!(named("qr")["dark"], false);
+        assert_eq!(named("newsletter"), json!({"name": "newsletter", "medium": "email", "display_name": "newsletter", "builtin": false, "dark": true}));
     }
 
     async fn a_custom_slug_is_unique_ignoring_case(app) {
