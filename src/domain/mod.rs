@@ -16,3 +16,4 @@ pub mod share_tree;
 pub mod site;
 pub mod utm;
 pub mod visit;
+pub mod webhook;

@@ -36,6 +36,7 @@ mod sqlite;
 mod sqlite_batch;
 mod sqlite_mint;
 mod visits;
+mod webhooks;
 
 pub use accounts::AccountStore;
 pub use analytics::AnalyticsStore;
@@ -49,6 +50,10 @@ pub use shares::ShareStore;
 pub use sites::SiteStore;
 pub use visits::{
     Counts, MAX_VISITS_PER_RUN, Rollups, ShareCounts, StoredVisit, VisitBatch, VisitRun, VisitStore, visits_of,
+};
+pub use webhooks::{
+    AttemptResult, ClaimedEndpoint, ClickItem, DeliveryRecord, EndpointChange, EndpointRecord, EndpointStatus,
+    FixedMessage, QueuedDelivery, WebhookStore,
 };
 
 use async_trait::async_trait;
@@ -142,6 +147,7 @@ pub trait Store:
     + ShareStore
     + SiteStore
     + VisitStore
+    + WebhookStore
     + Send
     + Sync
     + 'static
