@@ -16,6 +16,7 @@ mod shares;
 mod sites;
 pub(crate) mod snippet;
 mod stats;
+pub(crate) mod webhooks;
 
 use crate::error::ApiError;
 use actix_web::error::{JsonPayloadError, PathError};
@@ -78,6 +79,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/campaigns", web::post().to(campaigns::create))
                 .route("/campaigns/{id}", web::get().to(campaigns::show))
                 .route("/campaigns/{id}", web::patch().to(campaigns::update))
+                .route("/webhooks", web::get().to(webhooks::list))
+                .route("/webhooks", web::post().to(webhooks::create))
+                .route("/webhooks/{id}", web::get().to(webhooks::show))
+                .route("/webhooks/{id}", web::patch().to(webhooks::update))
+                .route("/webhooks/{id}", web::delete().to(webhooks::delete))
+                .route("/webhooks/{id}/deliveries", web::get().to(webhooks::deliveries))
+                .route("/webhooks/{id}/test", web::post().to(webhooks::send_test))
                 .default_service(web::to(api_not_found)),
         )
         .service(

@@ -53,7 +53,7 @@ pub use visits::{
 };
 pub use webhooks::{
     AttemptResult, ClaimedEndpoint, ClickItem, DeliveryRecord, EndpointChange, EndpointRecord, EndpointStatus,
-    FixedMessage, QueuedDelivery, WebhookStore,
+    FixedMessage, MAX_CLICK_SPAN, QueuedDelivery, WebhookStore,
 };
 
 use async_trait::async_trait;

@@ -408,10 +408,11 @@ impl WebhookStore for Backend {
                     .execute(&mut *tx)
                     .await?;
                     sqlx::query(
-                        "UPDATE webhook_deliveries SET next_attempt_at = NULL \
-                         WHERE endpoint_id = $1 AND delivered_at IS NULL",
+                        "UPDATE webhook_deliveries SET next_attempt_at = $2 \
+                         WHERE endpoint_id = $1 AND delivered_at IS NULL AND attempts > 0",
                     )
                     .bind(id)
+                    .bind(now)
                     .execute(&mut *tx)
                     .await?;
                 }
