@@ -70,11 +70,6 @@ struct Dispatcher {
 
 /// The HTTP client every delivery goes through: checked addresses only, no redirects, no proxy.
 pub fn client(guard: &AddressGuard, timeout: Duration) -> anyhow::Result<reqwest::Client> {
-    // Several crates may each install a provider; whichever is first serves all. ring, not the
-    // default aws-lc-rs, whose build needs cmake and a C toolchain; it lacks only post-quantum
-    // key exchange, which webhook receivers do not ask for.
-    #[allow(deprecated)]
-    let _ = rustls::crypto::ring::default_provider().install_default();
     Ok(reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()

@@ -28,3 +28,4 @@ mod sites;
 mod stats;
 mod upgrade;
 mod web_ui;
+mod webhooks;
