@@ -72,7 +72,9 @@ pub struct EventSet(Vec<EventType>);
 pub enum EventSetError {
     #[error("name at least one event")]
     Empty,
-    #[error("`{0}` is not an event; the events are share.created, click, cascade.depth_reached, conversion.created and link.disabled")]
+    #[error(
+        "`{0}` is not an event; the events are share.created, click, cascade.depth_reached, conversion.created and link.disabled"
+    )]
     Unknown(String),
 }
 
@@ -242,7 +244,10 @@ const SECRET_BYTES: usize = 32;
 
 impl Secret {
     pub fn generate() -> Secret {
-        Secret(format!("{SECRET_PREFIX}{}", BASE64.encode(nanoid::rngs::default(SECRET_BYTES))))
+        Secret(format!(
+            "{SECRET_PREFIX}{}",
+            BASE64.encode(nanoid::rngs::default(SECRET_BYTES))
+        ))
     }
 
     /// A stored secret; `None` for text that is not one.
@@ -329,7 +334,10 @@ mod tests {
         assert!(set.contains(EventType::Click) && !set.contains(EventType::LinkDisabled));
         assert_eq!(EventSet::parse::<&str>(&[]), Err(EventSetError::Empty));
         assert!(matches!(EventSet::parse(&["clicks"]), Err(EventSetError::Unknown(n)) if n == "clicks"));
-        assert!(EventSet::parse(&["webhook.test"]).is_err(), "tests are sent on request only");
+        assert!(
+            EventSet::parse(&["webhook.test"]).is_err(),
+            "tests are sent on request only"
+        );
     }
 
     #[test]
@@ -337,7 +345,10 @@ mod tests {
         assert!(EndpointUrl::parse("https://hooks.example.com/sharetrail?x=1").is_ok());
         assert_eq!(EndpointUrl::parse("ftp://example.com/"), Err(EndpointUrlError::NotHttp));
         assert_eq!(EndpointUrl::parse("/relative"), Err(EndpointUrlError::NotHttp));
-        assert_eq!(EndpointUrl::parse("javascript:alert(1)"), Err(EndpointUrlError::NotHttp));
+        assert_eq!(
+            EndpointUrl::parse("javascript:alert(1)"),
+            Err(EndpointUrlError::NotHttp)
+        );
         assert_eq!(
             EndpointUrl::parse("https://user:pw@example.com/"),
             Err(EndpointUrlError::Credentials)
@@ -379,7 +390,13 @@ mod tests {
         ] {
             assert!(!is_public(private.parse().unwrap()), "{private}");
         }
-        for public in ["93.184.216.34", "1.1.1.1", "2606:4700::1111", "::ffff:1.1.1.1", "64:ff9b::101:101"] {
+        for public in [
+            "93.184.216.34",
+            "1.1.1.1",
+            "2606:4700::1111",
+            "::ffff:1.1.1.1",
+            "64:ff9b::101:101",
+        ] {
             assert!(is_public(public.parse().unwrap()), "{public}");
         }
     }

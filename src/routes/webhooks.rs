@@ -254,7 +254,11 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(EndpointDocument::new(endpoint, false)))
 }
 
-pub async fn delete(_auth: ApiKeyAuth, state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+pub async fn delete(
+    _auth: ApiKeyAuth,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     match state.store.delete_endpoint(*id).await? {
         true => Ok(HttpResponse::NoContent().finish()),
         false => Err(ApiError::NotFound),

@@ -176,7 +176,15 @@ impl LinkStore for Backend {
                         .await?;
                     true
                 }
-                None => sqlx::query(sql).bind(id).bind(at).execute(&mut *tx).await?.rows_affected() == 1,
+                None => {
+                    sqlx::query(sql)
+                        .bind(id)
+                        .bind(at)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected()
+                        == 1
+                }
             };
             tx.commit().await?;
             Ok(found)

@@ -4,9 +4,9 @@
 use super::campaigns::ENSURE_CAMPAIGN;
 use super::models::{LinkRecord, NewConversion, NewSelfReport, NewSite, SiteRecord, SiteUpdate};
 use super::{Backend, StoreError, StoreResult, webhooks};
-use crate::domain::webhook::EventType;
 use crate::domain::destination::Destination;
 use crate::domain::site::SiteKey;
+use crate::domain::webhook::EventType;
 use async_trait::async_trait;
 use sqlx::AssertSqlSafe;
 

@@ -7,11 +7,11 @@
 //! transaction around it is still sqlx's.
 
 use super::WriteOutcome;
-use super::webhooks;
 use super::visits::{
     BATCH_KEY_RETENTION_MS, CLAIM_BATCH_KEY, FORGET_OLD_BATCH_KEYS, PARK_SHARE_COUNTS, ShareCounts,
     TAKE_PARKED_SHARE_COUNTS, TAKE_VISIT_IDS, VisitBatch, park_share_counts, with_parked_share_counts,
 };
+use super::webhooks;
 use crate::domain::visit::VisitorHex;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OptionalExtension, Params, ToSql};

@@ -29,8 +29,7 @@ pub(super) const ENQUEUE_EVENT_SQLITE: &str = "INSERT INTO webhook_deliveries (e
      SELECT id, ?1, ?2, ?3 FROM webhook_endpoints WHERE disabled_at IS NULL AND events LIKE ?4 ORDER BY id";
 
 /// A range of a visit batch's ids for every endpoint that receives clicks (SQLite).
-pub(super) const ENQUEUE_CLICKS_SQLITE: &str =
-    "INSERT INTO webhook_deliveries (endpoint_id, event_type, first_visit, last_visit, created_at) \
+pub(super) const ENQUEUE_CLICKS_SQLITE: &str = "INSERT INTO webhook_deliveries (endpoint_id, event_type, first_visit, last_visit, created_at) \
      SELECT id, 'click', ?1, ?2, ?3 FROM webhook_endpoints \
      WHERE disabled_at IS NULL AND events LIKE '%,click,%' ORDER BY id";
 
@@ -275,7 +274,13 @@ pub struct AttemptResult {
 
 #[async_trait]
 pub trait WebhookStore: Send + Sync {
-    async fn create_endpoint(&self, url: &str, secret: &str, events: &EventSet, now: i64) -> StoreResult<EndpointRecord>;
+    async fn create_endpoint(
+        &self,
+        url: &str,
+        secret: &str,
+        events: &EventSet,
+        now: i64,
+    ) -> StoreResult<EndpointRecord>;
     async fn list_endpoints(&self) -> StoreResult<Vec<EndpointRecord>>;
     async fn endpoint(&self, id: i64) -> StoreResult<Option<EndpointRecord>>;
     /// `None` when no endpoint has that id.
@@ -290,8 +295,13 @@ pub trait WebhookStore: Send + Sync {
     /// Whether any endpoint may have something to send now: a cheap read before claiming.
     async fn webhooks_due(&self, now: i64) -> StoreResult<bool>;
     /// Takes the lease of up to `limit` endpoints with something to send now.
-    async fn claim_endpoints(&self, owner: &str, now: i64, lease_until: i64, limit: i64)
-    -> StoreResult<Vec<ClaimedEndpoint>>;
+    async fn claim_endpoints(
+        &self,
+        owner: &str,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<ClaimedEndpoint>>;
     /// Extends a lease this instance holds; false when it has lost it.
     async fn renew_lease(&self, endpoint: i64, owner: &str, lease_until: i64) -> StoreResult<bool>;
     /// Gives the lease up; the queue waits until `not_before`.
@@ -347,7 +357,13 @@ struct ShareFacts {
 
 #[async_trait]
 impl WebhookStore for Backend {
-    async fn create_endpoint(&self, url: &str, secret: &str, events: &EventSet, now: i64) -> StoreResult<EndpointRecord> {
+    async fn create_endpoint(
+        &self,
+        url: &str,
+        secret: &str,
+        events: &EventSet,
+        now: i64,
+    ) -> StoreResult<EndpointRecord> {
         let id: i64 = with_pool!(self.writer(), |pool| {
             sqlx::query_scalar(
                 "INSERT INTO webhook_endpoints (url, secret, events, created_at) VALUES ($1, $2, $3, $4) RETURNING id",

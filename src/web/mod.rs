@@ -4,6 +4,7 @@ pub mod charts;
 pub mod link_query;
 pub mod pages;
 pub mod report;
+pub mod webhook_pages;
 
 use actix_web::HttpResponse;
 use actix_web::http::{StatusCode, header};

@@ -98,8 +98,18 @@ mod tests {
         let refused = strict.check_endpoint(&literal).await.unwrap_err();
         assert!(refused.to_string().contains("169.254.169.254"), "{refused}");
         assert!(strict.check_literal("http://[::1]/").is_err());
-        assert!(strict.check_literal("https://hooks.example.com/").is_ok(), "names are checked on connecting");
-        assert!(strict.check("mixed.example", &["93.184.216.34".parse().unwrap(), "10.0.0.1".parse().unwrap()]).is_err());
+        assert!(
+            strict.check_literal("https://hooks.example.com/").is_ok(),
+            "names are checked on connecting"
+        );
+        assert!(
+            strict
+                .check(
+                    "mixed.example",
+                    &["93.184.216.34".parse().unwrap(), "10.0.0.1".parse().unwrap()]
+                )
+                .is_err()
+        );
 
         let lenient = AddressGuard::new(true);
         assert!(lenient.check_endpoint(&loopback).await.is_ok());

@@ -158,7 +158,10 @@ impl Dispatcher {
     /// tried next (0: whenever something is due).
     async fn send_queue(&self, endpoint: &ClaimedEndpoint) -> StoreResult<i64> {
         let Some(secret) = Secret::parse(&endpoint.secret) else {
-            tracing::error!(endpoint = endpoint.id, "a webhook endpoint's secret does not parse; nothing is sent to it");
+            tracing::error!(
+                endpoint = endpoint.id,
+                "a webhook endpoint's secret does not parse; nothing is sent to it"
+            );
             return Ok(now_ms() + LEASE.as_millis() as i64);
         };
         let mut failures = u32::try_from(endpoint.failures).unwrap_or(0);
@@ -170,7 +173,10 @@ impl Dispatcher {
                 .renew_lease(endpoint.id, &self.owner, now + LEASE.as_millis() as i64)
                 .await?
             {
-                tracing::warn!(endpoint = endpoint.id, "lost a webhook endpoint's lease; another instance goes on");
+                tracing::warn!(
+                    endpoint = endpoint.id,
+                    "lost a webhook endpoint's lease; another instance goes on"
+                );
                 return Ok(0);
             }
             let queue = self.store.queue_head(endpoint.id, MERGE_ROWS).await?;
@@ -225,11 +231,21 @@ impl Dispatcher {
             if !result.delivered {
                 match result.retry_at {
                     Some(retry_at) => {
-                        tracing::info!(endpoint = endpoint.id, delivery = head.id, status = result.status, failures, "webhook delivery failed; retrying later");
+                        tracing::info!(
+                            endpoint = endpoint.id,
+                            delivery = head.id,
+                            status = result.status,
+                            failures,
+                            "webhook delivery failed; retrying later"
+                        );
                         return Ok(retry_at);
                     }
                     None => {
-                        tracing::warn!(endpoint = endpoint.id, delivery = head.id, "webhook endpoint is failing: a delivery used up its retries");
+                        tracing::warn!(
+                            endpoint = endpoint.id,
+                            delivery = head.id,
+                            "webhook endpoint is failing: a delivery used up its retries"
+                        );
                         return Ok(0);
                     }
                 }

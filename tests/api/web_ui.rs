@@ -118,7 +118,7 @@ impl<'a> Visitor<'a> {
         assert_eq!(response.status(), 303);
     }
 
-    async fn sign_in(&mut self, email: &str, password: &str) -> reqwest::Response {
+    pub(crate) async fn sign_in(&mut self, email: &str, password: &str) -> reqwest::Response {
         let csrf = self.csrf("/app/login").await;
         self.post(
             "/app/login",

@@ -126,14 +126,21 @@ impl Receiver {
     }
 
     pub fn of_type(&self, event: &str) -> Vec<Received> {
-        self.received().into_iter().filter(|r| r.json["type"] == event).collect()
+        self.received()
+            .into_iter()
+            .filter(|r| r.json["type"] == event)
+            .collect()
     }
 
     /// Waits until `done` holds for what was received.
     pub async fn wait_until(&self, what: &str, done: impl Fn(&[Received]) -> bool) {
         let deadline = Instant::now() + Duration::from_secs(30);
         while !done(&self.received()) {
-            assert!(Instant::now() < deadline, "timed out waiting for {what}: {:#?}", self.bodies());
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}: {:#?}",
+                self.bodies()
+            );
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
     }
@@ -150,7 +157,9 @@ fn receiving(settings: &mut sharetrail::config::Settings) {
 }
 
 async fn create_endpoint(app: &TestApp, url: &str, events: &[&str]) -> Value {
-    let response = app.post_json("/api/v1/webhooks", &json!({"url": url, "events": events})).await;
+    let response = app
+        .post_json("/api/v1/webhooks", &json!({"url": url, "events": events}))
+        .await;
     assert_eq!(response.status(), 201, "creating a webhook endpoint");
     response.json().await.unwrap()
 }
@@ -160,11 +169,18 @@ fn secret_of(endpoint: &Value) -> String {
 }
 
 fn codes_of(received: &[Received]) -> Vec<String> {
-    received.iter().map(|r| r.json["data"]["code"].as_str().unwrap().to_owned()).collect()
+    received
+        .iter()
+        .map(|r| r.json["data"]["code"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 async fn endpoint_doc(app: &TestApp, id: i64) -> Value {
-    app.get_api(&format!("/api/v1/webhooks/{id}")).await.json().await.unwrap()
+    app.get_api(&format!("/api/v1/webhooks/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap()
 }
 
 async fn deliveries(app: &TestApp, id: i64, query: &str) -> Value {
@@ -406,13 +422,21 @@ async fn failing_and_re_enabled(backend: Backend) {
     let first = app.share_code(link, "whatsapp").await;
     let deadline = Instant::now() + Duration::from_secs(30);
     while endpoint_doc(&app, id).await["status"] != "failing" {
-        assert!(Instant::now() < deadline, "never failing: {}", deliveries(&app, id, "").await);
+        assert!(
+            Instant::now() < deadline,
+            "never failing: {}",
+            deliveries(&app, id, "").await
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let second = app.share_code(link, "email").await;
     let log = deliveries(&app, id, "").await;
     let given_up = &log["deliveries"][1];
-    assert_eq!((&given_up["status"], &given_up["attempts"]), (&json!("failed"), &json!(8)), "{log}");
+    assert_eq!(
+        (&given_up["status"], &given_up["attempts"]),
+        (&json!("failed"), &json!(8)),
+        "{log}"
+    );
     assert_eq!(given_up["response_status"], 503);
     assert_eq!(log["deliveries"][0]["status"], "pending", "queued behind it: {log}");
     let listed: Value = app.get_api("/api/v1/webhooks").await.json().await.unwrap();
@@ -595,7 +619,11 @@ async fn nothing_is_lost_across_a_restart(backend: Backend) {
         .await;
     tokio::time::sleep(Duration::from_millis(1_200)).await;
     let received = receiver.received();
-    assert_eq!(codes_of(&receiver.of_type("share.created")), made, "in order, each once");
+    assert_eq!(
+        codes_of(&receiver.of_type("share.created")),
+        made,
+        "in order, each once"
+    );
     assert_eq!(clicks(&received), 7);
     let ids: HashSet<String> = received.iter().map(Received::id).collect();
     assert_eq!(ids.len(), received.len());
@@ -629,7 +657,10 @@ async fn three_instances_deliver_each_event_once() {
     let mut made = Vec::new();
     for round in 0..8 {
         for instance in &instances {
-            let code = instance.app.share_code(link, if round % 2 == 0 { "sms" } else { "email" }).await;
+            let code = instance
+                .app
+                .share_code(link, if round % 2 == 0 { "sms" } else { "email" })
+                .await;
             assert_eq!(instance.app.follow(&code, BROWSER_UA).await.status(), 302);
             made.push(code);
         }
@@ -637,7 +668,8 @@ async fn three_instances_deliver_each_event_once() {
     let clicks = |r: &[Received]| r.iter().filter_map(|m| m.json["data"]["count"].as_u64()).sum::<u64>();
     receiver
         .wait_until("every share and click", |r| {
-            r.iter().filter(|m| m.json["type"] == "share.created").count() >= made.len() && clicks(r) >= made.len() as u64
+            r.iter().filter(|m| m.json["type"] == "share.created").count() >= made.len()
+                && clicks(r) >= made.len() as u64
         })
         .await;
     tokio::time::sleep(Duration::from_millis(1_500)).await;
@@ -649,5 +681,87 @@ async fn three_instances_deliver_each_event_once() {
     assert_eq!(ids.len(), received.len(), "no message twice");
     for instance in instances {
         instance.terminate();
+    }
+}
+
+on_both_backends_receiving! {
+    async fn admins_manage_endpoints_in_the_web_ui_and_members_cannot(app) {
+        use crate::web_ui::Visitor;
+        let receiver = Receiver::start().await;
+        let mut ana = Visitor::new(&app);
+        ana.set_up_admin().await;
+        let (status, html) = ana.get("/app/webhooks").await;
+        assert_eq!(status, 200);
+        assert!(html.contains("No webhook endpoints yet"), "{html}");
+        assert!(html.contains("href=\"/app/webhooks\" aria-current=\"page\""), "in the admin navigation");
+
+        let csrf = ana.csrf("/app/webhooks").await;
+        let refused = ana.post("/app/webhooks", &[("csrf", &csrf), ("url", "ftp://example.com/")]).await;
+        assert_eq!(refused.status(), 422);
+        let html = refused.text().await.unwrap();
+        assert!(html.contains("http:// or https://") && html.contains("name at least one event"), "{html}");
+        assert!(html.contains("value=\"ftp://example.com/\""), "the address is kept: {html}");
+
+        let url = receiver.url();
+        let created = ana
+            .post("/app/webhooks", &[("csrf", &csrf), ("url", &url), ("events", "share.created"), ("events", "click")])
+            .await;
+        assert_eq!(created.status(), 303);
+        let page = created.headers()["location"].to_str().unwrap().to_owned();
+        assert!(page.ends_with("?created=1"), "{page}");
+        let (status, html) = ana.get(&page).await;
+        assert_eq!(status, 200);
+        let secret_at = html.find("value=\"whsec_").expect("the secret, for admins") + "value=\"".len();
+        let secret = html[secret_at..].split('"').next().unwrap().to_owned();
+        assert!(html.contains("webhook-healthy") && html.contains("Nothing sent yet"), "{html}");
+        let id: i64 = page.trim_start_matches("/app/webhooks/").split('?').next().unwrap().parse().unwrap();
+        let path = format!("/app/webhooks/{id}");
+
+        let tested = ana.post(&format!("{path}/test"), &[("csrf", &csrf)]).await;
+        assert_eq!(tested.status(), 303);
+        receiver.wait_until("the test event", |r| !r.is_empty()).await;
+        receiver.received()[0].verify(&secret);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let (_, html) = ana.get(&path).await;
+            if html.contains("<td data-label=\"State\">delivered</td>") {
+                assert!(html.contains("<code>webhook.test</code>") && html.contains("200"), "{html}");
+                break;
+            }
+            assert!(Instant::now() < deadline, "the log never said delivered: {html}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+
+        let off = ana.post(&format!("{path}/switch"), &[("csrf", &csrf), ("on", "false")]).await;
+        assert_eq!(off.status(), 303);
+        let (_, list) = ana.get("/app/webhooks").await;
+        assert!(list.contains("webhook-disabled"), "{list}");
+        let on = ana.post(&format!("{path}/switch"), &[("csrf", &csrf), ("on", "true")]).await;
+        assert_eq!(on.status(), 303);
+        let edited = ana.post(&path, &[("csrf", &csrf), ("url", &url), ("events", "link.disabled")]).await;
+        assert_eq!(edited.status(), 303);
+        let shown: Value = app.get_api(&format!("/api/v1/webhooks/{id}")).await.json().await.unwrap();
+        assert_eq!((&shown["status"], &shown["events"]), (&json!("healthy"), &json!(["link.disabled"])));
+        let bad_edit = ana.post(&path, &[("csrf", &csrf), ("url", &url)]).await;
+        assert_eq!(bad_edit.status(), 422);
+        let no_token = ana.post(&format!("{path}/delete"), &[]).await;
+        assert_eq!(no_token.status(), 403, "CSRF");
+
+        let password = "correct horse battery staple";
+        let made = ana
+            .post("/app/users", &[("csrf", &csrf), ("name", "Bo"), ("email", "bo@example.com"), ("role", "member"), ("password", password)])
+            .await;
+        assert_eq!(made.status(), 200);
+        let mut bo = Visitor::new(&app);
+        assert_eq!(bo.sign_in("bo@example.com", password).await.status(), 303);
+        for page in ["/app/webhooks", path.as_str()] {
+            assert_eq!(bo.get(page).await.0, 403, "{page}");
+        }
+        let bo_csrf = bo.csrf("/app/links/new").await;
+        assert_eq!(bo.post(&format!("{path}/delete"), &[("csrf", &bo_csrf)]).await.status(), 403);
+
+        let deleted = ana.post(&format!("{path}/delete"), &[("csrf", &csrf)]).await;
+        assert_eq!(deleted.status(), 303);
+        assert_eq!(ana.get(&path).await.0, 404);
     }
 }
