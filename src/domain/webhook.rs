@@ -153,7 +153,7 @@ impl EndpointUrl {
         }
         match url.host() {
             None => Err(EndpointUrlError::NoHost),
-            Some(url::Host::Domain(d)) if d.is_empty() => Err(EndpointUrlError::NoHost),
+            Some(url::Host::Domain("")) => Err(EndpointUrlError::NoHost),
             Some(_) => Ok(EndpointUrl(url)),
         }
     }

@@ -5,7 +5,7 @@ use crate::clock::{iso, now_ms};
 use crate::domain::webhook::{EndpointUrl, EventSet, EventType};
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::{DeliveryRecord, EndpointChange, EndpointRecord, EndpointStatus};
+use crate::store::{DeliveryRecord, DeliveryStatus, EndpointChange, EndpointRecord, EndpointStatus};
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
@@ -96,39 +96,10 @@ pub struct DeliveryDocument {
     delivered_at: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DeliveryStatus {
-    Pending,
-    Retrying,
-    Failed,
-    Delivered,
-}
-
-impl DeliveryStatus {
-    pub fn of(delivery: &DeliveryRecord) -> DeliveryStatus {
-        match (delivery.delivered_at, delivery.attempts, delivery.next_attempt_at) {
-            (Some(_), ..) => DeliveryStatus::Delivered,
-            (None, 0, _) => DeliveryStatus::Pending,
-            (None, _, Some(_)) => DeliveryStatus::Retrying,
-            (None, _, None) => DeliveryStatus::Failed,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeliveryStatus::Pending => "pending",
-            DeliveryStatus::Retrying => "retrying",
-            DeliveryStatus::Failed => "failed",
-            DeliveryStatus::Delivered => "delivered",
-        }
-    }
-}
-
 impl DeliveryDocument {
     fn new(delivery: DeliveryRecord) -> DeliveryDocument {
         DeliveryDocument {
-            status: DeliveryStatus::of(&delivery),
+            status: delivery.status(),
             id: delivery.id,
             event_type: delivery.event_type,
             message_id: delivery.message_id,

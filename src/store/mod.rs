@@ -52,8 +52,8 @@ pub use visits::{
     Counts, MAX_VISITS_PER_RUN, Rollups, ShareCounts, StoredVisit, VisitBatch, VisitRun, VisitStore, visits_of,
 };
 pub use webhooks::{
-    AttemptResult, ClaimedEndpoint, ClickItem, DeliveryRecord, EndpointChange, EndpointRecord, EndpointStatus,
-    FixedMessage, MAX_CLICK_SPAN, QueuedDelivery, WebhookStore,
+    AttemptResult, ClaimedEndpoint, ClickItem, DeliveryRecord, DeliveryStatus, EndpointChange, EndpointRecord,
+    EndpointStatus, FixedMessage, MAX_CLICK_SPAN, QueuedDelivery, WebhookStore,
 };
 
 use async_trait::async_trait;

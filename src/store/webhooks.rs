@@ -220,6 +220,38 @@ pub struct DeliveryRecord {
     pub delivered_at: Option<i64>,
 }
 
+/// Where a delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    Pending,
+    Retrying,
+    Failed,
+    Delivered,
+}
+
+impl DeliveryRecord {
+    pub fn status(&self) -> DeliveryStatus {
+        match (self.delivered_at, self.attempts, self.next_attempt_at) {
+            (Some(_), ..) => DeliveryStatus::Delivered,
+            (None, 0, _) => DeliveryStatus::Pending,
+            (None, _, Some(_)) => DeliveryStatus::Retrying,
+            (None, _, None) => DeliveryStatus::Failed,
+        }
+    }
+}
+
+impl DeliveryStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Pending => "pending",
+            DeliveryStatus::Retrying => "retrying",
+            DeliveryStatus::Failed => "failed",
+            DeliveryStatus::Delivered => "delivered",
+        }
+    }
+}
+
 /// An endpoint this instance holds the lease of.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ClaimedEndpoint {

@@ -1,8 +1,7 @@
 //! The web UI's webhook pages: the endpoints with their state, and one endpoint's delivery log.
 
 use crate::domain::webhook::EventType;
-use crate::routes::webhooks::DeliveryStatus;
-use crate::store::{DeliveryRecord, EndpointRecord, EndpointStatus};
+use crate::store::{DeliveryRecord, DeliveryStatus, EndpointRecord, EndpointStatus};
 use crate::web::Nav;
 use crate::web::pages::FieldErrors;
 use crate::web::pages::filters;
@@ -74,7 +73,7 @@ pub struct WebhookPage {
 
 impl WebhookPage {
     pub fn delivery_status(&self, delivery: &DeliveryRecord) -> &'static str {
-        match (DeliveryStatus::of(delivery), self.endpoint.status()) {
+        match (delivery.status(), self.endpoint.status()) {
             // A retry pending on an endpoint that is switched off waits for it to be switched on.
             (DeliveryStatus::Retrying | DeliveryStatus::Pending, EndpointStatus::Disabled) => "waiting (endpoint off)",
             (DeliveryStatus::Failed, _) => "failed (out of retries)",

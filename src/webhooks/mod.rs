@@ -75,7 +75,7 @@ pub fn client(guard: &AddressGuard, timeout: Duration) -> anyhow::Result<reqwest
         .no_proxy()
         .timeout(timeout)
         .connect_timeout(timeout)
-        .dns_resolver(Arc::new(guard.clone()))
+        .dns_resolver(Arc::new(*guard))
         .user_agent(concat!("sharetrail-webhooks/", env!("CARGO_PKG_VERSION")))
         .build()?)
 }
