@@ -143,7 +143,7 @@ impl Application {
             ),
             false => None,
         };
-        let webhooks = crate::webhooks::start(store.clone(), &settings.webhooks, &base_url)
+        let webhooks = crate::webhooks::start(store.clone(), health.clone(), &settings.webhooks, &base_url)
             .context("could not start the webhook dispatcher")?;
         let state = web::Data::new(AppState {
             store,

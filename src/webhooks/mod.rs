@@ -20,6 +20,7 @@ pub use guard::{AddressGuard, Refusal};
 use crate::clock::{iso, now_ms};
 use crate::config::WebhookSettings;
 use crate::domain::webhook::{EventType, RetrySchedule, Secret, message_id};
+use crate::health::{DatabaseHealth, Part};
 use crate::store::{AttemptResult, ClaimedEndpoint, FixedMessage, QueuedDelivery, Store, StoreResult};
 use crate::telemetry::cause_chain;
 use std::sync::Arc;
@@ -59,6 +60,8 @@ impl WebhookWorker {
 
 struct Dispatcher {
     store: Arc<dyn Store>,
+    /// A database outage is logged once for the dispatcher, not once per poll.
+    health: Arc<DatabaseHealth>,
     client: reqwest::Client,
     guard: AddressGuard,
     schedule: RetrySchedule,
@@ -80,10 +83,16 @@ pub fn client(guard: &AddressGuard, timeout: Duration) -> anyhow::Result<reqwest
         .build()?)
 }
 
-pub fn start(store: Arc<dyn Store>, settings: &WebhookSettings, base_url: &str) -> anyhow::Result<WebhookWorker> {
+pub fn start(
+    store: Arc<dyn Store>,
+    health: Arc<DatabaseHealth>,
+    settings: &WebhookSettings,
+    base_url: &str,
+) -> anyhow::Result<WebhookWorker> {
     let guard = AddressGuard::new(settings.webhook_allow_private);
     let dispatcher = Dispatcher {
         store,
+        health,
         client: client(&guard, Duration::from_secs(settings.webhook_timeout_seconds.max(1)))?,
         guard,
         schedule: RetrySchedule::scaled(settings.webhook_retry_scale),
@@ -110,19 +119,20 @@ impl Dispatcher {
             if room > 0 {
                 match self.claim(room).await {
                     Ok(claimed) => {
+                        self.health.answered(Part::Webhooks);
                         for endpoint in claimed {
                             let me = self.clone();
                             working.spawn(async move { me.work(endpoint).await });
                         }
                     }
-                    Err(err) => tracing::warn!(error = %cause_chain(&err), "could not look for webhook deliveries"),
+                    Err(err) => self.health.failed(Part::Webhooks, &cause_chain(&err)),
                 }
             }
             if pruned_at.elapsed() > Duration::from_secs(3_600) {
                 pruned_at = tokio::time::Instant::now();
                 let before = now_ms() - self.log_retention.as_millis() as i64;
                 if let Err(err) = self.store.prune_deliveries(before).await {
-                    tracing::warn!(error = %cause_chain(&err), "could not prune the webhook delivery log");
+                    self.health.failed(Part::Webhooks, &cause_chain(&err));
                 }
             }
         }
@@ -145,12 +155,13 @@ impl Dispatcher {
         let not_before = match self.send_queue(&endpoint).await {
             Ok(not_before) => not_before,
             Err(err) => {
-                tracing::warn!(endpoint = endpoint.id, error = %cause_chain(&err), "webhook delivery stopped by a database error");
+                self.health.failed(Part::Webhooks, &cause_chain(&err));
                 now_ms() + POLL.as_millis() as i64 * 4
             }
         };
+        // Not released, the lease runs out by itself and the queue resumes then.
         if let Err(err) = self.store.release_endpoint(endpoint.id, &self.owner, not_before).await {
-            tracing::warn!(endpoint = endpoint.id, error = %cause_chain(&err), "could not release a webhook endpoint; its lease runs out by itself");
+            self.health.failed(Part::Webhooks, &cause_chain(&err));
         }
     }
 
