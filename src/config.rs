@@ -33,6 +33,9 @@ pub mod defaults {
     pub const SIGNIN_RATE_PER_ACCOUNT: u32 = 5;
     pub const SIGNIN_RATE_PER_IP: u32 = 20;
     pub const DEMO: DemoMode = DemoMode::Auto;
+    pub const WEBHOOK_TIMEOUT_SECONDS: u64 = 10;
+    pub const WEBHOOK_RETRY_SCALE: f64 = 1.0;
+    pub const WEBHOOK_LOG_DAYS: u64 = 30;
 }
 
 #[derive(Debug, Clone, Args)]
@@ -200,6 +203,43 @@ pub struct Settings {
     /// HTTP worker threads (default: one per CPU core).
     #[arg(long, env = "SHARETRAIL_WORKERS")]
     pub workers: Option<usize>,
+
+    #[command(flatten)]
+    pub webhooks: WebhookSettings,
+}
+
+/// Outbound webhook deliveries: the one place sharetrail makes requests of its own.
+#[derive(Debug, Clone, Args)]
+pub struct WebhookSettings {
+    /// Lets webhook endpoints be on loopback, private, link-local and other non-public
+    /// addresses (an endpoint on the same host or network). Off by default: the API would
+    /// otherwise let anyone with a key make sharetrail probe the internal network.
+    #[arg(long, env = "SHARETRAIL_WEBHOOK_ALLOW_PRIVATE", default_value_t = false, action = clap::ArgAction::Set)]
+    pub webhook_allow_private: bool,
+
+    /// Seconds a webhook request may take, connecting included, before the attempt fails.
+    #[arg(long, env = "SHARETRAIL_WEBHOOK_TIMEOUT_SECONDS", default_value_t = defaults::WEBHOOK_TIMEOUT_SECONDS)]
+    pub webhook_timeout_seconds: u64,
+
+    /// Multiplies the retry schedule (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h): 0.001 turns
+    /// its day into 100 seconds, for tests and trials.
+    #[arg(long, env = "SHARETRAIL_WEBHOOK_RETRY_SCALE", default_value_t = defaults::WEBHOOK_RETRY_SCALE)]
+    pub webhook_retry_scale: f64,
+
+    /// Days a delivered message stays in its endpoint's delivery log.
+    #[arg(long, env = "SHARETRAIL_WEBHOOK_LOG_DAYS", default_value_t = defaults::WEBHOOK_LOG_DAYS)]
+    pub webhook_log_days: u64,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> WebhookSettings {
+        WebhookSettings {
+            webhook_allow_private: false,
+            webhook_timeout_seconds: defaults::WEBHOOK_TIMEOUT_SECONDS,
+            webhook_retry_scale: defaults::WEBHOOK_RETRY_SCALE,
+            webhook_log_days: defaults::WEBHOOK_LOG_DAYS,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -245,6 +285,7 @@ impl Settings {
             demo: defaults::DEMO,
             metrics_token: None,
             workers: None,
+            webhooks: WebhookSettings::default(),
         }
     }
 }

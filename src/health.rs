@@ -19,6 +19,8 @@ pub enum Part {
     Notifications,
     /// Adding the share tallies mint batches parked to their links' figures (PostgreSQL).
     ShareTallies,
+    /// The webhook dispatcher's reads and writes of the outbox.
+    Webhooks,
     /// The health check's own query.
     Ping,
 }
@@ -33,6 +35,9 @@ impl Part {
             }
             Part::ShareTallies => {
                 "adding new shares to their links' figures fails; reads add them, and so will this once it works"
+            }
+            Part::Webhooks => {
+                "sending webhooks fails; events wait in the outbox and are sent when the database is back"
             }
             Part::Ping => "the database does not answer",
         }

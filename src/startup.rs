@@ -29,6 +29,9 @@ use tracing_actix_web::TracingLogger;
 /// stay within the 5 s a container orchestrator usually allows before SIGKILL.
 const REQUEST_GRACE: u64 = 2;
 const DRAIN_DEADLINE: Duration = Duration::from_secs(3);
+/// Webhook messages being sent at SIGTERM get this long, while the queue drains; one cut off
+/// is sent again later, under the same id.
+const WEBHOOK_DEADLINE: Duration = Duration::from_secs(2);
 
 pub struct Application {
     port: u16,
@@ -36,6 +39,7 @@ pub struct Application {
     base_url: String,
     server: Server,
     ingest: IngestWorker,
+    webhooks: crate::webhooks::WebhookWorker,
 }
 
 impl Application {
@@ -139,6 +143,8 @@ impl Application {
             ),
             false => None,
         };
+        let webhooks = crate::webhooks::start(store.clone(), health.clone(), &settings.webhooks, &base_url)
+            .context("could not start the webhook dispatcher")?;
         let state = web::Data::new(AppState {
             store,
             lookup,
@@ -157,6 +163,7 @@ impl Application {
             demo_site_key,
             metrics_token: settings.metrics_token.clone(),
             accounts,
+            webhook_guard: crate::webhooks::AddressGuard::new(settings.webhooks.webhook_allow_private),
         });
         let mut server = HttpServer::new(move || {
             App::new()
@@ -178,6 +185,7 @@ impl Application {
             base_url,
             server,
             ingest: worker,
+            webhooks,
         })
     }
 
@@ -198,7 +206,11 @@ impl Application {
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         tracing::info!(url = %self.base_url, "sharetrail is listening");
         let served = self.server.await;
-        self.ingest.shutdown(DRAIN_DEADLINE).await;
+        // Side by side: the drain's deadline bounds both.
+        tokio::join!(
+            self.ingest.shutdown(DRAIN_DEADLINE),
+            self.webhooks.shutdown(WEBHOOK_DEADLINE)
+        );
         tracing::info!("sharetrail stopped");
         Ok(served?)
     }

@@ -37,6 +37,8 @@ pub struct AppState {
     pub qr: crate::render::QrRenderer,
     /// Sessions, sign-in throttling and first-run setup of the web UI.
     pub accounts: Arc<crate::accounts::Accounts>,
+    /// Where webhook endpoints may be: checked when one is created or changed.
+    pub webhook_guard: crate::webhooks::AddressGuard,
 }
 
 impl AppState {

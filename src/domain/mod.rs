@@ -18,3 +18,4 @@ pub mod share_tree;
 pub mod site;
 pub mod utm;
 pub mod visit;
+pub mod webhook;

@@ -2,7 +2,7 @@
 //! and body types (`/api/v1/openapi.json`), and a page that shows it to people (`/api/docs`),
 //! rendered here from the same document, with nothing fetched from elsewhere.
 
-use super::{campaigns, channels, keys, links, previews, public, shares, sites, stats};
+use super::{campaigns, channels, keys, links, previews, public, shares, sites, stats, webhooks};
 use crate::error::ErrorBody;
 use actix_web::HttpResponse;
 use actix_web::http::header;
@@ -59,6 +59,13 @@ and the `next` cursor, passed back as `after`."
         campaigns::create,
         campaigns::show,
         campaigns::update,
+        webhooks::list,
+        webhooks::create,
+        webhooks::show,
+        webhooks::update,
+        webhooks::delete,
+        webhooks::deliveries,
+        webhooks::send_test,
     ),
     components(schemas(ErrorBody)),
     modifiers(&Conventions),
@@ -70,6 +77,7 @@ and the `next` cursor, passed back as `after`."
         (name = "sites", description = "Websites that embed the share buttons"),
         (name = "channels", description = "Custom channels beside the built-in ones"),
         (name = "keys", description = "API keys: whoever holds one administers sharetrail"),
+        (name = "webhooks", description = "Endpoints that receive signed events, and their delivery logs"),
         (name = "public", description = "What the share buttons call from a site's pages (CORS, site key, rate limited)"),
     )
 )]

@@ -20,6 +20,7 @@ mod shares;
 mod sites;
 pub(crate) mod snippet;
 mod stats;
+pub(crate) mod webhooks;
 
 use crate::error::ApiError;
 use actix_web::error::{JsonPayloadError, PathError};
@@ -135,6 +136,13 @@ api_routes! {
         post "/campaigns" => campaigns::create,
         get "/campaigns/{id}" => campaigns::show,
         patch "/campaigns/{id}" => campaigns::update,
+        get "/webhooks" => webhooks::list,
+        post "/webhooks" => webhooks::create,
+        get "/webhooks/{id}" => webhooks::show,
+        patch "/webhooks/{id}" => webhooks::update,
+        delete "/webhooks/{id}" => webhooks::delete,
+        get "/webhooks/{id}/deliveries" => webhooks::deliveries,
+        post "/webhooks/{id}/test" => webhooks::send_test,
     }
 }
 

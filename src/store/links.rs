@@ -2,7 +2,8 @@
 
 use super::campaigns::ENSURE_CAMPAIGN;
 use super::models::{LinkRecord, LinkSummary, NewLink};
-use super::{Backend, StoreResult};
+use super::{Backend, StoreResult, webhooks};
+use crate::domain::webhook::EventType;
 use async_trait::async_trait;
 use sqlx::AssertSqlSafe;
 
@@ -164,7 +165,45 @@ impl LinkStore for Backend {
 
     async fn set_link_disabled(&self, id: i64, disabled_at: Option<i64>) -> StoreResult<bool> {
         let sql = "UPDATE links SET disabled_at = $2 WHERE id = $1 AND deleted_at IS NULL";
-        self.writer().update_row(sql, id, disabled_at).await
+        let Some(at) = disabled_at else {
+            return self.writer().update_row(sql, id, disabled_at).await;
+        };
+        with_pool!(self.writer(), |pool| {
+            let mut tx = pool.begin().await?;
+            // Only the change from on to off is reported (`link.disabled`), in its transaction.
+            let switched_off: Option<LinkRecord> = sqlx::query_as(
+                "UPDATE links SET disabled_at = $2 WHERE id = $1 AND disabled_at IS NULL \
+                 RETURNING id, url, title, campaign, created_at, disabled_at, expires_at, site_id",
+            )
+            .bind(id)
+            .bind(at)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let found = match switched_off {
+                Some(link) => {
+                    let event = EventType::LinkDisabled;
+                    sqlx::query(webhooks::ENQUEUE_EVENT)
+                        .bind(event.as_str())
+                        .bind(webhooks::link_disabled_data(&link))
+                        .bind(at)
+                        .bind(event.subscribers_pattern())
+                        .execute(&mut *tx)
+                        .await?;
+                    true
+                }
+                None => {
+                    sqlx::query(sql)
+                        .bind(id)
+                        .bind(at)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected()
+                        == 1
+                }
+            };
+            tx.commit().await?;
+            Ok(found)
+        })
     }
 
     async fn set_link_expiry(&self, id: i64, expires_at: Option<i64>) -> StoreResult<bool> {

@@ -7,6 +7,7 @@ use crate::domain::cascade::{may_have_children, sums_delta_for_growth};
 use crate::domain::channel::Channel;
 use crate::domain::code::Code;
 use crate::domain::destination::Destination;
+use crate::domain::webhook::EventType;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// A share someone asks for: through the API, the web UI or a site's share buttons.
@@ -234,6 +235,9 @@ pub fn place(share: &NewShare, known: &Known, now: i64) -> Result<Placement, Min
 /// A share that counts from this batch on: newly minted (not reserved), or a reservation sent.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct CountedShare {
+    /// The share's id: what its `share.created` webhook names. Not part of a parked tally.
+    #[serde(skip)]
+    pub id: i64,
     pub link_id: i64,
     pub parent_id: Option<i64>,
     pub depth: i64,
@@ -406,6 +410,12 @@ pub(super) trait MintStatements {
     /// `PgStore::fold_share_tallies`).
     async fn count_shares(&mut self, counted: &[CountedShare], day: &str) -> StoreResult<()>;
     async fn share_records(&mut self, ids: &[i64]) -> StoreResult<Vec<ShareRecord>>;
+    /// The `events` of every enabled webhook endpoint, as stored.
+    async fn webhook_subscriptions(&mut self) -> StoreResult<Vec<String>>;
+    /// Raises each `(link, depth)` link's deepest level where it is lower: the links that rose.
+    async fn raise_depth_marks(&mut self, marks: &[(i64, i64)]) -> StoreResult<Vec<i64>>;
+    /// Queues each event's `data` for the enabled endpoints subscribed to its type, in order.
+    async fn enqueue_webhooks(&mut self, events: &[(EventType, String)], now: i64) -> StoreResult<()>;
 }
 
 /// A share row to insert.
@@ -451,6 +461,7 @@ pub(super) async fn mint_with<S: MintStatements>(sql: &mut S, batch: &MintBatch,
     if !others.is_empty() {
         records.extend(sql.share_records(&others).await?.into_iter().map(|r| (r.id, r)));
     }
+    super::webhooks::announce_shares(sql, &counted, &records, now).await?;
     let answer = |id: i64| records.get(&id).cloned().ok_or(MintRefusal::NotReserved);
     Ok(MintOutcome {
         sent: sent.into_iter().map(|r| r.and_then(answer)).collect(),
@@ -652,6 +663,7 @@ async fn insert<S: MintStatements>(
                 results[i] = Some(Ok(Inserted::New(*id, codes[i].clone())));
                 if let (None, Ok(placed)) = (share.reserved_until, &placements[i]) {
                     counted.push(CountedShare {
+                        id: *id,
                         link_id: placed.link_id.unwrap_or_default(),
                         parent_id: placed.parent_id,
                         depth: placed.depth,
@@ -895,18 +907,21 @@ mod tests {
         // Link 7: a(10, size 2 before: a → c) gets d under it and e under c (c 1 → 2, a 2 → 4).
         let counted = [
             CountedShare {
+                id: 0,
                 link_id: 7,
                 parent_id: Some(10),
                 depth: 2,
                 channel: "sms".into(),
             },
             CountedShare {
+                id: 0,
                 link_id: 7,
                 parent_id: Some(30),
                 depth: 3,
                 channel: "email".into(),
             },
             CountedShare {
+                id: 0,
                 link_id: 8,
                 parent_id: None,
                 depth: 1,
@@ -939,6 +954,7 @@ mod tests {
     #[test]
     fn parked_batches_fold_into_what_one_batch_of_all_their_shares_adds() {
         let share = |link_id, parent_id, depth, channel: &str| CountedShare {
+            id: 0,
             link_id,
             parent_id,
             depth,

@@ -38,6 +38,7 @@ mod sqlite;
 mod sqlite_batch;
 mod sqlite_mint;
 mod visits;
+mod webhooks;
 
 pub use accounts::AccountStore;
 pub use analytics::AnalyticsStore;
@@ -52,6 +53,10 @@ pub use shares::ShareStore;
 pub use sites::SiteStore;
 pub use visits::{
     Counts, MAX_VISITS_PER_RUN, Rollups, ShareCounts, StoredVisit, VisitBatch, VisitRun, VisitStore, visits_of,
+};
+pub use webhooks::{
+    AttemptResult, ClaimedEndpoint, ClickItem, DeliveryRecord, DeliveryStatus, EndpointChange, EndpointRecord,
+    EndpointStatus, FixedMessage, MAX_CLICK_SPAN, QueuedDelivery, WebhookStore,
 };
 
 use async_trait::async_trait;
@@ -147,6 +152,7 @@ pub trait Store:
     + ShareStore
     + SiteStore
     + VisitStore
+    + WebhookStore
     + Send
     + Sync
     + 'static

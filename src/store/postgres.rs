@@ -259,8 +259,17 @@ impl PgStore {
             .fetch_one(&mut **tx)
             .await?;
         let runs = &batch.runs;
+        // Each range of the batch's ids with clicks in it goes to the endpoints that receive
+        // clicks, in the same statement: nothing more to send while no endpoint exists.
+        let click_ranges = match batch.rollups.links.values().any(|n| n.clicks > 0) {
+            true => super::webhooks::click_ranges(first_id, batch.visits),
+            false => Vec::new(),
+        };
         sqlx::query(
-            "INSERT INTO visit_runs (first_id, link_id, visits, min_at, max_at, data) \
+            "WITH clicks AS (INSERT INTO webhook_deliveries (endpoint_id, event_type, first_visit, last_visit, created_at) \
+                SELECT e.id, 'click', v.f, v.l, $9 FROM unnest($7::int8[], $8::int8[]) WITH ORDINALITY AS v(f, l, n) \
+                JOIN webhook_endpoints e ON e.disabled_at IS NULL AND e.events LIKE '%,click,%' ORDER BY v.n, e.id) \
+             INSERT INTO visit_runs (first_id, link_id, visits, min_at, max_at, data) \
              SELECT * FROM unnest($1::int8[], $2::int8[], $3::int4[], $4::int8[], $5::int8[], $6::text[])",
         )
         .bind(column(runs, |r| first_id + r.offset))
@@ -269,6 +278,9 @@ impl PgStore {
         .bind(column(runs, |r| r.min_at))
         .bind(column(runs, |r| r.max_at))
         .bind(column(runs, |r| r.data.as_str()))
+        .bind(column(&click_ranges, |(first, _)| *first))
+        .bind(column(&click_ranges, |(_, last)| *last))
+        .bind(crate::clock::now_ms())
         .execute(&mut **tx)
         .await?;
         Ok(())

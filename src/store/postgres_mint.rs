@@ -10,7 +10,8 @@
 
 use super::minting::{CountedShare, MintStatements, NewRow, ParentRow, ShareTally, SitePage, gains_by_parent};
 use super::postgres::column;
-use super::{ShareRecord, StoreResult, shares};
+use super::{ShareRecord, StoreResult, shares, webhooks};
+use crate::domain::webhook::EventType;
 use sqlx::{Postgres, Transaction};
 
 /// Opens a share batch's transaction: generic plans, index probes, no hashing of whole tables.
@@ -127,6 +128,7 @@ impl MintStatements for PgMint<'_, '_> {
         {
             if now_sent {
                 counted.push(CountedShare {
+                    id,
                     link_id,
                     parent_id,
                     depth,
@@ -212,6 +214,40 @@ impl MintStatements for PgMint<'_, '_> {
             shares::SHARE_RECORDS
         ));
         Ok(sqlx::query_as(sql).bind(ids).fetch_all(&mut **self.tx).await?)
+    }
+
+    async fn webhook_subscriptions(&mut self) -> StoreResult<Vec<String>> {
+        Ok(sqlx::query_scalar(webhooks::SUBSCRIPTIONS)
+            .fetch_all(&mut **self.tx)
+            .await?)
+    }
+
+    async fn raise_depth_marks(&mut self, marks: &[(i64, i64)]) -> StoreResult<Vec<i64>> {
+        // The links are unique and sorted: instances raising at once lock them in one order.
+        Ok(sqlx::query_scalar(
+            "INSERT INTO webhook_depth_marks (link_id, depth) SELECT * FROM unnest($1::int8[], $2::int8[]) \
+             ON CONFLICT (link_id) DO UPDATE SET depth = excluded.depth \
+             WHERE webhook_depth_marks.depth < excluded.depth RETURNING link_id",
+        )
+        .bind(column(marks, |(link, _)| *link))
+        .bind(column(marks, |(_, depth)| *depth))
+        .fetch_all(&mut **self.tx)
+        .await?)
+    }
+
+    async fn enqueue_webhooks(&mut self, events: &[(EventType, String)], now: i64) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO webhook_deliveries (endpoint_id, event_type, data, created_at) \
+             SELECT e.id, v.t, v.d, $3 FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS v(t, d, n) \
+             JOIN webhook_endpoints e ON e.disabled_at IS NULL AND e.events LIKE '%,' || v.t || ',%' \
+             ORDER BY v.n, e.id",
+        )
+        .bind(column(events, |(event, _)| event.as_str()))
+        .bind(column(events, |(_, data)| data.as_str()))
+        .bind(now)
+        .execute(&mut **self.tx)
+        .await?;
+        Ok(())
     }
 }
 

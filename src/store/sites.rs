@@ -3,9 +3,10 @@
 
 use super::campaigns::ENSURE_CAMPAIGN;
 use super::models::{LinkRecord, NewConversion, NewSelfReport, NewSite, SiteRecord, SiteUpdate};
-use super::{Backend, StoreError, StoreResult};
+use super::{Backend, StoreError, StoreResult, webhooks};
 use crate::domain::destination::Destination;
 use crate::domain::site::SiteKey;
+use crate::domain::webhook::EventType;
 use async_trait::async_trait;
 use sqlx::AssertSqlSafe;
 
@@ -180,13 +181,26 @@ impl SiteStore for Backend {
             .bind(conversion.at)
             .fetch_one(&mut *tx)
             .await?;
+            let mut code: Option<String> = None;
             if let Some(share_id) = conversion.share_id {
                 sqlx::query(CHAIN_CREDITS)
                     .bind(id)
                     .bind(share_id)
                     .execute(&mut *tx)
                     .await?;
+                code = sqlx::query_scalar("SELECT code FROM shares WHERE id = $1")
+                    .bind(share_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
             }
+            let event = EventType::ConversionCreated;
+            sqlx::query(webhooks::ENQUEUE_EVENT)
+                .bind(event.as_str())
+                .bind(webhooks::conversion_data(id, conversion, code.as_deref()))
+                .bind(conversion.at)
+                .bind(event.subscribers_pattern())
+                .execute(&mut *tx)
+                .await?;
             tx.commit().await?;
         });
         Ok(())

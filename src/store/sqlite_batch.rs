@@ -11,6 +11,7 @@ use super::visits::{
     BATCH_KEY_RETENTION_MS, CLAIM_BATCH_KEY, FORGET_OLD_BATCH_KEYS, PARK_SHARE_COUNTS, ShareCounts,
     TAKE_PARKED_SHARE_COUNTS, TAKE_VISIT_IDS, VisitBatch, park_share_counts, with_parked_share_counts,
 };
+use super::webhooks;
 use crate::domain::visit::VisitorHex;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OptionalExtension, Params, ToSql};
@@ -39,6 +40,15 @@ pub(super) fn write_batch(conn: &Connection, batch: &VisitBatch, now: i64) -> ru
         }
     };
     let first_id: i64 = conn.query_row(TAKE_VISIT_IDS, (batch.visits,), |row| row.get(0))?;
+    if r.links.values().any(|n| n.clicks > 0) {
+        execute_each(
+            conn,
+            webhooks::ENQUEUE_CLICKS_SQLITE,
+            webhooks::click_ranges(first_id, batch.visits)
+                .into_iter()
+                .map(|(first, last)| (first, last, now)),
+        )?;
+    }
     execute_each(
         conn,
         "INSERT INTO visit_runs (first_id, link_id, visits, min_at, max_at, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",

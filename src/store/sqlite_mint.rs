@@ -5,7 +5,8 @@
 
 use super::minting::{CountedShare, MintStatements, NewRow, ParentRow, ShareTally, SitePage, growth};
 use super::sqlite_batch::execute_each;
-use super::{ShareRecord, StoreResult, campaigns, shares};
+use super::{ShareRecord, StoreResult, campaigns, shares, webhooks};
+use crate::domain::webhook::EventType;
 use rusqlite::{Connection, OptionalExtension, Row};
 use std::collections::{BTreeSet, HashMap};
 
@@ -128,7 +129,7 @@ impl MintStatements for SqliteMint<'_> {
         // A share counts from the day it was sent, not the day it was reserved.
         let mut send = self.conn.prepare(
             "UPDATE shares SET reserved_until = NULL, created_at = ?2 WHERE code = ?1 AND reserved_until IS NOT NULL \
-             RETURNING link_id, parent_id, depth, channel",
+             RETURNING link_id, parent_id, depth, channel, id",
         )?;
         let mut sent = self
             .conn
@@ -139,6 +140,7 @@ impl MintStatements for SqliteMint<'_> {
             let now_sent = send
                 .query_row((code, now), |row| {
                     Ok(CountedShare {
+                        id: row.get(4)?,
                         link_id: row.get(0)?,
                         parent_id: row.get(1)?,
                         depth: row.get(2)?,
@@ -215,6 +217,32 @@ impl MintStatements for SqliteMint<'_> {
     async fn share_records(&mut self, ids: &[i64]) -> StoreResult<Vec<ShareRecord>> {
         let sql = format!("{} WHERE s.id = ?1", shares::SHARE_RECORDS);
         self.each(&sql, ids, share_record)
+    }
+
+    async fn webhook_subscriptions(&mut self) -> StoreResult<Vec<String>> {
+        let mut statement = self.conn.prepare(webhooks::SUBSCRIPTIONS)?;
+        let rows = statement.query_map((), |row| row.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<String>>>()?)
+    }
+
+    async fn raise_depth_marks(&mut self, marks: &[(i64, i64)]) -> StoreResult<Vec<i64>> {
+        let mut raise = self.conn.prepare(&webhooks::RAISE_DEPTH_MARK.replace('$', "?"))?;
+        let mut risen = Vec::new();
+        for mark in marks {
+            risen.extend(raise.query_row(*mark, |row| row.get::<_, i64>(0)).optional()?);
+        }
+        Ok(risen)
+    }
+
+    async fn enqueue_webhooks(&mut self, events: &[(EventType, String)], now: i64) -> StoreResult<()> {
+        execute_each(
+            self.conn,
+            webhooks::ENQUEUE_EVENT_SQLITE,
+            events
+                .iter()
+                .map(|(event, data)| (event.as_str(), data, now, event.subscribers_pattern())),
+        )?;
+        Ok(())
     }
 }
 

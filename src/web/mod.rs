@@ -7,6 +7,7 @@ pub mod pages;
 pub mod preview_card;
 pub mod preview_section;
 pub mod report;
+pub mod webhook_pages;
 
 use actix_web::HttpResponse;
 use actix_web::http::{StatusCode, header};

@@ -32,3 +32,4 @@ mod sites;
 mod stats;
 mod upgrade;
 mod web_ui;
+mod webhooks;

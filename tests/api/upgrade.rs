@@ -2,6 +2,7 @@
 //! - Visits stored a row each, before the visit log became runs: every visit is still there,
 //!   under its id, and new ids follow the old ones.
 //! - Shares made before reservations existed: each stays a share, and cascades go on under it.
+//! - Cascades deep before webhooks existed: `cascade.depth_reached` reports only levels new since.
 
 use crate::helpers::*;
 use sharetrail::clock::now_ms;
@@ -172,4 +173,64 @@ async fn upgrading_sqlite_keeps_every_share_a_share() {
 #[tokio::test]
 async fn upgrading_postgres_keeps_every_share_a_share() {
     upgrading_keeps_every_share_a_share(Backend::Postgres, "postgres").await;
+}
+
+/// The migration that added webhooks.
+const WEBHOOKS_VERSION: &str = "20261208000003";
+
+/// Before webhooks: the same link two levels deep, and a code reserved three deep but never sent.
+const SHARES_BEFORE_WEBHOOKS: &[&str] = &[
+    OLD_SHARES[0],
+    OLD_SHARES[1],
+    OLD_SHARES[2],
+    "INSERT INTO shares (link_id, code, channel, parent_id, depth, created_at, reserved_until) \
+     VALUES (1, 'Reserve3', 'sms', 2, 3, 1000, 99999999999999)",
+];
+
+async fn upgrading_reports_only_depths_no_share_reached_before(backend: Backend, name: &str) {
+    use sharetrail::domain::webhook::EventSet;
+    let db = TestDatabase::new(backend).await;
+    install_before(&db, name, WEBHOOKS_VERSION, SHARES_BEFORE_WEBHOOKS).await;
+    let store = store::connect(&db.url, 1).await.expect("open the store");
+    store.migrate().await.expect("the upgrade");
+    let events = EventSet::parse(&["cascade.depth_reached"]).unwrap();
+    let endpoint = store
+        .create_endpoint("https://hooks.example.com/", "whsec_c2VjcmV0", &events, now_ms())
+        .await
+        .expect("an endpoint");
+    let under = |parent: &str| NewShare {
+        link: ShareLink::Link(1),
+        code: NewCode::Drawn(Code::generate()),
+        channel: Channel::parse("sms").unwrap(),
+        parent: Code::parse(parent),
+        label: None,
+        expires_at: None,
+        token: None,
+        reserved_until: None,
+    };
+    let second = store::mint_one(store.as_ref(), under("OldRoot2"), now_ms())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(second.depth, 2);
+    let queued = store.deliveries(endpoint.id, None, 10).await.expect("the log");
+    assert!(queued.is_empty(), "depth 2 was reached before the upgrade: {queued:?}");
+    let third = store::mint_one(store.as_ref(), under("OldKid23"), now_ms())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(third.depth, 3);
+    let queued = store.deliveries(endpoint.id, None, 10).await.expect("the log");
+    assert_eq!(queued.len(), 1, "a reserved code never made depth 3 reached");
+    assert_eq!(queued[0].event_type, "cascade.depth_reached");
+}
+
+#[tokio::test]
+async fn upgrading_sqlite_reports_only_depths_no_share_reached_before() {
+    upgrading_reports_only_depths_no_share_reached_before(Backend::Sqlite, "sqlite").await;
+}
+
+#[tokio::test]
+async fn upgrading_postgres_reports_only_depths_no_share_reached_before() {
+    upgrading_reports_only_depths_no_share_reached_before(Backend::Postgres, "postgres").await;
 }

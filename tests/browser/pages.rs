@@ -170,6 +170,13 @@ on_both_backends! {
             .as_str()
             .expect("the campaign's address")
             .to_owned();
+        // A webhook endpoint, switched off so nothing leaves the machine, with a message waiting.
+        let hook = app
+            .post_json("/api/v1/webhooks", &json!({"url": "https://93.184.216.34/hook", "disabled": true}))
+            .await;
+        assert_eq!(hook.status(), 201);
+        let hook_id = hook.json::<Value>().await.unwrap()["id"].as_i64().expect("an id");
+        app.post_json(&format!("/api/v1/webhooks/{hook_id}/test"), &json!({})).await;
         let pages = [
             ("campaigns", "/app/campaigns".to_owned()),
             ("campaign", campaign),
@@ -182,6 +189,8 @@ on_both_backends! {
             ("site", "/app/sites/1".to_owned()),
             ("keys", "/app/keys".to_owned()),
             ("import", "/app/import".to_owned()),
+            ("webhooks", "/app/webhooks".to_owned()),
+            ("webhook", format!("/app/webhooks/{hook_id}")),
             ("people", "/app/users".to_owned()),
         ];
         for (name, path) in &pages {

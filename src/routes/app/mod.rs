@@ -12,6 +12,7 @@ mod import;
 mod link_list;
 mod links;
 mod previews;
+mod webhooks;
 
 use crate::accounts::SessionToken;
 use crate::accounts::session::constant_time_eq;
@@ -103,6 +104,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/import", web::get().to(import::form))
             .route("/import", web::post().to(import::preview))
             .route("/import/confirm", web::post().to(import::confirm))
+            .route("/webhooks", web::get().to(webhooks::index))
+            .route("/webhooks", web::post().to(webhooks::create))
+            .route("/webhooks/{id}", web::get().to(webhooks::show))
+            .route("/webhooks/{id}", web::post().to(webhooks::update))
+            .route("/webhooks/{id}/switch", web::post().to(webhooks::switch))
+            .route("/webhooks/{id}/test", web::post().to(webhooks::send_test))
+            .route("/webhooks/{id}/delete", web::post().to(webhooks::delete))
             .default_service(web::to(|| async { Err::<HttpResponse, UiError>(UiError::NotFound) })),
     );
 }
@@ -200,7 +208,7 @@ impl FromRequest for Admin {
                 Ok(Admin(viewer))
             } else {
                 Err(UiError::Forbidden(
-                    "Only admins manage people, sites and API keys. Ask an admin if you need this.".into(),
+                    "Only admins manage people, sites, API keys and webhooks. Ask an admin if you need this.".into(),
                 ))
             }
         })
