@@ -12,6 +12,7 @@ pub mod channel;
 pub mod client;
 pub mod code;
 pub mod destination;
+pub mod lifecycle;
 pub mod share_tree;
 pub mod site;
 pub mod utm;
