@@ -3,6 +3,7 @@
 //! Bounded, with negative entries, and behind a Bloom filter of all existing codes, so a scan of
 //! random codes is answered from memory and cannot be turned into a flood of database reads.
 
+pub mod budget;
 mod filter;
 
 use crate::domain::channel::Channel;
@@ -13,6 +14,7 @@ use crate::health::{DatabaseHealth, Part};
 use crate::metrics::Metrics;
 use crate::store::{Invalidation, MintBatch, RedirectTarget, Store, StoreError, StoreResult};
 use actix_web::http::header::HeaderValue;
+use budget::{Admission, ClickBudget};
 use filter::CodeFilter;
 use quick_cache::sync::Cache;
 use std::collections::HashSet;
@@ -39,13 +41,22 @@ pub struct LiveShare {
     pub location: HeaderValue,
     /// The earlier of the share's and the link's expiry.
     pub expires_at: Option<i64>,
+    /// Where people go once the share has ended (expired, used up) instead of a 410.
+    pub fallback: Option<HeaderValue>,
+    /// Human clicks the link's short links take together (`ShareLookup::admit_click`).
+    pub max_clicks: Option<i64>,
+    /// The argon2id hash of the password a visitor must give before the redirect.
+    pub password_hash: Option<Arc<str>>,
 }
 
 #[derive(Debug)]
 pub enum Cached {
     Live(LiveShare),
-    /// Disabled (or broken) shares answer 410 like expired ones.
-    Gone,
+    /// Disabled (or broken) shares answer 410 like expired ones, or send people to the link's
+    /// fallback.
+    Gone {
+        fallback: Option<HeaderValue>,
+    },
     Missing,
 }
 
@@ -62,7 +73,7 @@ impl Slot {
         // Invalidation is explicit (and via NOTIFY on PostgreSQL); these lifetimes are a safety net.
         let lifetime = match entry.as_ref() {
             Cached::Live(_) => Duration::from_secs(600),
-            Cached::Gone | Cached::Missing => Duration::from_secs(60),
+            Cached::Gone { .. } | Cached::Missing => Duration::from_secs(60),
         };
         let now = Instant::now();
         Slot {
@@ -81,6 +92,7 @@ pub struct ShareLookup {
     store: Arc<dyn Store>,
     metrics: Arc<Metrics>,
     health: Arc<DatabaseHealth>,
+    budget: ClickBudget,
     /// Answers stored before this are stale: looked up again, and served only when the
     /// database does not answer. Marking beats forgetting: an outage must not empty the cache.
     stale_before: Mutex<Instant>,
@@ -88,6 +100,8 @@ pub struct ShareLookup {
 
 /// How long a lookup waits for the database before it answers from what is cached, or 503.
 const LOOKUP_WAIT: Duration = Duration::from_secs(2);
+/// How often a clicked link's stored click count is read again where other instances count too.
+const CLICK_RECHECK: Duration = Duration::from_secs(1);
 
 impl ShareLookup {
     /// Loads every existing code into the filter: the one full read, at start-up.
@@ -99,9 +113,12 @@ impl ShareLookup {
     ) -> StoreResult<ShareLookup> {
         let filter = CodeFilter::new(&store.all_code_keys().await?);
         let cache = Cache::new(usize::try_from(capacity).unwrap_or(usize::MAX).max(1));
+        // Only PostgreSQL is shared by several instances, whose clicks this one cannot see.
+        let recheck = (store.backend() == "postgres").then_some(CLICK_RECHECK);
         Ok(ShareLookup {
             cache,
             filter,
+            budget: ClickBudget::new(recheck),
             store,
             metrics,
             health,
@@ -206,10 +223,50 @@ impl ShareLookup {
             },
             other => other,
         };
+        if let Some(target) = target.as_ref().filter(|t| t.lifecycle.max_clicks.is_some()) {
+            self.budget.seed(target.link_id, target.link_clicks);
+        }
         Ok(Some(Arc::new(match target {
             None => Cached::Missing,
             Some(target) => to_cached(target),
         })))
+    }
+
+    /// Takes one of the link's `max_clicks` for a human click about to be redirected. Never
+    /// waits for the database: where other instances count too, the stored count is read again
+    /// in the background.
+    pub fn admit_click(self: &Arc<Self>, link_id: i64, max_clicks: i64) -> Admission {
+        let (admission, recheck) = self.budget.admit(link_id, max_clicks);
+        if recheck {
+            let lookup = Arc::clone(self);
+            tokio::spawn(async move {
+                match lookup.store.link_clicks(link_id).await {
+                    Ok(stored) => lookup.budget.seed(link_id, stored.unwrap_or(0)),
+                    Err(_) => lookup.budget.recheck_failed(link_id),
+                }
+            });
+        }
+        admission
+    }
+
+    /// Whether the link's clicks have reached `max_clicks`, without taking one.
+    pub fn is_used_up(&self, link_id: i64, max_clicks: i64) -> bool {
+        self.budget.is_used_up(link_id, max_clicks)
+    }
+
+    /// Clicks counted against the link's limit on this instance: stored and on their way.
+    pub fn clicks_counted(&self, link_id: i64) -> i64 {
+        self.budget.used(link_id)
+    }
+
+    /// An admitted click whose visit could not be queued: it was not redirected.
+    pub fn refund_click(&self, link_id: i64) {
+        self.budget.refund(link_id);
+    }
+
+    /// The visit writer stored (or gave up on) a batch with these human clicks per link.
+    pub fn settle_clicks(&self, clicks: impl IntoIterator<Item = (i64, i64)>) {
+        self.budget.settle(clicks);
     }
 
     /// The reservation behind `target` made a share by its first visit, or `None` when its time
@@ -329,8 +386,13 @@ enum Reserved {
 }
 
 fn to_cached(t: RedirectTarget) -> Cached {
+    let fallback = t.lifecycle.fallback_url.as_deref().and_then(|url| {
+        HeaderValue::try_from(url)
+            .inspect_err(|_| tracing::error!(link_id = t.link_id, "stored fallback is not a valid header; ignored"))
+            .ok()
+    });
     if t.share_disabled_at.is_some() || t.link_disabled_at.is_some() {
-        return Cached::Gone;
+        return Cached::Gone { fallback };
     }
     let (Ok(destination), Ok(channel), Some(code)) = (
         Destination::parse(&t.url),
@@ -338,13 +400,15 @@ fn to_cached(t: RedirectTarget) -> Cached {
         Code::parse(&t.code),
     ) else {
         tracing::error!(share_id = t.share_id, "stored share does not parse; answering 410");
-        return Cached::Gone;
+        return Cached::Gone { fallback: None };
     };
     let utm = UtmTags::for_channel(&channel, t.inferred_channel.as_deref(), t.custom_medium.as_deref());
+    let overrides = t.lifecycle.utm_overrides();
     let tags = RedirectTags {
         utm: (t.utm_enabled != Some(0)).then_some(&utm),
         campaign: t.campaign.as_deref(),
         content: t.label.as_deref(),
+        overrides: &overrides,
         code: &code,
     };
     let expires_at = match (t.share_expires_at, t.link_expires_at) {
@@ -358,7 +422,7 @@ fn to_cached(t: RedirectTarget) -> Cached {
             share_id = t.share_id,
             "redirect target is not a valid header; answering 410"
         );
-        return Cached::Gone;
+        return Cached::Gone { fallback: None };
     };
     Cached::Live(LiveShare {
         target: Arc::new(VisitTarget {
@@ -370,5 +434,8 @@ fn to_cached(t: RedirectTarget) -> Cached {
         }),
         location,
         expires_at,
+        fallback,
+        max_clicks: t.lifecycle.max_clicks,
+        password_hash: t.lifecycle.password_hash.map(Arc::from),
     })
 }

@@ -1,11 +1,12 @@
 //! `/api/v1/links`: the destinations people share.
 
 use super::auth::ApiKeyAuth;
+use super::link_lifecycle::{LifecycleFields, UtmDocument};
 use crate::clock::{iso, now_ms};
 use crate::domain::destination::Destination;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::{LinkChange, LinkRecord, LinkSummary, NewLink};
+use crate::store::{LinkChange, LinkLifecycle, LinkRecord, LinkSummary, NewLink};
 use crate::web::link_query::{self, LinkListQuery};
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
@@ -17,6 +18,8 @@ pub struct CreateLink {
     url: String,
     title: Option<String>,
     campaign: Option<String>,
+    #[serde(flatten)]
+    lifecycle: LifecycleFields,
 }
 
 /// A link's changes: each field given is set (`""` clears a title or a campaign), each one
@@ -24,12 +27,12 @@ pub struct CreateLink {
 #[derive(Deserialize)]
 pub struct UpdateLink {
     disabled: Option<bool>,
-    /// RFC 3339; `null` removes the expiry. Left out, it stays.
-    #[serde(default, deserialize_with = "given")]
-    expires_at: Option<Option<String>>,
     title: Option<String>,
     campaign: Option<String>,
     url: Option<String>,
+    /// `expires_at`, `max_clicks`, `fallback_url`, `password` and `utm`.
+    #[serde(flatten)]
+    lifecycle: LifecycleFields,
 }
 
 #[derive(Serialize)]
@@ -42,16 +45,21 @@ pub struct LinkDocument {
     disabled: bool,
     /// When its short links stop redirecting (410 Gone), if ever.
     expires_at: Option<String>,
+    /// Human clicks its short links take together before they behave as expired, if limited.
+    max_clicks: Option<i64>,
+    /// Clicks left under `max_clicks`, as stored (the last fraction of a second may be on its way).
+    clicks_remaining: Option<i64>,
+    /// Where its short links send people once they have ended, instead of 410.
+    fallback_url: Option<String>,
+    /// Whether a visitor must give a password before the redirect (the password is never shown).
+    password_protected: bool,
+    /// UTM tags the link sets (a string) or leaves out (`false`) instead of sharetrail's own.
+    utm: UtmDocument,
     stats_url: String,
 }
 
-/// A field that was given, even as `null` (`Some(None)`), apart from one left out (`None`).
-fn given<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(d).map(Some)
-}
-
 /// An RFC 3339 time as Unix milliseconds.
-fn instant(field: &'static str, raw: &str) -> Result<i64, ApiError> {
+pub(super) fn instant(field: &'static str, raw: &str) -> Result<i64, ApiError> {
     chrono::DateTime::parse_from_rfc3339(raw.trim())
         .map(|t| t.timestamp_millis())
         .map_err(|_| ApiError::invalid(field, "use an RFC 3339 time, e.g. 2027-03-31T23:59:59Z"))
@@ -59,7 +67,13 @@ fn instant(field: &'static str, raw: &str) -> Result<i64, ApiError> {
 
 impl LinkDocument {
     fn new(link: LinkRecord) -> Self {
+        let lifecycle = &link.lifecycle;
         LinkDocument {
+            max_clicks: lifecycle.max_clicks,
+            clicks_remaining: lifecycle.max_clicks().map(|limit| limit.remaining(link.clicks)),
+            fallback_url: lifecycle.fallback_url.clone(),
+            password_protected: lifecycle.password_hash.is_some(),
+            utm: UtmDocument::new(&lifecycle.utm_overrides()),
             stats_url: format!("/api/v1/links/{}/stats", link.id),
             id: link.id,
             url: link.url,
@@ -97,6 +111,8 @@ impl LinkListItem {
                 disabled_at: link.disabled_at,
                 expires_at: link.expires_at,
                 site_id: link.site_id,
+                clicks: link.clicks,
+                lifecycle: link.lifecycle,
             }),
         }
     }
@@ -153,7 +169,14 @@ pub async fn create(
         title: optional_text("title", body.title)?,
         campaign: optional_text("campaign", body.campaign)?,
     };
-    let link = state.store.create_link(&new, now_ms()).await?;
+    let change = body.lifecycle.parse(&LinkLifecycle::default(), &state).await?;
+    let lifecycle = change.lifecycle.unwrap_or_default();
+    let mut link = state.store.create_link_with(&new, &lifecycle, now_ms()).await?;
+    // No short link of it exists yet: nothing can be visited before its expiry is set.
+    if let Some(Some(expires_at)) = change.expires_at {
+        state.store.set_link_expiry(link.id, Some(expires_at)).await?;
+        link.expires_at = Some(expires_at);
+    }
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/links/{}", link.id)))
         .json(LinkDocument::new(link)))
@@ -186,11 +209,8 @@ pub async fn update(
         }
         (Some(url), None) => Some(Destination::parse(&url).map_err(|e| ApiError::invalid("url", e))?),
     };
-    let expires_at = match &body.expires_at {
-        Some(Some(raw)) => Some(Some(instant("expires_at", raw)?)),
-        Some(None) => Some(None),
-        None => None,
-    };
+    let change = body.lifecycle.parse(&link.lifecycle, &state).await?;
+    let expires_at = change.expires_at;
     let changes_fields = url.is_some() || body.title.is_some() || body.campaign.is_some();
     if changes_fields {
         let change = LinkChange {
@@ -217,7 +237,10 @@ pub async fn update(
     if let Some(expires_at) = expires_at {
         state.store.set_link_expiry(id, expires_at).await?;
     }
-    if changes_fields || body.disabled.is_some() || expires_at.is_some() {
+    if let Some(lifecycle) = &change.lifecycle {
+        state.store.set_link_lifecycle(id, lifecycle).await?;
+    }
+    if changes_fields || body.disabled.is_some() || expires_at.is_some() || change.lifecycle.is_some() {
         // That link's codes only: every other cached redirect stays warm, here and elsewhere.
         let codes = state.store.codes_of_link(id).await?;
         state.invalidate(Some(&codes)).await;

@@ -7,6 +7,8 @@ mod campaigns;
 mod channels;
 pub(crate) mod client;
 mod keys;
+mod lifecycle;
+mod link_lifecycle;
 mod links;
 mod ops;
 mod public;
@@ -84,6 +86,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::scope("/qr")
                 .route("/{file}", web::get().to(qr::show))
                 .route("/{file}", web::head().to(qr::show)),
+        )
+        // A protected short link's password form. The redirect door leaves POSTs to the router:
+        // they are rare, and get the request span and the route's metrics like any form.
+        .service(
+            web::resource("/{code}")
+                .guard(actix_web::guard::Post())
+                .app_data(web::PayloadConfig::new(lifecycle::MAX_FORM_BODY))
+                .route(web::post().to(lifecycle::unlock)),
         )
         // Short codes are mostly answered before routing (`startup::redirect_door`); whatever no
         // route above claimed may still be one, such as a code that spells a reserved word.

@@ -7,10 +7,11 @@ use crate::domain::code::{Code, is_reserved};
 use crate::ingest::VisitRecord;
 use crate::lookup::{Cached, VisitTarget};
 use crate::routes::client::client_ip;
+use crate::routes::lifecycle;
 use crate::state::AppState;
-use crate::web::{gone_page, not_found_page, unavailable_page};
+use crate::web::{not_found_page, unavailable_page};
 use actix_web::http::header::HeaderName;
-use actix_web::http::{Method, header};
+use actix_web::http::{Method, StatusCode, header};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use std::sync::Arc;
 use std::time::Instant;
@@ -70,12 +71,16 @@ async fn answer(req: &HttpRequest, code: &Code, state: &AppState) -> HttpRespons
     };
     let share = match entry.as_ref() {
         Cached::Live(share) => share,
-        Cached::Gone => return gone_page(),
+        Cached::Gone { fallback } => return lifecycle::ended(fallback.as_ref(), StatusCode::FOUND),
         Cached::Missing => return not_found_page(),
     };
     let now = now_ms();
     if share.expires_at.is_some_and(|at| at <= now) {
-        return gone_page();
+        return lifecycle::ended(share.fallback.as_ref(), StatusCode::FOUND);
+    }
+    // A click limit or a password: decided there, so the plain redirect below stays as short.
+    if lifecycle::asks_more(share) {
+        return lifecycle::answer(req, share, now, state);
     }
     state.ingest.record(visit(req, &share.target, now, state));
     HttpResponse::Found()

@@ -11,6 +11,7 @@ mod first_run;
 mod geo;
 mod instances;
 mod keys;
+mod lifecycle;
 mod link_list;
 mod links;
 mod logs;
