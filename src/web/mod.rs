@@ -1,6 +1,7 @@
 //! Server-rendered pages (askama): a struct per page, all extending `templates/base.html`.
 
 pub mod charts;
+pub mod link_lifecycle;
 pub mod link_password;
 pub mod link_query;
 pub mod pages;

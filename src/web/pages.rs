@@ -236,6 +236,8 @@ pub struct LinkPage {
     pub has_qr: bool,
     /// (slug, name) of every campaign, for the edit form.
     pub campaigns: Vec<(String, String)>,
+    /// When and why its short links stop, and the edit form's lifecycle fields.
+    pub lifecycle: crate::web::link_lifecycle::LinkLifecycleView,
 }
 
 impl LinkPage {

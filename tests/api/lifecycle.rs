@@ -378,3 +378,80 @@ on_both_backends! {
         assert_eq!(listed["links"].as_array().unwrap().len(), 1, "no link was created");
     }
 }
+
+on_both_backends! {
+    async fn the_link_page_edits_the_lifecycle_and_says_when_and_why_the_link_stops(app) {
+        let link = app.create_link(DESTINATION, None).await;
+        let code = app.share_code(link, "whatsapp").await;
+        let mut marketer = crate::web_ui::Visitor::new(&app);
+        marketer.set_up_admin().await;
+        let page = format!("/app/links/{link}");
+        let edit = format!("{page}/edit");
+        let (_, html) = marketer.get(&page).await;
+        assert!(html.contains("Works until you switch it off."), "{html}");
+        let csrf = marketer.csrf(&page).await;
+        let save = |fields: &[(&'static str, &'static str)]| {
+            let mut form = vec![("csrf", csrf.clone()), ("url", DESTINATION.to_owned())];
+            form.extend(fields.iter().map(|(k, v)| (*k, (*v).to_owned())));
+            form
+        };
+
+        let form = save(&[
+            ("max_clicks", "2"), ("fallback_url", FALLBACK), ("password", PASSWORD),
+            ("utm_source", "Partner"), ("utm_medium", ""), ("omit_utm_medium", "1"), ("utm_term", ""),
+        ]);
+        let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert_eq!(marketer.post(&edit, &pairs).await.status(), 303);
+
+        let (_, html) = marketer.get(&page).await;
+        assert!(html.contains("after 2 more clicks (0 of 2 clicks used)"), "{html}");
+        assert!(html.contains(&format!("send people to {FALLBACK}")), "{html}");
+        assert!(html.contains("Visitors must enter its password first."), "{html}");
+        assert!(html.contains("name=\"max_clicks\" type=\"number\" min=\"1\" step=\"1\" inputmode=\"numeric\" value=\"2\""), "{html}");
+        assert!(html.contains(&format!("value=\"{FALLBACK}\"")), "{html}");
+        assert!(html.contains("name=\"utm_source\" value=\"Partner\""), "{html}");
+        assert!(html.contains("name=\"omit_utm_medium\" value=\"1\" checked"), "{html}");
+        assert!(html.contains("New password") && !html.contains(PASSWORD), "never shown");
+        let api = app.link_document(link).await;
+        assert_eq!(api["utm"], json!({"source": "Partner", "medium": false}), "{api}");
+
+        assert_eq!(app.follow(&code, BROWSER_UA).await.status(), 200, "the password form");
+        assert_eq!(
+            destination_of(&app.give_password(&code, PASSWORD).await),
+            format!("{DESTINATION}?utm_source=Partner&st={code}")
+        );
+        assert!(destination_of(&app.give_password(&code, PASSWORD).await).starts_with(DESTINATION));
+        assert_eq!(destination_of(&app.give_password(&code, PASSWORD).await), FALLBACK);
+        app.wait_for_visits(2).await;
+        let (_, html) = marketer.get(&page).await;
+        assert!(html.contains(&format!("Used up: 2 of 2 clicks used, so its short links send people to {FALLBACK}.")), "{html}");
+
+        for (fields, said) in [
+            (vec![("max_clicks", "0")], "stops after"),
+            (vec![("max_clicks", "two")], "stops after"),
+            (vec![("fallback_url", "ftp://example.com/")], "fallback"),
+            (vec![("fallback_url", "/elsewhere")], "fallback"),
+            (vec![("password", "abc")], "password"),
+            (vec![("utm_term", "a\u{7}b")], "utm_term"),
+        ] {
+            let form = save(&fields);
+            let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let refused = marketer.post(&edit, &pairs).await;
+            assert_eq!(refused.status(), 400, "{fields:?}");
+            assert!(refused.text().await.unwrap().contains(said), "{said}");
+        }
+        let own = app.url("/AbCd2345");
+        let mut own_fallback = vec![("csrf", csrf.as_str()), ("url", DESTINATION)];
+        own_fallback.push(("fallback_url", own.as_str()));
+        assert_eq!(marketer.post(&edit, &own_fallback).await.status(), 400, "a loop back to sharetrail");
+        assert_eq!(app.link_document(link).await["max_clicks"], 2, "refused forms change nothing");
+
+        let form = save(&[("max_clicks", ""), ("fallback_url", ""), ("remove_password", "1")]);
+        let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert_eq!(marketer.post(&edit, &pairs).await.status(), 303);
+        let api = app.link_document(link).await;
+        assert_eq!((api["max_clicks"].clone(), api["password_protected"].clone()), (Value::Null, json!(false)));
+        assert_eq!(api["utm"], json!({"source": "Partner", "medium": false}), "fields not sent stay");
+        assert_eq!(app.follow(&code, BROWSER_UA).await.status(), 302);
+    }
+}

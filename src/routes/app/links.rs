@@ -11,6 +11,7 @@ use crate::domain::share_tree::{self, TreeLimits, TreeShare};
 use crate::mint::MintError;
 use crate::state::AppState;
 use crate::store::{CampaignRecord, MintRefusal, NewCode, NewLink, NewShare, Scope, ShareLink, StoreError};
+use crate::web::link_lifecycle::LinkLifecycleView;
 use crate::web::pages::{
     ChannelChoice, EventPage, EventSummary, EventsPage, FieldErrors, LinkFormValues, LinkPage, NewLinkPage,
     PageOrRedirect, QrSheetPage, ShortLink, Shown,
@@ -366,7 +367,9 @@ pub async fn show(
         .into_iter()
         .map(|c| (c.slug, c.name))
         .collect();
+    let lifecycle = LinkLifecycleView::new(&link, state.lookup.clicks_counted(link.id), now_ms());
     Ok(LinkPage {
+        lifecycle,
         campaigns,
         nav: viewer.nav("links"),
         short_url_base: state.base_url.clone(),

@@ -8,6 +8,7 @@ mod account;
 mod admin;
 mod campaigns;
 mod exports;
+mod link_lifecycle;
 mod link_list;
 mod links;
 
