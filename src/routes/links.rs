@@ -66,7 +66,7 @@ pub(super) fn instant(field: &'static str, raw: &str) -> Result<i64, ApiError> {
 }
 
 impl LinkDocument {
-    fn new(link: LinkRecord) -> Self {
+    pub(crate) fn new(link: LinkRecord) -> Self {
         let lifecycle = &link.lifecycle;
         LinkDocument {
             max_clicks: lifecycle.max_clicks,

@@ -9,7 +9,7 @@ pub(crate) mod client;
 mod keys;
 mod lifecycle;
 mod link_lifecycle;
-mod links;
+pub(crate) mod links;
 mod ops;
 mod public;
 mod qr;

@@ -455,3 +455,71 @@ on_both_backends! {
         assert_eq!(app.follow(&code, BROWSER_UA).await.status(), 302);
     }
 }
+
+/// `sharetrail ARGS` against the app's database, `input` on its stdin: (success, stdout, stderr).
+async fn command_line(app: &TestApp, args: Vec<String>, input: &'static str) -> (bool, String, String) {
+    let (database, base_url) = (app.db.url.clone(), app.address.clone());
+    tokio::task::spawn_blocking(move || {
+        use std::io::Write;
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_sharetrail"));
+        for (name, _) in std::env::vars_os() {
+            if name.to_string_lossy().starts_with("SHARETRAIL_") {
+                command.env_remove(name);
+            }
+        }
+        let mut child = command
+            .args(&args)
+            .env("SHARETRAIL_DATABASE_URL", database)
+            .env("SHARETRAIL_BASE_URL", base_url)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start sharetrail");
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        let output = child.wait_with_output().expect("sharetrail ran");
+        let text = |bytes: Vec<u8>| String::from_utf8(bytes).unwrap();
+        (output.status.success(), text(output.stdout), text(output.stderr))
+    })
+    .await
+    .unwrap()
+}
+
+on_both_backends! {
+    async fn the_command_line_changes_a_link_that_a_running_server_redirects(app) {
+        let link = app.create_link(DESTINATION, None).await;
+        let code = app.share_code(link, "sms").await;
+        assert_eq!(app.follow(&code, BROWSER_UA).await.status(), 302, "now cached");
+        app.wait_for_visits(1).await;
+        let update = |extra: &[&str]| {
+            let mut args: Vec<String> = ["link", "update", &link.to_string()].map(str::to_owned).to_vec();
+            args.extend(extra.iter().map(|s| (*s).to_owned()));
+            args
+        };
+
+        let looping = command_line(&app, update(&["--fallback", &app.url("/elsewhere")]), "").await;
+        assert!(!looping.0 && looping.2.contains("sharetrail address"), "{looping:?}");
+        let (ok, stdout, stderr) =
+            command_line(&app, update(&["--max-clicks", "2", "--password-stdin", "--utm", "term=cli"]), "spring-2027\n").await;
+        assert!(ok, "{stderr}");
+        let printed: Value = serde_json::from_str(&stdout).expect("the link's document");
+        assert_eq!((printed["max_clicks"].as_i64(), printed["password_protected"].as_bool()), (Some(2), Some(true)));
+        assert_eq!(printed["clicks_remaining"], 1, "one click was stored before");
+
+        let api = app.link_document(link).await;
+        assert_eq!((api["max_clicks"].clone(), api["utm"].clone()), (json!(2), json!({"term": "cli"})));
+        if app.db.url.starts_with("postgres") {
+            // Announced like any change: the running instance forgets its cached redirect.
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+            while app.follow(&code, BROWSER_UA).await.status() != 200 {
+                assert!(std::time::Instant::now() < deadline, "the server never heard of the change");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            let right = app.give_password(&code, "spring-2027").await;
+            assert_eq!(destination_of(&right), format!("{DESTINATION}?utm_source=sms&utm_medium=sms&utm_term=cli&st={code}"));
+            assert_eq!(destination_of(&app.give_password(&code, "spring-2027").await).as_str(), "", "410: two clicks in all");
+        } else {
+            assert!(stderr.contains("within 10 minutes"), "SQLite's one server is not told: {stderr}");
+        }
+    }
+}
