@@ -6,13 +6,15 @@
 //! many requests race. The writer settles each batch: the clicks it stored move from pending to
 //! stored, and clicks of the link made before its limit was set (not pending here) are added too.
 //!
-//! Several instances sharing a PostgreSQL database each count their own clicks and read the
-//! stored count again at least every `recheck` while the link is clicked: together they may
-//! admit what the others admitted within that time and a batch's flush beyond the limit, and
-//! every click admitted anywhere is counted in the stats.
+//! Several instances sharing a PostgreSQL database each count their own clicks, and every second
+//! read again the stored counts of the limited links clicked here in the last ten minutes
+//! (`refresh`): together they may admit beyond the limit what the others admitted within that
+//! second and a batch's flush, never more once the counts have met, and every click admitted
+//! anywhere is counted in the stats.
 
+use crate::store::Store;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,8 +30,7 @@ struct Tally {
     stored: i64,
     /// Clicks admitted here, on their way to the database.
     pending: i64,
-    checked: Option<Instant>,
-    checking: bool,
+    last_click: Option<Instant>,
 }
 
 impl Tally {
@@ -41,21 +42,15 @@ impl Tally {
 /// One tally per link with a click limit that this instance has looked up: a few dozen bytes
 /// each, kept for the life of the process, since forgetting one with clicks still pending would
 /// let it admit them again.
+#[derive(Default)]
 pub struct ClickBudget {
     links: Mutex<HashMap<i64, Tally>>,
-    recheck: Option<Duration>,
 }
 
-impl ClickBudget {
-    /// `recheck`: how often the stored count is read again where other instances count too;
-    /// `None` where this instance is the only one (SQLite).
-    pub fn new(recheck: Option<Duration>) -> ClickBudget {
-        ClickBudget {
-            links: Mutex::new(HashMap::new()),
-            recheck,
-        }
-    }
+/// Links clicked within this long have their stored counts read again by `refresh`.
+const RECENT: Duration = Duration::from_secs(600);
 
+impl ClickBudget {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Tally>> {
         self.links.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -66,14 +61,29 @@ impl ClickBudget {
         let mut links = self.lock();
         let tally = links.entry(link_id).or_default();
         tally.stored = tally.stored.max(stored);
-        tally.checked = Some(Instant::now());
-        tally.checking = false;
     }
 
-    /// The recheck that `admit` asked for could not be made; the next click asks again.
-    pub fn recheck_failed(&self, link_id: i64) {
-        if let Some(tally) = self.lock().get_mut(&link_id) {
-            tally.checking = false;
+    fn recently_clicked(&self) -> Vec<i64> {
+        self.lock()
+            .iter()
+            .filter(|(_, t)| t.last_click.is_some_and(|at| at.elapsed() < RECENT))
+            .map(|(&id, _)| id)
+            .collect()
+    }
+
+    /// Where other instances count too: reads the stored counts of the links clicked here
+    /// lately, every `every`, for as long as anything else holds the budget.
+    pub async fn refresh(self: Arc<Self>, store: Arc<dyn Store>, every: Duration) {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        while Arc::strong_count(&self) > 1 {
+            tick.tick().await;
+            for link_id in self.recently_clicked() {
+                // A failed read leaves the count as it was: the next tick tries again.
+                if let Ok(Some(stored)) = store.link_clicks(link_id).await {
+                    self.seed(link_id, stored);
+                }
+            }
         }
     }
 
@@ -86,24 +96,16 @@ impl ClickBudget {
         self.used(link_id) >= max_clicks
     }
 
-    /// Takes one click of the link's `max_clicks`, if one is left. The flag says the stored
-    /// count is due to be read again (`seed`) by the caller, which this call has claimed.
-    pub fn admit(&self, link_id: i64, max_clicks: i64) -> (Admission, bool) {
+    /// Takes one click of the link's `max_clicks`, if one is left.
+    pub fn admit(&self, link_id: i64, max_clicks: i64) -> Admission {
         let mut links = self.lock();
         let tally = links.entry(link_id).or_default();
-        let recheck = match (self.recheck, tally.checked) {
-            (Some(every), Some(at)) => !tally.checking && at.elapsed() >= every,
-            (Some(_), None) => !tally.checking,
-            (None, _) => false,
-        };
-        if recheck {
-            tally.checking = true;
-        }
+        tally.last_click = Some(Instant::now());
         if tally.used() >= max_clicks {
-            return (Admission::UsedUp, recheck);
+            return Admission::UsedUp;
         }
         tally.pending += 1;
-        (Admission::Admitted, recheck)
+        Admission::Admitted
     }
 
     /// An admitted click that could not be queued: it never happened.
@@ -135,9 +137,9 @@ mod tests {
 
     #[test]
     fn a_limit_admits_exactly_its_clicks_counting_the_stored_ones() {
-        let budget = ClickBudget::new(None);
+        let budget = ClickBudget::default();
         budget.seed(7, 1);
-        let admitted: Vec<Admission> = (0..4).map(|_| budget.admit(7, 3).0).collect();
+        let admitted: Vec<Admission> = (0..4).map(|_| budget.admit(7, 3)).collect();
         assert_eq!(
             admitted,
             [
@@ -153,7 +155,7 @@ mod tests {
 
     #[test]
     fn settling_moves_clicks_from_pending_to_stored_and_stale_reads_change_nothing() {
-        let budget = ClickBudget::new(None);
+        let budget = ClickBudget::default();
         budget.seed(7, 0);
         budget.admit(7, 10);
         budget.admit(7, 10);
@@ -168,7 +170,7 @@ mod tests {
 
     #[test]
     fn clicks_from_before_the_limit_are_counted_when_their_batch_settles() {
-        let budget = ClickBudget::new(None);
+        let budget = ClickBudget::default();
         budget.seed(7, 4);
         budget.admit(7, 10);
         // Two clicks queued before the limit was set, and the one admitted since.
@@ -178,24 +180,20 @@ mod tests {
 
     #[test]
     fn a_refunded_click_is_given_back() {
-        let budget = ClickBudget::new(None);
+        let budget = ClickBudget::default();
         budget.seed(7, 0);
-        assert_eq!(budget.admit(7, 1).0, Admission::Admitted);
+        assert_eq!(budget.admit(7, 1), Admission::Admitted);
         budget.refund(7);
-        assert_eq!(budget.admit(7, 1).0, Admission::Admitted);
-        assert_eq!(budget.admit(7, 1).0, Admission::UsedUp);
+        assert_eq!(budget.admit(7, 1), Admission::Admitted);
+        assert_eq!(budget.admit(7, 1), Admission::UsedUp);
     }
 
     #[test]
-    fn where_others_count_too_the_stored_count_is_read_again_once_per_interval() {
-        let budget = ClickBudget::new(Some(Duration::ZERO));
+    fn only_links_clicked_lately_are_read_again() {
+        let budget = ClickBudget::default();
         budget.seed(7, 0);
-        assert!(budget.admit(7, 10).1, "due, and claimed");
-        assert!(!budget.admit(7, 10).1, "already being read");
-        budget.seed(7, 3);
-        assert!(budget.admit(7, 10).1);
-        budget.recheck_failed(7);
-        assert!(budget.admit(7, 10).1, "asked again after a failure");
-        assert!(!ClickBudget::new(None).admit(7, 10).1, "one instance never reads again");
+        budget.seed(8, 0);
+        budget.admit(8, 10);
+        assert_eq!(budget.recently_clicked(), [8]);
     }
 }

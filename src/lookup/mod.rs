@@ -92,7 +92,7 @@ pub struct ShareLookup {
     store: Arc<dyn Store>,
     metrics: Arc<Metrics>,
     health: Arc<DatabaseHealth>,
-    budget: ClickBudget,
+    budget: Arc<ClickBudget>,
     /// Answers stored before this are stale: looked up again, and served only when the
     /// database does not answer. Marking beats forgetting: an outage must not empty the cache.
     stale_before: Mutex<Instant>,
@@ -100,7 +100,8 @@ pub struct ShareLookup {
 
 /// How long a lookup waits for the database before it answers from what is cached, or 503.
 const LOOKUP_WAIT: Duration = Duration::from_secs(2);
-/// How often a clicked link's stored click count is read again where other instances count too.
+/// How often the stored click counts of limited links clicked here are read again, where other
+/// instances count too.
 const CLICK_RECHECK: Duration = Duration::from_secs(1);
 
 impl ShareLookup {
@@ -113,12 +114,15 @@ impl ShareLookup {
     ) -> StoreResult<ShareLookup> {
         let filter = CodeFilter::new(&store.all_code_keys().await?);
         let cache = Cache::new(usize::try_from(capacity).unwrap_or(usize::MAX).max(1));
+        let budget = Arc::new(ClickBudget::default());
         // Only PostgreSQL is shared by several instances, whose clicks this one cannot see.
-        let recheck = (store.backend() == "postgres").then_some(CLICK_RECHECK);
+        if store.backend() == "postgres" {
+            tokio::spawn(Arc::clone(&budget).refresh(Arc::clone(&store), CLICK_RECHECK));
+        }
         Ok(ShareLookup {
             cache,
             filter,
-            budget: ClickBudget::new(recheck),
+            budget,
             store,
             metrics,
             health,
@@ -233,20 +237,10 @@ impl ShareLookup {
     }
 
     /// Takes one of the link's `max_clicks` for a human click about to be redirected. Never
-    /// waits for the database: where other instances count too, the stored count is read again
-    /// in the background.
-    pub fn admit_click(self: &Arc<Self>, link_id: i64, max_clicks: i64) -> Admission {
-        let (admission, recheck) = self.budget.admit(link_id, max_clicks);
-        if recheck {
-            let lookup = Arc::clone(self);
-            tokio::spawn(async move {
-                match lookup.store.link_clicks(link_id).await {
-                    Ok(stored) => lookup.budget.seed(link_id, stored.unwrap_or(0)),
-                    Err(_) => lookup.budget.recheck_failed(link_id),
-                }
-            });
-        }
-        admission
+    /// waits for the database: where other instances count too, their stored clicks are read
+    /// in the background (`ClickBudget::refresh`).
+    pub fn admit_click(&self, link_id: i64, max_clicks: i64) -> Admission {
+        self.budget.admit(link_id, max_clicks)
     }
 
     /// Whether the link's clicks have reached `max_clicks`, without taking one.

@@ -523,3 +523,51 @@ on_both_backends! {
         }
     }
 }
+
+/// Two instances on one PostgreSQL: each counts its own clicks exactly and reads the others'
+/// every second. Together they may let through what the other let through meanwhile, but every
+/// click either redirects is in the stats, and once the counts have met, neither lets anyone else
+/// through.
+#[tokio::test]
+async fn instances_sharing_postgres_count_every_click_and_agree_once_a_limit_is_used_up() {
+    let first = spawn_app(Backend::Postgres).await;
+    let second = spawn_app_on(&first.db.url, |_| {}).await;
+    let link = first.create_link_with(json!({"max_clicks": 3})).await;
+    let code = first.share_code(id(&link), "email").await;
+
+    let mut redirected = [0, 0];
+    for round in 0..5 {
+        for (n, app) in [&first, &second].into_iter().enumerate() {
+            match app.follow(&code, BROWSER_UA).await.status().as_u16() {
+                302 => redirected[n] += 1,
+                status => assert_eq!(status, 410, "round {round} on instance {n}"),
+            }
+        }
+    }
+
+    assert!(
+        redirected.iter().all(|&n| n <= 3),
+        "neither instance alone passes the limit: {redirected:?}"
+    );
+    let total = redirected[0] + redirected[1];
+    assert!(total >= 3, "{redirected:?}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while first.stats(id(&link)).await["clicks"]["total"] != total {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "every redirect is a click in the stats"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // A batch's flush and a second's refresh later, both know the link is used up.
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    for app in [&first, &second] {
+        assert_eq!(app.follow(&code, BROWSER_UA).await.status(), 410);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert_eq!(
+        first.stats(id(&link)).await["clicks"]["total"],
+        total,
+        "and nothing more was counted"
+    );
+}
