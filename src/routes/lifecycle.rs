@@ -30,11 +30,6 @@ use std::time::Duration;
 /// Longer than any password a link may have (128 characters of up to 4 bytes) once encoded.
 pub const MAX_FORM_BODY: usize = 4 * 1024;
 
-/// Whether the redirect must ask `answer` rather than simply redirect.
-pub fn asks_more(share: &LiveShare) -> bool {
-    share.max_clicks.is_some() || share.password_hash.is_some()
-}
-
 /// A short link that has ended: its link's fallback, or 410 Gone. A visit of the fallback is
 /// not a click: the link's figures count the people its destination got.
 pub fn ended(fallback: Option<&HeaderValue>, status: StatusCode) -> HttpResponse {
@@ -52,43 +47,50 @@ fn redirect_to(location: &HeaderValue, status: StatusCode) -> HttpResponse {
         .finish()
 }
 
-/// `GET` or `HEAD` of a live, unexpired short link whose link `asks_more`.
-pub fn answer(req: &HttpRequest, share: &LiveShare, now: i64, state: &AppState) -> HttpResponse {
+/// A visit of a live, unexpired short link (`GET` or `HEAD`): `None` once it is recorded and
+/// may be redirected, as every visit of a link with neither a click limit nor a password is.
+/// Otherwise the answer to give instead, where the link has ended (used up), asks for its
+/// password, or cannot count a click it would let through.
+pub fn intercept(visit: VisitRecord, share: &LiveShare, state: &AppState, status: StatusCode) -> Option<HttpResponse> {
+    if share.max_clicks.is_none() && share.password_hash.is_none() {
+        state.ingest.record(visit);
+        return None;
+    }
     if share
         .max_clicks
         .is_some_and(|max| state.lookup.is_used_up(share.target.link_id, max))
     {
-        return ended(share.fallback.as_ref(), StatusCode::FOUND);
+        return Some(ended(share.fallback.as_ref(), status));
     }
-    let visit = visit(req, &share.target, now, state);
     if share.password_hash.is_some() {
         // A person counts once the password is right; a preview or a bot is what it is.
         if visit.kind != VisitKind::Click {
             state.ingest.record(visit);
         }
-        return password_page(None, StatusCode::OK);
+        return Some(password_page(None, StatusCode::OK));
     }
-    admit(visit, share, state, StatusCode::FOUND)
+    count(visit, share, state, status)
 }
 
-/// Redirects `visit`, which passed every other test, counting a human click against the limit.
-fn admit(visit: VisitRecord, share: &LiveShare, state: &AppState, status: StatusCode) -> HttpResponse {
+/// Records `visit`, which passed every other test, taking a human click from the link's limit;
+/// or the answer to give instead.
+fn count(visit: VisitRecord, share: &LiveShare, state: &AppState, status: StatusCode) -> Option<HttpResponse> {
     let link_id = share.target.link_id;
     match (visit.kind, share.max_clicks) {
         (VisitKind::Click, Some(max)) => {
             if state.lookup.admit_click(link_id, max) == Admission::UsedUp {
-                return ended(share.fallback.as_ref(), status);
+                return Some(ended(share.fallback.as_ref(), status));
             }
             // A click that would not be counted is not redirected: the limit and the stats
             // must agree. Only a queue full for lack of a database gets here.
             if !state.ingest.try_record(visit) {
                 state.lookup.refund_click(link_id);
-                return unavailable_page();
+                return Some(unavailable_page());
             }
         }
         _ => state.ingest.record(visit),
     }
-    redirect_to(&share.location, status)
+    None
 }
 
 fn password_page(error: Option<String>, status: StatusCode) -> HttpResponse {
@@ -166,7 +168,8 @@ pub async fn unlock(req: HttpRequest, state: web::Data<AppState>, body: web::Byt
         );
     }
     let visit = visit(&req, &share.target, now, &state);
-    admit(visit, share, &state, StatusCode::SEE_OTHER)
+    count(visit, share, &state, StatusCode::SEE_OTHER)
+        .unwrap_or_else(|| redirect_to(&share.location, StatusCode::SEE_OTHER))
 }
 
 /// The password from a form body, if it holds a non-empty one.

@@ -1,7 +1,7 @@
-//! What `POST` and `PATCH /api/v1/links` take about a link's lifecycle — its expiry, click
-//! limit, fallback, password and UTM overrides — and what a link document says of it.
+//! What `POST` and `PATCH /api/v1/links` take about a link's lifecycle — its click limit,
+//! fallback, password and UTM overrides (its expiry is the link's own field) — and how a link
+//! document shows its UTM overrides.
 
-use super::links::instant;
 use crate::accounts::password;
 use crate::domain::lifecycle::{ClickLimit, Fallback, LinkPassword};
 use crate::domain::utm::{UtmOverride, UtmOverrides, UtmTag};
@@ -14,9 +14,6 @@ use serde::{Deserialize, Deserializer, Serialize};
 /// removes it.
 #[derive(Debug, Default, Deserialize)]
 pub struct LifecycleFields {
-    /// RFC 3339: its short links stop redirecting from then on.
-    #[serde(default, deserialize_with = "given")]
-    expires_at: Option<Option<String>>,
     /// Human clicks (1 or more) its short links take together before they behave as expired.
     #[serde(default, deserialize_with = "given")]
     max_clicks: Option<Option<i64>>,
@@ -94,22 +91,10 @@ pub fn given<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Opt
     Option::<T>::deserialize(d).map(Some)
 }
 
-/// What a request changes: the expiry (its own column, set as before) and the rest.
-pub struct LifecycleChange {
-    pub expires_at: Option<Option<i64>>,
-    /// The whole lifecycle as it is to be stored, when any of it changes.
-    pub lifecycle: Option<LinkLifecycle>,
-}
-
 impl LifecycleFields {
-    /// Checks every field against `current` and answers what to store, the password hashed.
-    /// Nothing is stored when any field is refused.
-    pub async fn parse(self, current: &LinkLifecycle, state: &AppState) -> Result<LifecycleChange, ApiError> {
-        let expires_at = match self.expires_at {
-            Some(Some(raw)) => Some(Some(instant("expires_at", &raw)?)),
-            Some(None) => Some(None),
-            None => None,
-        };
+    /// Checks every field against `current` and answers the whole lifecycle to store, the
+    /// password hashed, when any of it changes. Nothing is stored when a field is refused.
+    pub async fn parse(self, current: &LinkLifecycle, state: &AppState) -> Result<Option<LinkLifecycle>, ApiError> {
         let mut next = current.clone();
         let mut changed = false;
         if let Some(max_clicks) = self.max_clicks {
@@ -150,10 +135,7 @@ impl LifecycleFields {
             };
             changed = true;
         }
-        Ok(LifecycleChange {
-            expires_at,
-            lifecycle: changed.then_some(next),
-        })
+        Ok(changed.then_some(next))
     }
 }
 

@@ -18,6 +18,9 @@ pub struct CreateLink {
     url: String,
     title: Option<String>,
     campaign: Option<String>,
+    /// RFC 3339: its short links stop redirecting from then on.
+    expires_at: Option<String>,
+    /// `max_clicks`, `fallback_url`, `password` and `utm`.
     #[serde(flatten)]
     lifecycle: LifecycleFields,
 }
@@ -27,10 +30,13 @@ pub struct CreateLink {
 #[derive(Deserialize)]
 pub struct UpdateLink {
     disabled: Option<bool>,
+    /// RFC 3339; `null` removes the expiry. Left out, it stays.
+    #[serde(default, deserialize_with = "given")]
+    expires_at: Option<Option<String>>,
     title: Option<String>,
     campaign: Option<String>,
     url: Option<String>,
-    /// `expires_at`, `max_clicks`, `fallback_url`, `password` and `utm`.
+    /// `max_clicks`, `fallback_url`, `password` and `utm`.
     #[serde(flatten)]
     lifecycle: LifecycleFields,
 }
@@ -58,8 +64,13 @@ pub struct LinkDocument {
     stats_url: String,
 }
 
+/// A field that was given, even as `null` (`Some(None)`), apart from one left out (`None`).
+fn given<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
 /// An RFC 3339 time as Unix milliseconds.
-pub(super) fn instant(field: &'static str, raw: &str) -> Result<i64, ApiError> {
+fn instant(field: &'static str, raw: &str) -> Result<i64, ApiError> {
     chrono::DateTime::parse_from_rfc3339(raw.trim())
         .map(|t| t.timestamp_millis())
         .map_err(|_| ApiError::invalid(field, "use an RFC 3339 time, e.g. 2027-03-31T23:59:59Z"))
@@ -169,13 +180,16 @@ pub async fn create(
         title: optional_text("title", body.title)?,
         campaign: optional_text("campaign", body.campaign)?,
     };
-    let change = body.lifecycle.parse(&LinkLifecycle::default(), &state).await?;
-    let lifecycle = change.lifecycle.unwrap_or_default();
-    let mut link = state.store.create_link_with(&new, &lifecycle, now_ms()).await?;
+    let expires_at = body.expires_at.map(|raw| instant("expires_at", &raw)).transpose()?;
+    let lifecycle = body.lifecycle.parse(&LinkLifecycle::default(), &state).await?;
+    let mut link = state
+        .store
+        .create_link_with(&new, &lifecycle.unwrap_or_default(), now_ms())
+        .await?;
     // No short link of it exists yet: nothing can be visited before its expiry is set.
-    if let Some(Some(expires_at)) = change.expires_at {
-        state.store.set_link_expiry(link.id, Some(expires_at)).await?;
-        link.expires_at = Some(expires_at);
+    if expires_at.is_some() {
+        state.store.set_link_expiry(link.id, expires_at).await?;
+        link.expires_at = expires_at;
     }
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/links/{}", link.id)))
@@ -209,8 +223,12 @@ pub async fn update(
         }
         (Some(url), None) => Some(Destination::parse(&url).map_err(|e| ApiError::invalid("url", e))?),
     };
-    let change = body.lifecycle.parse(&link.lifecycle, &state).await?;
-    let expires_at = change.expires_at;
+    let expires_at = match &body.expires_at {
+        Some(Some(raw)) => Some(Some(instant("expires_at", raw)?)),
+        Some(None) => Some(None),
+        None => None,
+    };
+    let lifecycle = body.lifecycle.parse(&link.lifecycle, &state).await?;
     let changes_fields = url.is_some() || body.title.is_some() || body.campaign.is_some();
     if changes_fields {
         let change = LinkChange {
@@ -237,10 +255,10 @@ pub async fn update(
     if let Some(expires_at) = expires_at {
         state.store.set_link_expiry(id, expires_at).await?;
     }
-    if let Some(lifecycle) = &change.lifecycle {
+    if let Some(lifecycle) = &lifecycle {
         state.store.set_link_lifecycle(id, lifecycle).await?;
     }
-    if changes_fields || body.disabled.is_some() || expires_at.is_some() || change.lifecycle.is_some() {
+    if changes_fields || body.disabled.is_some() || expires_at.is_some() || lifecycle.is_some() {
         // That link's codes only: every other cached redirect stays warm, here and elsewhere.
         let codes = state.store.codes_of_link(id).await?;
         state.invalidate(Some(&codes)).await;

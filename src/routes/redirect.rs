@@ -78,11 +78,11 @@ async fn answer(req: &HttpRequest, code: &Code, state: &AppState) -> HttpRespons
     if share.expires_at.is_some_and(|at| at <= now) {
         return lifecycle::ended(share.fallback.as_ref(), StatusCode::FOUND);
     }
-    // A click limit or a password: decided there, so the plain redirect below stays as short.
-    if lifecycle::asks_more(share) {
-        return lifecycle::answer(req, share, now, state);
+    let visit = visit(req, &share.target, now, state);
+    // Recorded there, or answered otherwise where its link has a click limit or a password.
+    if let Some(answer) = lifecycle::intercept(visit, share, state, StatusCode::FOUND) {
+        return answer;
     }
-    state.ingest.record(visit(req, &share.target, now, state));
     HttpResponse::Found()
         .insert_header((header::LOCATION, share.location.clone()))
         // Never 301 and never cacheable: a cached redirect is a click nobody records.
