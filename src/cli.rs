@@ -3,6 +3,8 @@
 use crate::config::{DatabaseSettings, LogSettings, Settings};
 use clap::{Parser, Subcommand};
 
+pub mod link;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "sharetrail",
@@ -47,6 +49,9 @@ pub enum Command {
     /// Manage the websites that embed the share buttons.
     #[command(subcommand)]
     Site(SiteCommand),
+    /// Manage links: their expiry, click limit, fallback, password and UTM tags.
+    #[command(subcommand)]
+    Link(link::LinkCommand),
     /// Import short links from another shortener (or sharetrail's own CSV); prints a report.
     Import(ImportArgs),
 }

@@ -13,6 +13,8 @@ use anyhow::{Context, bail};
 use secrecy::ExposeSecret;
 use std::sync::Arc;
 
+mod link;
+
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None => {
@@ -58,6 +60,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{name}");
             Ok(())
         }
+        Some(Command::Link(command)) => link::run(command).await,
         Some(Command::Site(SiteCommand::Create {
             name,
             domains,

@@ -223,6 +223,7 @@ fn keep_sessions_tidy(store: Arc<dyn store::Store>, accounts: Arc<Accounts>) {
         loop {
             tick.tick().await;
             accounts.throttle.tidy();
+            accounts.link_passwords.tidy();
             let now = crate::clock::now_ms();
             let policy = accounts.policy;
             let purged = store

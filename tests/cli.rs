@@ -42,11 +42,21 @@ impl Sandbox {
         self.run_with(args, &[("SHARETRAIL_DATABASE_URL", &self.database_url())])
     }
 
+    /// Runs `sharetrail ARGS` against this sandbox's database with `input` on its stdin.
+    fn run_with_stdin(&self, args: &[&str], input: &str) -> Outcome {
+        self.run_fed(args, &[("SHARETRAIL_DATABASE_URL", &self.database_url())], Some(input))
+    }
+
     /// Runs `sharetrail ARGS` with exactly these `SHARETRAIL_*` variables, from this directory.
     fn run_with(&self, args: &[&str], vars: &[(&str, &str)]) -> Outcome {
+        self.run_fed(args, vars, None)
+    }
+
+    fn run_fed(&self, args: &[&str], vars: &[(&str, &str)], input: Option<&str>) -> Outcome {
         let (stdout_path, stderr_path) = (self.dir.path().join("stdout"), self.dir.path().join("stderr"));
         let mut command = Command::new(env!("CARGO_BIN_EXE_sharetrail"));
-        command.args(args).current_dir(self.dir.path()).stdin(Stdio::null());
+        command.args(args).current_dir(self.dir.path());
+        command.stdin(if input.is_some() { Stdio::piped() } else { Stdio::null() });
         for (name, _) in std::env::vars_os() {
             if name.to_string_lossy().starts_with("SHARETRAIL_") {
                 command.env_remove(name);
@@ -56,6 +66,10 @@ impl Sandbox {
         command.stdout(File::create(&stdout_path).expect("stdout file"));
         command.stderr(File::create(&stderr_path).expect("stderr file"));
         let mut child = command.spawn().expect("start sharetrail");
+        if let (Some(input), Some(mut stdin)) = (input, child.stdin.take()) {
+            use std::io::Write;
+            stdin.write_all(input.as_bytes()).expect("write to stdin");
+        }
         let deadline = Instant::now() + TIMEOUT;
         let status = loop {
             if let Some(status) = child.try_wait().expect("wait for sharetrail") {
@@ -163,6 +177,9 @@ fn help_for_every_database_command_names_the_database_variable() {
         &["api-key", "create"],
         &["channel", "create"],
         &["import"],
+        &["link", "create"],
+        &["link", "update"],
+        &["link", "show"],
     ] {
         let outcome = sandbox.run(&[command, &["--help"]].concat());
 
@@ -317,4 +334,168 @@ fn help_for_site_create_mentions_the_domain_option() {
 
     assert!(outcome.status.success(), "{}", outcome.stderr);
     assert!(outcome.stdout.contains("--domain"), "{}", outcome.stdout);
+}
+
+/// `link create` with every lifecycle flag: the id alone on stdout.
+fn create_protected_link(sandbox: &Sandbox) -> String {
+    let outcome = sandbox.run_with_stdin(
+        &[
+            "link",
+            "create",
+            "--url",
+            "https://example.com/launch",
+            "--campaign",
+            "Spring",
+            "--expires",
+            "2099-03-31",
+            "--max-clicks",
+            "100",
+            "--fallback",
+            "https://example.com/ended",
+            "--password-stdin",
+            "--utm",
+            "source=Newsletter",
+            "--omit-utm",
+            "medium",
+        ],
+        "spring-2027\n",
+    );
+    assert!(outcome.status.success(), "{}", outcome.stderr);
+    let id = outcome.stdout.trim_end().to_owned();
+    assert!(
+        id.parse::<i64>().is_ok(),
+        "stdout must hold the id alone: {:?}",
+        outcome.stdout
+    );
+    id
+}
+
+fn show(sandbox: &Sandbox, id: &str) -> serde_json::Value {
+    let outcome = sandbox.run(&["link", "show", id]);
+    assert!(outcome.status.success(), "{}", outcome.stderr);
+    serde_json::from_str(&outcome.stdout).expect("show prints the link's JSON document")
+}
+
+#[tokio::test]
+async fn link_create_sets_every_lifecycle_field_and_show_prints_them_but_never_the_password() {
+    let sandbox = Sandbox::new();
+
+    let id = create_protected_link(&sandbox);
+
+    let link = show(&sandbox, &id);
+    assert_eq!(link["url"], "https://example.com/launch");
+    assert_eq!(link["expires_at"], "2099-04-01T00:00:00.000Z", "the whole day, UTC");
+    assert_eq!(
+        (link["max_clicks"].as_i64(), link["clicks_remaining"].as_i64()),
+        (Some(100), Some(100))
+    );
+    assert_eq!(link["fallback_url"], "https://example.com/ended");
+    assert_eq!(link["password_protected"], true);
+    assert_eq!(
+        link["utm"],
+        serde_json::json!({"source": "Newsletter", "medium": false})
+    );
+    let store = sharetrail::store::connect(&sandbox.database_url(), 1)
+        .await
+        .expect("open the store");
+    let stored = store.get_link(id.parse().unwrap()).await.unwrap().unwrap();
+    let hash = stored.lifecycle.password_hash.expect("a password hash");
+    assert!(
+        sharetrail::accounts::password::verify(&hash, "spring-2027"),
+        "the password from stdin, hashed"
+    );
+    assert!(!show(&sandbox, &id).to_string().contains("argon2"));
+}
+
+#[test]
+fn link_update_changes_what_it_names_and_removes_what_it_is_told() {
+    let sandbox = Sandbox::new();
+    let id = create_protected_link(&sandbox);
+
+    let outcome = sandbox.run(&[
+        "link",
+        "update",
+        &id,
+        "--max-clicks",
+        "5",
+        "--no-password",
+        "--no-fallback",
+        "--reset-utm",
+        "source",
+        "--utm",
+        "term=shoes",
+        "--no-expiry",
+    ]);
+
+    assert!(outcome.status.success(), "{}", outcome.stderr);
+    let printed: serde_json::Value = serde_json::from_str(&outcome.stdout).expect("update prints the document");
+    let link = show(&sandbox, &id);
+    assert_eq!(printed, link);
+    assert_eq!(link["max_clicks"], 5);
+    assert_eq!(link["password_protected"], false);
+    assert_eq!(link["fallback_url"], serde_json::Value::Null);
+    assert_eq!(link["expires_at"], serde_json::Value::Null);
+    assert_eq!(link["utm"], serde_json::json!({"medium": false, "term": "shoes"}));
+
+    let reset = sandbox.run(&["link", "update", &id, "--no-max-clicks", "--reset-utm", "all"]);
+    assert!(reset.status.success(), "{}", reset.stderr);
+    let link = show(&sandbox, &id);
+    assert_eq!(
+        (link["max_clicks"].clone(), link["utm"].clone()),
+        (serde_json::Value::Null, serde_json::json!({}))
+    );
+}
+
+#[test]
+fn link_commands_refuse_bad_values_naming_the_flag_and_change_nothing() {
+    let sandbox = Sandbox::new();
+    let id = create_protected_link(&sandbox);
+    let url = ["--url", "https://example.com/"];
+
+    for (args, said) in [
+        (vec!["--max-clicks", "0"], "--max-clicks"),
+        (vec!["--max-clicks", "-2"], "--max-clicks"),
+        (vec!["--fallback", "ftp://example.com/"], "--fallback"),
+        (
+            vec!["--fallback", "http://127.0.0.1:8080/AbCd2345"],
+            "sharetrail address",
+        ),
+        (vec!["--utm", "ref=x"], "not a UTM tag"),
+        (vec!["--utm", "source"], "TAG=VALUE"),
+        (vec!["--expires", "next week"], "--expires"),
+        (vec!["--password"], "--password-stdin"),
+    ] {
+        let create = sandbox.run(&[&["link", "create"][..], &url, &args].concat());
+        assert!(!create.status.success(), "{args:?}");
+        assert!(create.stderr.contains(said), "{args:?}: {}", create.stderr);
+        assert_eq!(create.stdout, "", "{args:?}");
+        let update = sandbox.run(&[&["link", "update", &id][..], &args].concat());
+        assert!(
+            !update.status.success() && update.stderr.contains(said),
+            "{args:?}: {}",
+            update.stderr
+        );
+    }
+    let short = sandbox.run_with_stdin(&["link", "update", &id, "--password-stdin"], "abc\n");
+    assert!(
+        !short.status.success() && short.stderr.contains("password"),
+        "{}",
+        short.stderr
+    );
+    let both = sandbox.run(&["link", "update", &id, "--max-clicks", "3", "--no-max-clicks"]);
+    assert!(!both.status.success(), "contradicting flags");
+    let missing = sandbox.run(&["link", "show", "999"]);
+    assert!(
+        !missing.status.success() && missing.stderr.contains("no link"),
+        "{}",
+        missing.stderr
+    );
+
+    let link = show(&sandbox, &id);
+    assert_eq!(
+        (link["max_clicks"].as_i64(), link["password_protected"].as_bool()),
+        (Some(100), Some(true))
+    );
+    let listed = sandbox.run(&["link", "show", "2"]);
+    assert!(!listed.status.success(), "no second link was created");
 }

@@ -8,12 +8,14 @@ pub mod throttle;
 use std::sync::Mutex;
 
 pub use session::{SessionPolicy, SessionToken};
-pub use throttle::SignInThrottle;
+pub use throttle::{LinkPasswordThrottle, SignInThrottle};
 
 /// Everything about accounts that lives in memory rather than in the store.
 pub struct Accounts {
     pub policy: SessionPolicy,
     pub throttle: SignInThrottle,
+    /// Wrong passwords given to password-protected links.
+    pub link_passwords: LinkPasswordThrottle,
     pub passwords: password::PasswordWork,
     /// Present while no user exists: the secret of the first-run setup link.
     setup_token: Mutex<Option<String>>,
@@ -24,6 +26,7 @@ impl Accounts {
         Accounts {
             policy,
             throttle,
+            link_passwords: LinkPasswordThrottle::default(),
             passwords: password::PasswordWork::per_core(),
             setup_token: Mutex::new(None),
         }

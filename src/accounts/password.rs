@@ -55,8 +55,13 @@ fn argon2() -> Argon2<'static> {
 
 /// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`), salt included.
 pub fn hash(password: &NewPassword) -> anyhow::Result<String> {
+    hash_secret(password.expose())
+}
+
+/// `hash` for any secret already checked by its own rules, such as a link's password.
+pub fn hash_secret(secret: &str) -> anyhow::Result<String> {
     let hash = argon2()
-        .hash_password(password.expose().as_bytes())
+        .hash_password(secret.as_bytes())
         .map_err(|e| anyhow::anyhow!("could not hash a password: {e}"))?;
     Ok(hash.to_string())
 }

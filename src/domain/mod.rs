@@ -13,6 +13,7 @@ pub mod client;
 pub mod code;
 pub mod destination;
 pub mod import;
+pub mod lifecycle;
 pub mod preview;
 pub mod share_tree;
 pub mod site;

@@ -48,10 +48,20 @@ pub struct Ingest {
 impl Ingest {
     /// Never blocks: a full or closed queue drops the visit and counts it.
     pub fn record(&self, visit: VisitRecord) {
+        self.try_record(visit);
+    }
+
+    /// Like `record`, and says whether the visit was queued: a click that counts against a
+    /// limit is only redirected when it will be counted.
+    pub fn try_record(&self, visit: VisitRecord) -> bool {
         match self.queue.try_send(visit) {
-            Ok(()) => self.metrics.visits_queued.inc(),
+            Ok(()) => {
+                self.metrics.visits_queued.inc();
+                true
+            }
             Err(_) => {
                 self.metrics.visits_dropped.inc();
+                false
             }
         }
     }

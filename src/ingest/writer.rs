@@ -203,6 +203,7 @@ impl Writer {
                     if batch.is_empty() {
                         return;
                     }
+                    self.settle_clicks(&batch);
                     self.metrics.visits_written.inc_by(batch.len() as u64);
                     self.metrics.visit_batches.inc();
                     self.metrics
@@ -240,10 +241,19 @@ impl Writer {
                     tracing::error!(lost = batch.len(), error = %cause_chain(&err),
                         "visit batch dropped after {WRITE_ATTEMPTS} attempts");
                     self.metrics.visits_dropped.inc_by(batch.len() as u64);
+                    self.settle_clicks(&batch);
                     return;
                 }
             }
         }
+    }
+}
+
+impl Writer {
+    /// Click limits count what was redirected: stored clicks, and lost ones too.
+    fn settle_clicks(&self, batch: &VisitBatch) {
+        let clicks = batch.rollups.links.iter().map(|(&link, counts)| (link, counts.clicks));
+        self.lookup.settle_clicks(clicks.filter(|&(_, n)| n > 0));
     }
 }
 

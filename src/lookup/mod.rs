@@ -3,6 +3,7 @@
 //! Bounded, with negative entries, and behind a Bloom filter of all existing codes, so a scan of
 //! random codes is answered from memory and cannot be turned into a flood of database reads.
 
+pub mod budget;
 mod filter;
 mod previews;
 
@@ -14,6 +15,7 @@ use crate::health::{DatabaseHealth, Part};
 use crate::metrics::Metrics;
 use crate::store::{Invalidation, MintBatch, RedirectTarget, Store, StoreError, StoreResult};
 use actix_web::http::header::HeaderValue;
+use budget::{Admission, ClickBudget};
 use filter::CodeFilter;
 pub use previews::PreviewSlot;
 use quick_cache::sync::Cache;
@@ -43,13 +45,22 @@ pub struct LiveShare {
     pub expires_at: Option<i64>,
     /// Its link's preview cards, read when a preview bot first asks.
     pub preview: PreviewSlot,
+    /// Where people go once the share has ended (expired, used up) instead of a 410.
+    pub fallback: Option<HeaderValue>,
+    /// Human clicks the link's short links take together (`ShareLookup::admit_click`).
+    pub max_clicks: Option<i64>,
+    /// The argon2id hash of the password a visitor must give before the redirect.
+    pub password_hash: Option<Arc<str>>,
 }
 
 #[derive(Debug)]
 pub enum Cached {
     Live(LiveShare),
-    /// Disabled (or broken) shares answer 410 like expired ones.
-    Gone,
+    /// Disabled (or broken) shares answer 410 like expired ones, or send people to the link's
+    /// fallback.
+    Gone {
+        fallback: Option<HeaderValue>,
+    },
     Missing,
 }
 
@@ -66,7 +77,7 @@ impl Slot {
         // Invalidation is explicit (and via NOTIFY on PostgreSQL); these lifetimes are a safety net.
         let lifetime = match entry.as_ref() {
             Cached::Live(_) => Duration::from_secs(600),
-            Cached::Gone | Cached::Missing => Duration::from_secs(60),
+            Cached::Gone { .. } | Cached::Missing => Duration::from_secs(60),
         };
         let now = Instant::now();
         Slot {
@@ -85,6 +96,7 @@ pub struct ShareLookup {
     store: Arc<dyn Store>,
     metrics: Arc<Metrics>,
     health: Arc<DatabaseHealth>,
+    budget: Arc<ClickBudget>,
     /// Answers stored before this are stale: looked up again, and served only when the
     /// database does not answer. Marking beats forgetting: an outage must not empty the cache.
     stale_before: Mutex<Instant>,
@@ -92,6 +104,9 @@ pub struct ShareLookup {
 
 /// How long a lookup waits for the database before it answers from what is cached, or 503.
 const LOOKUP_WAIT: Duration = Duration::from_secs(2);
+/// How often the stored click counts of limited links clicked here are read again, where other
+/// instances count too.
+const CLICK_RECHECK: Duration = Duration::from_secs(1);
 
 impl ShareLookup {
     /// Loads every existing code into the filter: the one full read, at start-up.
@@ -103,9 +118,15 @@ impl ShareLookup {
     ) -> StoreResult<ShareLookup> {
         let filter = CodeFilter::new(&store.all_code_keys().await?);
         let cache = Cache::new(usize::try_from(capacity).unwrap_or(usize::MAX).max(1));
+        let budget = Arc::new(ClickBudget::default());
+        // Only PostgreSQL is shared by several instances, whose clicks this one cannot see.
+        if store.backend() == "postgres" {
+            tokio::spawn(Arc::clone(&budget).refresh(Arc::clone(&store), CLICK_RECHECK));
+        }
         Ok(ShareLookup {
             cache,
             filter,
+            budget,
             store,
             metrics,
             health,
@@ -210,10 +231,40 @@ impl ShareLookup {
             },
             other => other,
         };
+        if let Some(target) = target.as_ref().filter(|t| t.lifecycle.max_clicks.is_some()) {
+            self.budget.seed(target.link_id, target.link_clicks);
+        }
         Ok(Some(Arc::new(match target {
             None => Cached::Missing,
             Some(target) => to_cached(target),
         })))
+    }
+
+    /// Takes one of the link's `max_clicks` for a human click about to be redirected. Never
+    /// waits for the database: where other instances count too, their stored clicks are read
+    /// in the background (`ClickBudget::refresh`).
+    pub fn admit_click(&self, link_id: i64, max_clicks: i64) -> Admission {
+        self.budget.admit(link_id, max_clicks)
+    }
+
+    /// Whether the link's clicks have reached `max_clicks`, without taking one.
+    pub fn is_used_up(&self, link_id: i64, max_clicks: i64) -> bool {
+        self.budget.is_used_up(link_id, max_clicks)
+    }
+
+    /// Clicks counted against the link's limit on this instance: stored and on their way.
+    pub fn clicks_counted(&self, link_id: i64) -> i64 {
+        self.budget.used(link_id)
+    }
+
+    /// An admitted click whose visit could not be queued: it was not redirected.
+    pub fn refund_click(&self, link_id: i64) {
+        self.budget.refund(link_id);
+    }
+
+    /// The visit writer stored (or gave up on) a batch with these human clicks per link.
+    pub fn settle_clicks(&self, clicks: impl IntoIterator<Item = (i64, i64)>) {
+        self.budget.settle(clicks);
     }
 
     /// The reservation behind `target` made a share by its first visit, or `None` when its time
@@ -333,8 +384,13 @@ enum Reserved {
 }
 
 fn to_cached(t: RedirectTarget) -> Cached {
+    let fallback = t.lifecycle.fallback_url.as_deref().and_then(|url| {
+        HeaderValue::try_from(url)
+            .inspect_err(|_| tracing::error!(link_id = t.link_id, "stored fallback is not a valid header; ignored"))
+            .ok()
+    });
     if t.share_disabled_at.is_some() || t.link_disabled_at.is_some() {
-        return Cached::Gone;
+        return Cached::Gone { fallback };
     }
     let (Ok(destination), Ok(channel), Some(code)) = (
         Destination::parse(&t.url),
@@ -342,13 +398,15 @@ fn to_cached(t: RedirectTarget) -> Cached {
         Code::parse(&t.code),
     ) else {
         tracing::error!(share_id = t.share_id, "stored share does not parse; answering 410");
-        return Cached::Gone;
+        return Cached::Gone { fallback: None };
     };
     let utm = UtmTags::for_channel(&channel, t.inferred_channel.as_deref(), t.custom_medium.as_deref());
+    let overrides = t.lifecycle.utm_overrides();
     let tags = RedirectTags {
         utm: (t.utm_enabled != Some(0)).then_some(&utm),
         campaign: t.campaign.as_deref(),
         content: t.label.as_deref(),
+        overrides: &overrides,
         code: &code,
     };
     let expires_at = match (t.share_expires_at, t.link_expires_at) {
@@ -362,7 +420,7 @@ fn to_cached(t: RedirectTarget) -> Cached {
             share_id = t.share_id,
             "redirect target is not a valid header; answering 410"
         );
-        return Cached::Gone;
+        return Cached::Gone { fallback: None };
     };
     Cached::Live(LiveShare {
         target: Arc::new(VisitTarget {
@@ -375,5 +433,8 @@ fn to_cached(t: RedirectTarget) -> Cached {
         location,
         expires_at,
         preview: PreviewSlot::default(),
+        fallback,
+        max_clicks: t.lifecycle.max_clicks,
+        password_hash: t.lifecycle.password_hash.map(Arc::from),
     })
 }

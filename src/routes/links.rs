@@ -2,11 +2,12 @@
 
 use super::auth::ApiKeyAuth;
 use super::body::JsonBody;
+use super::link_lifecycle::{LifecycleFields, UtmDocument};
 use crate::clock::{iso, now_ms};
 use crate::domain::destination::Destination;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::{LinkChange, LinkDeletion, LinkRecord, LinkSummary, NewLink};
+use crate::store::{LinkChange, LinkDeletion, LinkLifecycle, LinkRecord, LinkSummary, NewLink};
 use crate::web::link_query::{self, LinkListQuery};
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
@@ -23,6 +24,11 @@ pub struct CreateLink {
     title: Option<String>,
     /// A campaign's slug, its `utm_campaign`; the campaign is made if it does not exist.
     campaign: Option<String>,
+    /// RFC 3339: its short links stop redirecting from then on.
+    expires_at: Option<String>,
+    /// `max_clicks`, `fallback_url`, `password` and `utm`.
+    #[serde(flatten)]
+    lifecycle: LifecycleFields,
 }
 
 /// A link's changes: each field given is set (`""` clears a title or a campaign), each one
@@ -38,6 +44,9 @@ pub struct UpdateLink {
     title: Option<String>,
     campaign: Option<String>,
     url: Option<String>,
+    /// `max_clicks`, `fallback_url`, `password` and `utm`.
+    #[serde(flatten)]
+    lifecycle: LifecycleFields,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -52,6 +61,16 @@ pub struct LinkDocument {
     /// When its short links stop redirecting (410 Gone), if ever.
     #[schema(format = DateTime)]
     expires_at: Option<String>,
+    /// Human clicks its short links take together before they behave as expired, if limited.
+    max_clicks: Option<i64>,
+    /// Clicks left under `max_clicks`, as stored (the last fraction of a second may be on its way).
+    clicks_remaining: Option<i64>,
+    /// Where its short links send people once they have ended, instead of 410.
+    fallback_url: Option<String>,
+    /// Whether a visitor must give a password before the redirect (the password is never shown).
+    password_protected: bool,
+    /// UTM tags the link sets (a string) or leaves out (`false`) instead of sharetrail's own.
+    utm: UtmDocument,
     stats_url: String,
 }
 
@@ -68,8 +87,14 @@ fn instant(field: &'static str, raw: &str) -> Result<i64, ApiError> {
 }
 
 impl LinkDocument {
-    fn new(link: LinkRecord) -> Self {
+    pub(crate) fn new(link: LinkRecord) -> Self {
+        let lifecycle = &link.lifecycle;
         LinkDocument {
+            max_clicks: lifecycle.max_clicks,
+            clicks_remaining: lifecycle.max_clicks().map(|limit| limit.remaining(link.clicks)),
+            fallback_url: lifecycle.fallback_url.clone(),
+            password_protected: lifecycle.password_hash.is_some(),
+            utm: UtmDocument::new(&lifecycle.utm_overrides()),
             stats_url: format!("/api/v1/links/{}/stats", link.id),
             id: link.id,
             url: link.url,
@@ -107,6 +132,8 @@ impl LinkListItem {
                 disabled_at: link.disabled_at,
                 expires_at: link.expires_at,
                 site_id: link.site_id,
+                clicks: link.clicks,
+                lifecycle: link.lifecycle,
             }),
         }
     }
@@ -188,7 +215,17 @@ pub async fn create(
         title: optional_text("title", body.title)?,
         campaign: optional_text("campaign", body.campaign)?,
     };
-    let link = state.store.create_link(&new, now_ms()).await?;
+    let expires_at = body.expires_at.map(|raw| instant("expires_at", &raw)).transpose()?;
+    let lifecycle = body.lifecycle.parse(&LinkLifecycle::default(), &state).await?;
+    let mut link = state
+        .store
+        .create_link_with(&new, &lifecycle.unwrap_or_default(), now_ms())
+        .await?;
+    // No short link of it exists yet: nothing can be visited before its expiry is set.
+    if expires_at.is_some() {
+        state.store.set_link_expiry(link.id, expires_at).await?;
+        link.expires_at = expires_at;
+    }
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/links/{}", link.id)))
         .json(LinkDocument::new(link)))
@@ -232,6 +269,7 @@ pub async fn update(
         Some(None) => Some(None),
         None => None,
     };
+    let lifecycle = body.lifecycle.parse(&link.lifecycle, &state).await?;
     let changes_fields = url.is_some() || body.title.is_some() || body.campaign.is_some();
     if changes_fields {
         let change = LinkChange {
@@ -258,7 +296,10 @@ pub async fn update(
     if let Some(expires_at) = expires_at {
         state.store.set_link_expiry(id, expires_at).await?;
     }
-    if changes_fields || body.disabled.is_some() || expires_at.is_some() {
+    if let Some(lifecycle) = &lifecycle {
+        state.store.set_link_lifecycle(id, lifecycle).await?;
+    }
+    if changes_fields || body.disabled.is_some() || expires_at.is_some() || lifecycle.is_some() {
         // That link's codes only: every other cached redirect stays warm, here and elsewhere.
         let codes = state.store.codes_of_link(id).await?;
         state.invalidate(Some(&codes)).await;

@@ -9,7 +9,9 @@ mod campaigns;
 mod channels;
 pub(crate) mod client;
 mod keys;
-mod links;
+mod lifecycle;
+mod link_lifecycle;
+pub(crate) mod links;
 mod ops;
 pub(crate) mod preview_card;
 pub(crate) mod previews;
@@ -65,6 +67,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::scope("/qr")
                 .route("/{file}", web::get().to(qr::show))
                 .route("/{file}", web::head().to(qr::show)),
+        )
+        // A protected short link's password form. The redirect door leaves POSTs to the router:
+        // they are rare, and get the request span and the route's metrics like any form.
+        .service(
+            web::resource("/{code}")
+                .guard(actix_web::guard::Post())
+                .app_data(web::PayloadConfig::new(lifecycle::MAX_FORM_BODY))
+                .route(web::post().to(lifecycle::unlock)),
         )
         // Short codes are mostly answered before routing (`startup::redirect_door`); whatever no
         // route above claimed may still be one, such as a code that spells a reserved word.

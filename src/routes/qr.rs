@@ -23,7 +23,7 @@ pub async fn show(
     // Only codes that exist get a picture: a QR code of a dead link is a misprint waiting to happen.
     let live = match state.lookup.peek(&code).await?.as_ref() {
         Cached::Live(share) => share.expires_at.is_none_or(|at| at > crate::clock::now_ms()),
-        Cached::Gone | Cached::Missing => false,
+        Cached::Gone { .. } | Cached::Missing => false,
     };
     if !live {
         return Err(ApiError::NotFound);

@@ -8,11 +8,12 @@ use crate::domain::visit::VisitKind;
 use crate::ingest::VisitRecord;
 use crate::lookup::{Cached, VisitTarget};
 use crate::routes::client::client_ip;
+use crate::routes::lifecycle;
 use crate::routes::preview_card;
 use crate::state::AppState;
-use crate::web::{gone_page, not_found_page, unavailable_page};
+use crate::web::{not_found_page, unavailable_page};
 use actix_web::http::header::HeaderName;
-use actix_web::http::{Method, header};
+use actix_web::http::{Method, StatusCode, header};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use std::sync::Arc;
 use std::time::Instant;
@@ -72,16 +73,19 @@ async fn answer(req: &HttpRequest, code: &Code, state: &AppState) -> HttpRespons
     };
     let share = match entry.as_ref() {
         Cached::Live(share) => share,
-        Cached::Gone => return gone_page(),
+        Cached::Gone { fallback } => return lifecycle::ended(fallback.as_ref(), StatusCode::FOUND),
         Cached::Missing => return not_found_page(),
     };
     let now = now_ms();
     if share.expires_at.is_some_and(|at| at <= now) {
-        return gone_page();
+        return lifecycle::ended(share.fallback.as_ref(), StatusCode::FOUND);
     }
     let visit = visit(req, &share.target, now, state);
     let unfurled_by = visit.app.filter(|_| visit.kind == VisitKind::Unfurl);
-    state.ingest.record(visit);
+    // Recorded there, or answered otherwise where its link has a click limit or a password.
+    if let Some(answer) = lifecycle::intercept(visit, share, state, StatusCode::FOUND) {
+        return answer;
+    }
     // A preview bot gets the link's card for this share, where it has one; everyone else the redirect.
     if let Some(app) = unfurled_by
         && let Some(page) = preview_card::answer(code, share, app, state).await

@@ -1,22 +1,49 @@
 //! Links: the destinations that shares point to, and their figures as the web UI lists them.
 
 use super::campaigns::ENSURE_CAMPAIGN;
-use super::models::{LinkRecord, LinkSummary, NewLink};
+use super::models::{LinkLifecycle, LinkRecord, LinkSummary, NewLink};
 use super::{Backend, StoreResult, webhooks};
 use crate::domain::webhook::EventType;
 use async_trait::async_trait;
 use sqlx::AssertSqlSafe;
 
+/// The columns a `LinkRecord` is read from, for every statement that reads or returns one.
+macro_rules! link_record_columns {
+    () => {
+        "id, url, title, campaign, created_at, disabled_at, expires_at, site_id, clicks, max_clicks, \
+         fallback_url, password_hash, utm_source, utm_medium, utm_campaign, utm_term, utm_content"
+    };
+}
+pub(super) use link_record_columns;
+
 /// A link that was deleted is found by no read: its row stays only to keep its codes taken.
-const LINK_COLUMNS: &str = "SELECT id, url, title, campaign, created_at, disabled_at, expires_at, site_id FROM links \
-     WHERE id = $1 AND deleted_at IS NULL";
+const LINK_COLUMNS: &str = concat!(
+    "SELECT ",
+    link_record_columns!(),
+    " FROM links WHERE id = $1 AND deleted_at IS NULL"
+);
 
 const LINK_SUMMARY: &str = "SELECT id, url, title, campaign, created_at, disabled_at, expires_at, site_id, \
-     share_count, max_depth, clicks, unfurls FROM links WHERE deleted_at IS NULL";
+     share_count, max_depth, clicks, unfurls, \
+     max_clicks, fallback_url, password_hash, utm_source, utm_medium, utm_campaign, utm_term, utm_content \
+     FROM links WHERE deleted_at IS NULL";
+
+/// Sets every column of a `LinkLifecycle`, `$1` being the link's id.
+const SET_LIFECYCLE: &str = "UPDATE links SET max_clicks = $2, fallback_url = $3, password_hash = $4, \
+     utm_source = $5, utm_medium = $6, utm_campaign = $7, utm_term = $8, utm_content = $9 \
+     WHERE id = $1 AND deleted_at IS NULL";
 
 #[async_trait]
 pub trait LinkStore: Send + Sync {
-    async fn create_link(&self, link: &NewLink, now: i64) -> StoreResult<LinkRecord>;
+    async fn create_link(&self, link: &NewLink, now: i64) -> StoreResult<LinkRecord> {
+        self.create_link_with(link, &LinkLifecycle::default(), now).await
+    }
+    /// A new link that asks what `lifecycle` says of its visits from the start.
+    async fn create_link_with(&self, link: &NewLink, lifecycle: &LinkLifecycle, now: i64) -> StoreResult<LinkRecord>;
+    /// Replaces what a link asks of its visits. Returns false when no link has that id.
+    async fn set_link_lifecycle(&self, id: i64, lifecycle: &LinkLifecycle) -> StoreResult<bool>;
+    /// A link's human clicks as stored, if the link exists.
+    async fn link_clicks(&self, id: i64) -> StoreResult<Option<i64>>;
     async fn get_link(&self, id: i64) -> StoreResult<Option<LinkRecord>>;
     /// Returns false when no link has that id.
     async fn set_link_disabled(&self, id: i64, disabled_at: Option<i64>) -> StoreResult<bool>;
@@ -136,26 +163,68 @@ fn contains_pattern(text: &str) -> String {
 
 #[async_trait]
 impl LinkStore for Backend {
-    async fn create_link(&self, link: &NewLink, now: i64) -> StoreResult<LinkRecord> {
+    async fn create_link_with(&self, link: &NewLink, lifecycle: &LinkLifecycle, now: i64) -> StoreResult<LinkRecord> {
+        let l = lifecycle;
         Ok(with_pool!(self.writer(), |pool| {
-            let record = sqlx::query_as(
-                "INSERT INTO links (url, title, campaign, created_at) VALUES ($1, $2, $3, $4) \
-                 RETURNING id, url, title, campaign, created_at, disabled_at, expires_at, site_id",
-            )
+            let mut tx = pool.begin().await?;
+            let record = sqlx::query_as(concat!(
+                "INSERT INTO links (url, title, campaign, created_at, max_clicks, fallback_url, password_hash, \
+                     utm_source, utm_medium, utm_campaign, utm_term, utm_content) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING ",
+                link_record_columns!()
+            ))
             .bind(link.url.as_str())
             .bind(&link.title)
             .bind(&link.campaign)
             .bind(now)
-            .fetch_one(pool)
+            .bind(l.max_clicks)
+            .bind(&l.fallback_url)
+            .bind(&l.password_hash)
+            .bind(&l.utm_source)
+            .bind(&l.utm_medium)
+            .bind(&l.utm_campaign)
+            .bind(&l.utm_term)
+            .bind(&l.utm_content)
+            .fetch_one(&mut *tx)
             .await?;
             if let Some(campaign) = &link.campaign {
                 sqlx::query(ENSURE_CAMPAIGN)
                     .bind(campaign)
                     .bind(now)
-                    .execute(pool)
+                    .execute(&mut *tx)
                     .await?;
             }
+            tx.commit().await?;
             record
+        }))
+    }
+
+    async fn set_link_lifecycle(&self, id: i64, lifecycle: &LinkLifecycle) -> StoreResult<bool> {
+        let l = lifecycle;
+        let changed = with_pool!(self.writer(), |pool| {
+            sqlx::query(SET_LIFECYCLE)
+                .bind(id)
+                .bind(l.max_clicks)
+                .bind(&l.fallback_url)
+                .bind(&l.password_hash)
+                .bind(&l.utm_source)
+                .bind(&l.utm_medium)
+                .bind(&l.utm_campaign)
+                .bind(&l.utm_term)
+                .bind(&l.utm_content)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(changed == 1)
+    }
+
+    async fn link_clicks(&self, id: i64) -> StoreResult<Option<i64>> {
+        Ok(with_pool!(self.reader(), |pool| {
+            sqlx::query_scalar("SELECT clicks FROM links WHERE id = $1")
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
         }))
     }
 
@@ -171,10 +240,11 @@ impl LinkStore for Backend {
         with_pool!(self.writer(), |pool| {
             let mut tx = pool.begin().await?;
             // Only the change from on to off is reported (`link.disabled`), in its transaction.
-            let switched_off: Option<LinkRecord> = sqlx::query_as(
-                "UPDATE links SET disabled_at = $2 WHERE id = $1 AND disabled_at IS NULL \
-                 RETURNING id, url, title, campaign, created_at, disabled_at, expires_at, site_id",
-            )
+            let switched_off: Option<LinkRecord> = sqlx::query_as(concat!(
+                "UPDATE links SET disabled_at = $2 WHERE id = $1 AND disabled_at IS NULL AND deleted_at IS NULL \
+                     RETURNING ",
+                link_record_columns!()
+            ))
             .bind(id)
             .bind(at)
             .fetch_optional(&mut *tx)

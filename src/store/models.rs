@@ -21,6 +21,52 @@ pub struct LinkRecord {
     pub expires_at: Option<i64>,
     /// The site whose page this is, for links created by the share buttons.
     pub site_id: Option<i64>,
+    /// Human clicks so far, as the visit writer has stored them.
+    pub clicks: i64,
+    #[sqlx(flatten)]
+    pub lifecycle: LinkLifecycle,
+}
+
+/// What a link asks of its visits beyond a plain redirect, as stored: every field `None` for a
+/// link that asks nothing. The routes parse it into domain types (`crate::domain::lifecycle`,
+/// `UtmOverrides`) before it is shown or used.
+#[derive(Debug, Clone, Default, Serialize, sqlx::FromRow)]
+pub struct LinkLifecycle {
+    /// Human clicks after which its short links behave as expired.
+    pub max_clicks: Option<i64>,
+    /// Where its ended short links send people instead of answering 410.
+    pub fallback_url: Option<String>,
+    /// An argon2id PHC string: never serialised, never shown.
+    #[serde(skip)]
+    pub password_hash: Option<String>,
+    pub utm_source: Option<String>,
+    pub utm_medium: Option<String>,
+    pub utm_campaign: Option<String>,
+    pub utm_term: Option<String>,
+    pub utm_content: Option<String>,
+}
+
+impl LinkLifecycle {
+    pub fn utm_overrides(&self) -> crate::domain::utm::UtmOverrides {
+        crate::domain::utm::UtmOverrides::from_stored([
+            self.utm_source.as_deref(),
+            self.utm_medium.as_deref(),
+            self.utm_campaign.as_deref(),
+            self.utm_term.as_deref(),
+            self.utm_content.as_deref(),
+        ])
+    }
+
+    pub fn set_utm_overrides(&mut self, overrides: &crate::domain::utm::UtmOverrides) {
+        let [source, medium, campaign, term, content] = overrides.to_stored();
+        (self.utm_source, self.utm_medium, self.utm_campaign) = (source, medium, campaign);
+        (self.utm_term, self.utm_content) = (term, content);
+    }
+
+    pub fn max_clicks(&self) -> Option<crate::domain::lifecycle::ClickLimit> {
+        self.max_clicks
+            .and_then(|n| crate::domain::lifecycle::ClickLimit::new(n).ok())
+    }
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -62,6 +108,10 @@ pub struct RedirectTarget {
     pub utm_enabled: Option<i64>,
     /// Set while the code is only reserved (see `NewShare::reserved_until`).
     pub reserved_until: Option<i64>,
+    /// The link's human clicks as stored: where its click limit's count starts.
+    pub link_clicks: i64,
+    #[sqlx(flatten)]
+    pub lifecycle: LinkLifecycle,
 }
 
 /// What a batch write changed that caches must hear about.
@@ -392,6 +442,8 @@ pub struct LinkSummary {
     pub max_depth: i64,
     pub clicks: i64,
     pub unfurls: i64,
+    #[sqlx(flatten)]
+    pub lifecycle: LinkLifecycle,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]

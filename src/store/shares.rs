@@ -16,7 +16,8 @@ pub(super) const SHARE_RECORDS: &str = "SELECT s.id, s.link_id, s.code, s.channe
 const REDIRECT_TARGET: &str = "SELECT s.id AS share_id, s.link_id, s.code, s.channel, s.depth, s.label, \
      s.inferred_channel, s.disabled_at AS share_disabled_at, s.expires_at AS share_expires_at, l.url, l.campaign, \
      l.disabled_at AS link_disabled_at, l.expires_at AS link_expires_at, c.utm_medium AS custom_medium, \
-     site.utm_enabled, s.reserved_until \
+     site.utm_enabled, s.reserved_until, l.clicks AS link_clicks, l.max_clicks, l.fallback_url, l.password_hash, \
+     l.utm_source, l.utm_medium, l.utm_campaign, l.utm_term, l.utm_content \
      FROM shares s JOIN links l ON l.id = s.link_id LEFT JOIN custom_channels c ON c.name = s.channel \
      LEFT JOIN sites site ON site.id = l.site_id \
      WHERE s.code = $1 OR s.slug_key = $2 ORDER BY CASE WHEN s.code = $1 THEN 0 ELSE 1 END LIMIT 1";

@@ -155,10 +155,11 @@ impl SiteStore for Backend {
 
     async fn find_site_page_link(&self, site_id: i64, url: &Destination) -> StoreResult<Option<LinkRecord>> {
         Ok(with_pool!(self.reader(), |pool| {
-            sqlx::query_as(
-                "SELECT id, url, title, campaign, created_at, disabled_at, expires_at, site_id FROM links \
-                 WHERE site_id = $1 AND url = $2",
-            )
+            sqlx::query_as(concat!(
+                "SELECT ",
+                super::links::link_record_columns!(),
+                " FROM links WHERE site_id = $1 AND url = $2"
+            ))
             .bind(site_id)
             .bind(url.as_str())
             .fetch_optional(pool)

@@ -2,6 +2,8 @@
 
 pub mod charts;
 pub mod import;
+pub mod link_lifecycle;
+pub mod link_password;
 pub mod link_query;
 pub mod pages;
 pub mod preview_card;

@@ -239,6 +239,8 @@ pub struct LinkPage {
     pub previews: crate::web::preview_section::PreviewSection,
     /// Codes imported from another shortener, and the clicks counted there before.
     pub imported: crate::store::imports::ImportedTotals,
+    /// When and why its short links stop, and the edit form's lifecycle fields.
+    pub lifecycle: crate::web::link_lifecycle::LinkLifecycleView,
 }
 
 impl LinkPage {

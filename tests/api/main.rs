@@ -13,6 +13,7 @@ mod geo;
 mod imports;
 mod instances;
 mod keys;
+mod lifecycle;
 mod link_list;
 mod links;
 mod logs;

@@ -3,6 +3,8 @@
 //!   under its id, and new ids follow the old ones.
 //! - Shares made before reservations existed: each stays a share, and cascades go on under it.
 //! - Cascades deep before webhooks existed: `cascade.depth_reached` reports only levels new since.
+//! - Links made before lifecycles: each asks nothing more of its visits than before (no click
+//!   limit, fallback, password or UTM overrides), keeps its clicks and expiry, and takes them.
 
 use crate::helpers::*;
 use sharetrail::clock::now_ms;
@@ -14,6 +16,8 @@ use sharetrail::store::{self, NewCode, NewShare, ShareLink, VisitBatch};
 const RUNS_VERSION: &str = "20261130000003";
 /// The migration that added reservations.
 const RESERVATIONS_VERSION: &str = "20261206000001";
+/// The migration that added click limits, fallbacks, passwords and UTM overrides.
+const LIFECYCLE_VERSION: &str = "20261208000001";
 
 /// Applies `backend`'s migrations older than `version`, as an install of that time had them,
 /// then runs `seed` (SQL statements) on it.
@@ -233,4 +237,59 @@ async fn upgrading_sqlite_reports_only_depths_no_share_reached_before() {
 #[tokio::test]
 async fn upgrading_postgres_reports_only_depths_no_share_reached_before() {
     upgrading_reports_only_depths_no_share_reached_before(Backend::Postgres, "postgres").await;
+}
+
+/// A link with an expiry and four clicks, and its one share, from before lifecycles.
+const OLD_LINK: &[&str] = &[
+    "INSERT INTO links (url, created_at, expires_at, clicks, share_count, max_depth, sum_sizes, sum_sq_sizes) \
+     VALUES ('https://example.com/launch', 1000, 4102444800000, 4, 1, 1, 1, 1)",
+    "INSERT INTO shares (link_id, code, channel, depth, created_at, subtree_size, clicks) \
+     VALUES (1, 'OldLink2', 'sms', 1, 1000, 1, 4)",
+];
+
+async fn upgrading_leaves_every_link_asking_nothing_more(backend: Backend, name: &str) {
+    let db = TestDatabase::new(backend).await;
+    install_before(&db, name, LIFECYCLE_VERSION, OLD_LINK).await;
+    let store = store::connect(&db.url, 1).await.expect("open the store");
+    store.migrate().await.expect("the upgrade");
+
+    let link = store.get_link(1).await.expect("read").expect("the old link");
+    assert_eq!((link.clicks, link.expires_at), (4, Some(4_102_444_800_000)));
+    let l = &link.lifecycle;
+    assert_eq!((l.max_clicks, &l.fallback_url, &l.password_hash), (None, &None, &None));
+    assert!(l.utm_overrides().is_empty());
+    let target = store
+        .redirect_target(&Code::parse("OldLink2").unwrap())
+        .await
+        .expect("read")
+        .expect("the old share");
+    assert_eq!((target.link_clicks, target.lifecycle.max_clicks), (4, None));
+
+    let mut limited = link.lifecycle.clone();
+    limited.max_clicks = Some(10);
+    limited.utm_term = Some("launch".into());
+    assert!(store.set_link_lifecycle(1, &limited).await.expect("write"));
+    let link = store.get_link(1).await.expect("read").expect("the link");
+    assert_eq!(
+        (link.lifecycle.max_clicks, link.lifecycle.utm_term.as_deref()),
+        (Some(10), Some("launch"))
+    );
+    let refused = sharetrail::store::LinkLifecycle {
+        max_clicks: Some(0),
+        ..Default::default()
+    };
+    assert!(
+        store.set_link_lifecycle(1, &refused).await.is_err(),
+        "the schema refuses a limit of 0 too"
+    );
+}
+
+#[tokio::test]
+async fn upgrading_sqlite_leaves_every_link_asking_nothing_more() {
+    upgrading_leaves_every_link_asking_nothing_more(Backend::Sqlite, "sqlite").await;
+}
+
+#[tokio::test]
+async fn upgrading_postgres_leaves_every_link_asking_nothing_more() {
+    upgrading_leaves_every_link_asking_nothing_more(Backend::Postgres, "postgres").await;
 }

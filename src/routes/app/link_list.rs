@@ -92,6 +92,9 @@ pub struct EditForm {
     url: Option<String>,
     /// The last day (UTC) its short links redirect, `YYYY-MM-DD`; empty for never.
     expires_on: Option<String>,
+    /// The click limit, fallback, password and UTM tags.
+    #[serde(flatten)]
+    lifecycle: super::link_lifecycle::LifecycleForm,
 }
 
 /// The end of `day` (UTC) as Unix milliseconds: a link that expires on a day works all of it.
@@ -104,8 +107,8 @@ fn end_of(day: &str) -> Result<i64, UiError> {
         .ok_or_else(|| UiError::BadForm(format!("expires on: '{day}' is not a date (YYYY-MM-DD)")))
 }
 
-/// Changes a link's title, campaign and destination. The link's short links keep their codes
-/// and go to the new destination at once, on every instance.
+/// Changes a link's title, campaign, destination, expiry, click limit, fallback, password and
+/// UTM tags. The link's short links keep their codes and follow at once, on every instance.
 pub async fn edit(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -113,6 +116,7 @@ pub async fn edit(
     path: web::Path<i64>,
     form: web::Form<EditForm>,
 ) -> Result<HttpResponse, UiError> {
+    let form = form.into_inner();
     check_form(&req, &viewer, form.csrf.as_deref())?;
     let link = state
         .store
@@ -142,11 +146,15 @@ pub async fn edit(
         (None, Some(url)) => Destination::parse(&url).map_err(|e| UiError::BadForm(format!("destination: {e}")))?,
     };
     let expires_at = clean(&form.expires_on).map(|day| end_of(&day)).transpose()?;
+    let lifecycle = form.lifecycle.parse(&link.lifecycle, &state).await?;
     let change = LinkChange { title, campaign, url };
     if !state.store.update_link(link.id, &change, now_ms()).await? {
         return Err(UiError::NotFound);
     }
     state.store.set_link_expiry(link.id, expires_at).await?;
+    if let Some(lifecycle) = &lifecycle {
+        state.store.set_link_lifecycle(link.id, lifecycle).await?;
+    }
     let codes = state.store.codes_of_link(link.id).await?;
     state.invalidate(Some(&codes)).await;
     Ok(see_other(&format!("/app/links/{}", link.id)))

@@ -11,6 +11,7 @@ use crate::domain::share_tree::{self, TreeLimits, TreeShare};
 use crate::mint::MintError;
 use crate::state::AppState;
 use crate::store::{CampaignRecord, MintRefusal, NewCode, NewLink, NewShare, Scope, ShareLink, StoreError};
+use crate::web::link_lifecycle::LinkLifecycleView;
 use crate::web::pages::{
     ChannelChoice, EventPage, EventSummary, EventsPage, FieldErrors, LinkFormValues, LinkPage, NewLinkPage,
     PageOrRedirect, QrSheetPage, ShortLink, Shown,
@@ -367,8 +368,10 @@ pub async fn show(
         .map(|c| (c.slug, c.name))
         .collect();
     let previews = super::previews::section(&state, link.id).await?;
+    let lifecycle = LinkLifecycleView::new(&link, state.lookup.clicks_counted(link.id), now_ms());
     let page = LinkPage {
         imported: state.store.imported_totals(link.id).await?,
+        lifecycle,
         campaigns,
         previews,
         nav: viewer.nav("links"),

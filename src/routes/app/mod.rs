@@ -9,6 +9,7 @@ mod admin;
 mod campaigns;
 mod exports;
 mod import;
+mod link_lifecycle;
 mod link_list;
 mod links;
 mod previews;
