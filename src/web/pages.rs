@@ -239,6 +239,8 @@ pub struct LinkPage {
     pub previews: crate::web::preview_section::PreviewSection,
     /// Codes imported from another shortener, and the clicks counted there before.
     pub imported: crate::store::imports::ImportedTotals,
+    /// The visits the other shortener logged on them, where its export held them.
+    pub imported_history: crate::store::imports::ImportedHistory,
 }
 
 impl LinkPage {

@@ -369,6 +369,7 @@ pub async fn show(
     let previews = super::previews::section(&state, link.id).await?;
     let page = LinkPage {
         imported: state.store.imported_totals(link.id).await?,
+        imported_history: state.store.imported_history(link.id).await?,
         campaigns,
         previews,
         nav: viewer.nav("links"),
