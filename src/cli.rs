@@ -63,8 +63,10 @@ pub enum Command {
 #[derive(Debug, clap::Args)]
 pub struct ImportArgs {
     /// bitly: a page of API v4 GET /groups/{guid}/bitlinks (JSON). shlink: REST v3 GET
-    /// /rest/v3/short-urls (JSON). yourls: the API's action=stats JSON, or the yourls_url table
-    /// as CSV. csv: columns code,url,title,campaign,created_at[,clicks].
+    /// /rest/v3/short-urls (JSON), each short URL optionally with its `visits` (the answer of
+    /// /rest/v3/short-urls/{shortCode}/visits, kept as an imported visit history). yourls: the
+    /// API's action=stats JSON, or the yourls_url table as CSV. csv: columns
+    /// code,url,title,campaign,created_at[,clicks].
     #[arg(value_parser = ["bitly", "shlink", "yourls", "csv"])]
     pub format: String,
     /// The exported file.

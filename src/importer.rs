@@ -5,12 +5,14 @@
 //! was handed out by hand, in a newsletter or on a poster, by whoever used the other tool, and
 //! nothing says through which private channel it travelled. Minting it as a share of its link
 //! at its original creation date puts it in the share figures and the cascade where a link made
-//! here that day would be; its clicks from before are kept apart (`imported_shares`).
+//! here that day would be; its clicks from before are kept apart (`imported_shares`), and so is
+//! the visit history an export holds (`imported_visits`). Each link is written whole in one
+//! transaction: a run that stops anywhere leaves every link imported or untouched.
 
-use crate::domain::channel::{BuiltinChannel, Channel};
 use crate::domain::import::plan::{Decision, ImportReport, PlannedLink, Target, plan};
-use crate::domain::import::{FileError, ImportFormat, ImportedLink, parse};
-use crate::store::{MintBatch, MintRefusal, NewCode, NewLink, NewShare, ShareLink, Store, StoreError, StoreResult};
+use crate::domain::import::{FileError, ImportFormat, parse};
+use crate::store::imports::{ImportTarget, ImportWrite, ImportedCodeWrite, NewImportedLink};
+use crate::store::{MintRefusal, Store, StoreError, StoreResult};
 
 /// What an import did: its report, and the codes it created (for the redirect caches).
 #[derive(Debug)]
@@ -55,8 +57,8 @@ pub async fn import(
     })
 }
 
-/// Creates the link when it is new and mints its new codes; returns the codes created. A code
-/// another writer took since the plan becomes a conflict.
+/// Writes the link (when new), its new codes and what they brought in one transaction; returns
+/// the codes created. A code another writer took since the plan becomes a conflict.
 async fn write(
     store: &dyn Store,
     format: ImportFormat,
@@ -64,75 +66,52 @@ async fn write(
     now: i64,
 ) -> StoreResult<Vec<String>> {
     let link = planned.link;
-    let link_id = match planned.target {
-        Target::Existing(id) => id,
-        Target::New => create_link(store, link).await?,
+    let target = match planned.target {
+        Target::Existing(id) => ImportTarget::Existing(id),
+        Target::New => ImportTarget::New(NewImportedLink {
+            url: link.url.clone(),
+            title: link.title.as_ref().map(|t| t.as_str().to_owned()),
+            campaign: link
+                .campaign
+                .as_ref()
+                .map(|name| (name.slug(), name.as_str().to_owned())),
+        }),
     };
     let creates: Vec<usize> = (0..planned.codes.len())
         .filter(|&i| planned.codes[i].1 == Decision::Create)
         .collect();
-    let batch = MintBatch {
-        creates: creates
+    let write = ImportWrite {
+        link: target,
+        codes: creates
             .iter()
-            .map(|&i| NewShare {
-                link: ShareLink::Link(link_id),
-                code: NewCode::Slug(planned.codes[i].0.code().clone()),
-                channel: Channel::Builtin(BuiltinChannel::Direct),
-                parent: None,
-                label: None,
-                expires_at: None,
-                token: None,
-                reserved_until: None,
+            .map(|&i| {
+                // What the other tool counted belongs to its main code, not a back-half.
+                let main = i == 0;
+                ImportedCodeWrite {
+                    code: planned.codes[i].0.code().clone(),
+                    clicks: if main {
+                        i64::try_from(link.clicks).unwrap_or(i64::MAX)
+                    } else {
+                        0
+                    },
+                    history: link.history.clone().filter(|_| main),
+                }
             })
             .collect(),
-        sends: Vec::new(),
+        source: format.as_str(),
+        // Minted at the link's own date: its share counts on the day the other tool made it.
+        created_at: link.created_at,
     };
-    // Minted at the link's own date: its share counts on the day the other tool made it.
-    let outcome = store.mint(&batch, link.created_at).await?;
-    let mut imported = Vec::new();
+    let written = store.import_link(&write, now).await?;
     let mut created = Vec::new();
-    for (&i, result) in creates.iter().zip(outcome.created) {
+    for (&i, result) in creates.iter().zip(written.created) {
         match result {
-            Ok(share) => {
-                // The clicks the other tool counted belong to its main code, not a back-half.
-                let clicks = if i == 0 {
-                    i64::try_from(link.clicks).unwrap_or(i64::MAX)
-                } else {
-                    0
-                };
-                imported.push((share.id, clicks));
-                created.push(share.code);
-            }
+            Ok(share) => created.push(share.code),
             Err(MintRefusal::CodeTaken) => {
                 planned.codes[i].1 = Decision::Conflict("the code was taken while importing".into());
             }
             Err(refusal) => planned.codes[i].1 = Decision::Conflict(refusal.to_string()),
         }
     }
-    if !imported.is_empty() {
-        store
-            .record_imported_shares(link_id, &imported, format.as_str(), now)
-            .await?;
-    }
     Ok(created)
-}
-
-/// A new link at its original date, in the campaign its first tag names.
-async fn create_link(store: &dyn Store, link: &ImportedLink) -> StoreResult<i64> {
-    let campaign = match &link.campaign {
-        Some(name) => {
-            let slug = name.slug();
-            match store.create_campaign(&slug, name.as_str(), link.created_at).await {
-                Ok(_) | Err(StoreError::CampaignExists) => Some(slug),
-                Err(err) => return Err(err),
-            }
-        }
-        None => None,
-    };
-    let new = NewLink {
-        url: link.url.clone(),
-        title: link.title.as_ref().map(|t| t.as_str().to_owned()),
-        campaign,
-    };
-    Ok(store.create_link(&new, link.created_at).await?.id)
 }

@@ -110,7 +110,33 @@ struct StatsWithImports {
 #[derive(Serialize, ToSchema)]
 struct ImportedDocument {
     codes: i64,
+    /// What the other tool counted on them: people only where it tells bots apart.
     clicks: i64,
+    /// The visits the other tool logged one by one, where its export held them (Shlink's);
+    /// all zero and empty otherwise.
+    history: ImportedHistoryDocument,
+}
+
+/// Imported visits: people (`clicks`) apart from what the other tool took for bots.
+#[derive(Serialize, ToSchema)]
+struct ImportedHistoryDocument {
+    /// Visits by people, all days.
+    clicks: i64,
+    bots: i64,
+    /// By UTC day, oldest first; days without visits are left out.
+    daily: Vec<ImportedDayDocument>,
+    /// Visits by people per ISO 3166-1 alpha-2 country code, `unknown` where the other tool
+    /// could not tell; countries with bots alone are left out.
+    countries: BTreeMap<String, i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct ImportedDayDocument {
+    /// A UTC day.
+    #[schema(format = Date)]
+    date: String,
+    clicks: i64,
+    bots: i64,
 }
 
 /// A link's figures, all time: clicks (people only), unfurls by app, bots, shares, the
@@ -120,11 +146,31 @@ struct ImportedDocument {
 pub async fn show(_auth: ApiKeyAuth, state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let rows = state.store.link_stats(*id).await?.ok_or(ApiError::NotFound)?;
     let imported = state.store.imported_totals(*id).await?;
+    let history = state.store.imported_history(*id).await?;
     Ok(HttpResponse::Ok().json(StatsWithImports {
         stats: document(rows),
         imported: ImportedDocument {
             codes: imported.codes,
             clicks: imported.clicks,
+            history: ImportedHistoryDocument {
+                clicks: history.clicks(),
+                bots: history.bots(),
+                countries: history
+                    .countries
+                    .iter()
+                    .filter(|c| c.clicks > 0)
+                    .map(|c| (c.key.clone(), c.clicks))
+                    .collect(),
+                daily: history
+                    .days
+                    .into_iter()
+                    .map(|d| ImportedDayDocument {
+                        date: d.key,
+                        clicks: d.clicks,
+                        bots: d.bots,
+                    })
+                    .collect(),
+            },
         },
     }))
 }

@@ -1,6 +1,8 @@
-//! Imports from other shorteners: the codes sharetrail has already, where each imported share
-//! came from with the clicks counted there, and uploads waiting for an admin's confirmation.
+//! Imports from other shorteners: the codes sharetrail has already, each imported link written
+//! whole (`import_writes`), what its codes brought (clicks and visit history counted there), and
+//! uploads waiting for an admin's confirmation.
 
+pub use super::import_writes::{ImportTarget, ImportWrite, ImportWritten, ImportedCodeWrite, NewImportedLink};
 use super::{Backend, StoreResult};
 use crate::domain::import::plan::ExistingCode;
 use async_trait::async_trait;
@@ -16,17 +18,12 @@ pub trait ImportStore: Send + Sync {
     /// The shares that answer any of `codes`: by exact code, or a custom slug in any case.
     /// Reservations too, as their codes are taken.
     async fn existing_codes(&self, codes: &[String]) -> StoreResult<Vec<ExistingCode>>;
-    /// Records that these shares of `link_id` came from `source`, each with the clicks counted
-    /// there: `(share id, clicks)`.
-    async fn record_imported_shares(
-        &self,
-        link_id: i64,
-        shares: &[(i64, i64)],
-        source: &str,
-        now: i64,
-    ) -> StoreResult<()>;
+    /// Writes one imported link whole, or nothing of it (see `import_writes`).
+    async fn import_link(&self, write: &ImportWrite, now: i64) -> StoreResult<ImportWritten>;
     /// What a link's imported codes bring: how many, and the clicks counted before the import.
     async fn imported_totals(&self, link_id: i64) -> StoreResult<ImportedTotals>;
+    /// The visit history a link's imported codes brought, by day and by country.
+    async fn imported_history(&self, link_id: i64) -> StoreResult<ImportedHistory>;
     /// Keeps an upload for its confirmation, and deletes uploads nobody confirmed in time.
     async fn save_import_upload(&self, upload: &ImportUpload) -> StoreResult<()>;
     /// The upload `token` names, when `user_id` made it and it has not expired.
@@ -38,6 +35,34 @@ pub trait ImportStore: Send + Sync {
 pub struct ImportedTotals {
     pub codes: i64,
     pub clicks: i64,
+}
+
+/// Visits another tool logged on a link's imported codes: people (`clicks`) and bots.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportedHistory {
+    /// By UTC day, oldest first.
+    pub days: Vec<ImportedVisits>,
+    /// By country code (`unknown` where the tool could not tell), most visits by people first.
+    pub countries: Vec<ImportedVisits>,
+}
+
+impl ImportedHistory {
+    pub fn clicks(&self) -> i64 {
+        self.days.iter().map(|d| d.clicks).sum()
+    }
+
+    pub fn bots(&self) -> i64 {
+        self.days.iter().map(|d| d.bots).sum()
+    }
+}
+
+/// One day's or one country's imported visits.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ImportedVisits {
+    /// A day (`YYYY-MM-DD`) or a country code.
+    pub key: String,
+    pub clicks: i64,
+    pub bots: i64,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -56,6 +81,7 @@ struct ExistingRow {
     slug_key: Option<String>,
     link_id: i64,
     url: String,
+    deleted_at: Option<i64>,
 }
 
 #[async_trait]
@@ -65,7 +91,7 @@ impl ImportStore for Backend {
         for chunk in codes.chunks(CODES_PER_STATEMENT) {
             let rows: Vec<ExistingRow> = with_pool!(self.reader(), |pool| {
                 let mut query = sqlx::QueryBuilder::new(
-                    "SELECT s.code, s.slug_key, s.link_id, l.url FROM shares s JOIN links l ON l.id = s.link_id \
+                    "SELECT s.code, s.slug_key, s.link_id, l.url, l.deleted_at FROM shares s JOIN links l ON l.id = s.link_id \
                      WHERE s.code IN (",
                 );
                 let mut list = query.separated(", ");
@@ -85,42 +111,44 @@ impl ImportStore for Backend {
                 slug_key: r.slug_key,
                 link_id: r.link_id,
                 url: r.url,
+                deleted: r.deleted_at.is_some(),
             }));
         }
         Ok(found)
     }
 
-    async fn record_imported_shares(
-        &self,
-        link_id: i64,
-        shares: &[(i64, i64)],
-        source: &str,
-        now: i64,
-    ) -> StoreResult<()> {
-        with_pool!(self.writer(), |pool| {
-            let mut tx = pool.begin().await?;
-            for (share_id, clicks) in shares {
-                sqlx::query(
-                    "INSERT INTO imported_shares (share_id, link_id, source, clicks, imported_at) \
-                     VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(*share_id)
-                .bind(link_id)
-                .bind(source)
-                .bind(*clicks)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            }
-            tx.commit().await?;
-        });
-        Ok(())
+    async fn import_link(&self, write: &ImportWrite, now: i64) -> StoreResult<ImportWritten> {
+        match self {
+            Backend::Sqlite(store) => store.write_import(write, now).await,
+            Backend::Postgres(store) => store.write_import(write, now).await,
+        }
     }
 
     async fn imported_totals(&self, link_id: i64) -> StoreResult<ImportedTotals> {
         let sql = "SELECT CAST(COUNT(*) AS BIGINT) AS codes, CAST(COALESCE(SUM(clicks), 0) AS BIGINT) AS clicks \
                    FROM imported_shares WHERE link_id = $1";
         Ok(self.reader().row(sql, link_id).await?.unwrap_or_default())
+    }
+
+    async fn imported_history(&self, link_id: i64) -> StoreResult<ImportedHistory> {
+        let (days, countries) = with_pool!(self.reader(), |pool| {
+            let days: Vec<ImportedVisits> = sqlx::query_as(
+                "SELECT day AS key, CAST(SUM(clicks) AS BIGINT) AS clicks, CAST(SUM(bots) AS BIGINT) AS bots \
+                 FROM imported_visits WHERE link_id = $1 GROUP BY day ORDER BY day",
+            )
+            .bind(link_id)
+            .fetch_all(pool)
+            .await?;
+            let countries: Vec<ImportedVisits> = sqlx::query_as(
+                "SELECT country AS key, CAST(SUM(clicks) AS BIGINT) AS clicks, CAST(SUM(bots) AS BIGINT) AS bots \
+                 FROM imported_visits WHERE link_id = $1 GROUP BY country ORDER BY SUM(clicks) DESC, country",
+            )
+            .bind(link_id)
+            .fetch_all(pool)
+            .await?;
+            (days, countries)
+        });
+        Ok(ImportedHistory { days, countries })
     }
 
     async fn save_import_upload(&self, upload: &ImportUpload) -> StoreResult<()> {

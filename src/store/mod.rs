@@ -24,6 +24,7 @@ mod accounts;
 mod analytics;
 mod campaigns;
 mod export;
+mod import_writes;
 pub mod imports;
 mod links;
 mod minting;

@@ -331,7 +331,7 @@ impl PgStore {
     }
 
     /// NOTIFY on `conn`: inside a transaction, delivered when it commits.
-    async fn notify_on(&self, conn: &mut sqlx::PgConnection, change: &Invalidation) -> StoreResult<()> {
+    pub(super) async fn notify_on(&self, conn: &mut sqlx::PgConnection, change: &Invalidation) -> StoreResult<()> {
         let (prefix, codes) = match change {
             Invalidation::Everything => ("", None),
             Invalidation::Codes(codes) => ("", Some(codes)),

@@ -85,6 +85,23 @@ impl SqliteStore {
     /// `sqlite_mint`): no statement, the transaction's included, goes through sqlx's worker.
     pub(super) async fn mint_batch(&self, batch: &MintBatch, now: i64) -> StoreResult<MintOutcome> {
         use futures_util::FutureExt;
+        self.in_process_transaction(|conn| {
+            let mut statements = SqliteMint { conn };
+            // Every statement runs to completion when called: the flow never waits.
+            let outcome = minting::mint_with(&mut statements, batch, now)
+                .now_or_never()
+                .unwrap_or(Err(StoreError::Stalled))?;
+            Ok((outcome, true))
+        })
+        .await
+    }
+
+    /// Runs `work` on the writer's connection in one `BEGIN IMMEDIATE` transaction, committed
+    /// when it answers `(_, true)` and rolled back when it fails or answers `(_, false)`.
+    pub(super) async fn in_process_transaction<T>(
+        &self,
+        work: impl FnOnce(&rusqlite::Connection) -> StoreResult<(T, bool)>,
+    ) -> StoreResult<T> {
         let mut conn = self.writer.acquire().await?;
         let mut handle = conn.lock_handle().await?;
         blocking(|| {
@@ -92,19 +109,18 @@ impl SqliteStore {
             // handle goes back to sqlx.
             let conn = unsafe { rusqlite::Connection::from_handle(handle.as_raw_handle().as_ptr()) }?;
             conn.execute_batch("BEGIN IMMEDIATE")?;
-            let mut statements = SqliteMint { conn: &conn };
-            // Every statement runs to completion when called: the flow never waits.
-            let outcome = minting::mint_with(&mut statements, batch, now)
-                .now_or_never()
-                .unwrap_or(Err(StoreError::Stalled));
-            match outcome {
-                Ok(outcome) => {
+            match work(&conn) {
+                Ok((answer, true)) => {
                     conn.execute_batch("COMMIT")?;
-                    Ok(outcome)
+                    Ok(answer)
+                }
+                Ok((answer, false)) => {
+                    conn.execute_batch("ROLLBACK")?;
+                    Ok(answer)
                 }
                 Err(err) => {
                     if let Err(rollback) = conn.execute_batch("ROLLBACK") {
-                        tracing::error!(error = %rollback, "could not roll back a share batch");
+                        tracing::error!(error = %rollback, "could not roll back a transaction");
                     }
                     Err(err)
                 }

@@ -241,6 +241,8 @@ pub struct LinkPage {
     pub imported: crate::store::imports::ImportedTotals,
     /// When and why its short links stop, and the edit form's lifecycle fields.
     pub lifecycle: crate::web::link_lifecycle::LinkLifecycleView,
+    /// The visits the other shortener logged on them, where its export held them.
+    pub imported_history: crate::store::imports::ImportedHistory,
 }
 
 impl LinkPage {

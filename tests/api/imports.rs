@@ -89,6 +89,10 @@ async fn take_the_shared_code(app: &TestApp) {
     assert_eq!(made.status(), 201);
 }
 
+/// The imported history of a link whose export held none.
+static NO_HISTORY: std::sync::LazyLock<Value> =
+    std::sync::LazyLock::new(|| json!({"clicks": 0, "bots": 0, "daily": [], "countries": {}}));
+
 /// A multipart/form-data body as a browser sends the upload form.
 fn upload_body(csrf: &str, format: &str, file_name: &str, file: &[u8]) -> (String, Vec<u8>) {
     let boundary = "----sharetrail-test-boundary-7MA4YWxkTrZu0gW";
@@ -221,7 +225,7 @@ on_both_backends! {
 
         let before = app.stats(link_id).await;
         assert_eq!(before["clicks"]["total"], 0, "the other tool's clicks are not sharetrail's");
-        assert_eq!(before["imported"], json!({"codes": 1, "clicks": 31}));
+        assert_eq!(before["imported"], json!({"codes": 1, "clicks": 31, "history": NO_HISTORY.clone()}));
         assert_eq!(before["shares"], json!({"total": 1, "by_channel": {"direct": 1}}));
         assert_eq!(before["daily"], json!([{"date": "2025-09-22", "clicks": 0, "shares": 1, "unfurls": 0, "bots": 0}]));
 
@@ -238,7 +242,7 @@ on_both_backends! {
         assert_eq!(after["unique_visitors"], 2);
         assert_eq!(after["unfurls"], json!({"total": 1, "by_app": {"slack": 1}}));
         assert_eq!(after["bots"], 1);
-        assert_eq!(after["imported"], json!({"codes": 1, "clicks": 31}), "imported clicks stay as they were");
+        assert_eq!(after["imported"], json!({"codes": 1, "clicks": 31, "history": NO_HISTORY.clone()}), "imported clicks stay as they were");
         assert_eq!(after["cascade"]["by_depth"], json!([{"depth": 1, "shares": 1, "clicks": 3}]));
         let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
         let days = after["daily"].as_array().unwrap();
@@ -353,5 +357,204 @@ on_both_backends! {
         let again = run(false);
         assert!(again.contains("0 created, 3 already imported, 1 duplicate, 1 conflict, 1 row with a problem"), "{again}");
         assert_redirects_to(&app, TAKEN, TAKEN_URL).await;
+    }
+}
+
+/// Runs `statements` on the app's database, beside it.
+async fn execute(app: &TestApp, statements: &[&str]) {
+    for sql in statements {
+        let sql = sqlx::AssertSqlSafe(sql.to_string());
+        if app.db.url.starts_with("postgres") {
+            let pool = sqlx::PgPool::connect(&app.db.url).await.expect("connect");
+            sqlx::raw_sql(sql).execute(&pool).await.expect("the statement");
+        } else {
+            let pool = sqlx::SqlitePool::connect(&app.db.url).await.expect("connect");
+            sqlx::raw_sql(sql).execute(&pool).await.expect("the statement");
+        }
+    }
+}
+
+/// Makes writing a German visit history fail, as a crash or a full disk would at that step,
+/// the last of an imported link's writes.
+async fn fail_german_histories(app: &TestApp) {
+    if app.db.url.starts_with("postgres") {
+        execute(
+            app,
+            &[
+                "CREATE FUNCTION refuse_history() RETURNS trigger LANGUAGE plpgsql AS $$ \
+             BEGIN RAISE EXCEPTION 'the disk is full'; END $$",
+                "CREATE TRIGGER refuse_history BEFORE INSERT ON imported_visits FOR EACH ROW \
+             WHEN (NEW.country = 'DE') EXECUTE FUNCTION refuse_history()",
+            ],
+        )
+        .await;
+    } else {
+        execute(
+            app,
+            &[
+                "CREATE TRIGGER refuse_history BEFORE INSERT ON imported_visits WHEN NEW.country = 'DE' \
+             BEGIN SELECT RAISE(ABORT, 'the disk is full'); END",
+            ],
+        )
+        .await;
+    }
+}
+
+const SHLINK_VISITS: &str = "shlink-visits.json";
+const PARTY: &str = "summer-party";
+
+/// What `shlink-visits.json` holds for `summer-party`: five visits, one a potential bot.
+fn party_history() -> Value {
+    json!({
+        "clicks": 4,
+        "bots": 1,
+        "daily": [
+            {"date": "2024-07-01", "clicks": 1, "bots": 0},
+            {"date": "2024-07-02", "clicks": 2, "bots": 1},
+            {"date": "2024-07-04", "clicks": 1, "bots": 0}
+        ],
+        "countries": {"FR": 2, "US": 1, "unknown": 1}
+    })
+}
+
+async fn link_of(app: &TestApp, code: &str) -> i64 {
+    let doc: Value = share(app, code).await.json().await.unwrap();
+    doc["link_id"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("no share {code}: {doc}"))
+}
+
+async fn link_count(app: &TestApp) -> usize {
+    let links: Value = app.get_api("/api/v1/links?limit=200").await.json().await.unwrap();
+    links["links"].as_array().unwrap().len()
+}
+
+on_both_backends! {
+    async fn a_link_whose_writes_fail_half_way_leaves_nothing_and_a_rerun_imports_it_whole(app) {
+        fail_german_histories(&app).await;
+        let store = open_store(&app).await;
+        let file = fixture(SHLINK_VISITS);
+        let now = chrono::Utc::now().timestamp_millis();
+        let failed = sharetrail::importer::import(store.as_ref(), sharetrail::domain::import::ImportFormat::Shlink, &file, false, now).await;
+        assert!(failed.is_err(), "the second link's history cannot be written");
+
+        // The first link is whole; of the second, not its link, code, imported clicks nor history.
+        assert_eq!(link_count(&app).await, 1);
+        let party = link_of(&app, PARTY).await;
+        let stats = app.stats(party).await;
+        assert_eq!(stats["imported"], json!({"codes": 1, "clicks": 4, "history": party_history()}));
+        assert_eq!(share(&app, "menu").await.status(), 404);
+
+        let drop = match app.db.url.starts_with("postgres") {
+            true => "DROP TRIGGER refuse_history ON imported_visits",
+            false => "DROP TRIGGER refuse_history",
+        };
+        execute(&app, &[drop]).await;
+        let rerun = sharetrail::importer::import(store.as_ref(), sharetrail::domain::import::ImportFormat::Shlink, &file, false, now)
+            .await
+            .expect("the rerun");
+        assert_eq!(rerun.report.summary(), "1 created, 1 already imported, 0 duplicates, 0 conflicts, 1 row with a problem");
+        assert_eq!(rerun.created, ["menu"]);
+        assert_eq!(link_count(&app).await, 2);
+        let menu = app.stats(link_of(&app, "menu").await).await;
+        assert_eq!(menu["imported"], json!({"codes": 1, "clicks": 2, "history": {
+            "clicks": 2, "bots": 0, "daily": [{"date": "2024-05-03", "clicks": 2, "bots": 0}], "countries": {"DE": 2}
+        }}));
+        assert_eq!(menu["shares"], json!({"total": 1, "by_channel": {"direct": 1}}), "the share counted once");
+        assert_eq!(app.stats(party).await["imported"], stats["imported"], "the history is not written twice");
+    }
+
+    async fn a_new_link_none_of_whose_codes_can_be_minted_is_not_kept(app) {
+        take_the_shared_code(&app).await;
+        let store = open_store(&app).await;
+        let code = sharetrail::domain::code::Code::parse("LAUNCH").unwrap();
+        let write = sharetrail::store::imports::ImportWrite {
+            link: sharetrail::store::imports::ImportTarget::New(sharetrail::store::imports::NewImportedLink {
+                url: sharetrail::domain::destination::Destination::parse("https://example.com/raced").unwrap(),
+                title: None,
+                campaign: Some(("raced".into(), "Raced".into())),
+            }),
+            codes: vec![sharetrail::store::imports::ImportedCodeWrite { code, clicks: 9, history: None }],
+            source: "csv",
+            created_at: 1_700_000_000_000,
+        };
+        // As when another writer takes the code between the plan and the write.
+        let written = store.import_link(&write, 1_700_000_000_000).await.expect("the write");
+        assert_eq!(written.link_id, None);
+        assert!(matches!(written.created[..], [Err(sharetrail::store::MintRefusal::CodeTaken)]), "{written:?}");
+        assert_eq!(link_count(&app).await, 1, "no empty link");
+        let campaigns: Value = app.get_api("/api/v1/campaigns").await.json().await.unwrap();
+        assert!(!campaigns.to_string().contains("Raced"), "nor its campaign: {campaigns}");
+    }
+
+    async fn a_shlink_visit_history_is_imported_apart_from_measured_clicks_and_once(app) {
+        let mut ana = Visitor::new(&app);
+        ana.set_up_admin().await;
+        let file = fixture(SHLINK_VISITS);
+        let summary = "2 created, 0 already imported, 0 duplicates, 0 conflicts, 1 row with a problem";
+        let (_, preview) = upload(&mut ana, &app, "shlink", SHLINK_VISITS, &file).await;
+        assert!(page_says(&preview, summary), "{preview}");
+        assert!(page_says(&preview, "the visits of 'paged' are page 1 of 3"), "{preview}");
+        assert!(preview.contains("<td data-label=\"Line\">181</td>"), "{preview}");
+        let (status, done) = confirm(&mut ana, &confirm_token(&preview).unwrap()).await;
+        assert_eq!(status, 200);
+        assert!(page_says(&done, summary), "{done}");
+
+        let party = link_of(&app, PARTY).await;
+        let before = app.stats(party).await;
+        assert_eq!(before["imported"], json!({"codes": 1, "clicks": 4, "history": party_history()}));
+        assert_eq!(before["clicks"], json!({"total": 0, "by_channel": {}}), "another tool's visits are not sharetrail's clicks");
+        assert_eq!((&before["unique_visitors"], &before["bots"]), (&json!(0), &json!(0)));
+        assert_eq!(before["daily"], json!([{"date": "2024-06-30", "clicks": 0, "shares": 1, "unfurls": 0, "bots": 0}]));
+        assert_eq!(before["cascade"]["by_depth"], json!([{"depth": 1, "shares": 1, "clicks": 0}]));
+
+        let firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
+        for agent in [BROWSER_UA, firefox] {
+            assert_eq!(app.follow(PARTY, agent).await.status(), 302);
+        }
+        app.wait_for_visits(2).await;
+        let after = app.stats(party).await;
+        assert_eq!(after["clicks"], json!({"total": 2, "by_channel": {"direct": 2}}));
+        assert_eq!(after["unique_visitors"], 2);
+        assert_eq!(after["cascade"]["by_depth"], json!([{"depth": 1, "shares": 1, "clicks": 2}]));
+        assert_eq!(after["imported"], before["imported"], "the imported history stays as it was");
+
+        let (_, rerun) = upload(&mut ana, &app, "shlink", SHLINK_VISITS, &file).await;
+        assert!(page_says(&rerun, "0 created, 2 already imported, 0 duplicates, 0 conflicts, 1 row with a problem"), "{rerun}");
+        assert_eq!(app.stats(party).await["imported"], before["imported"], "a rerun doubles nothing");
+
+        let (status, page) = ana.get(&format!("/app/links/{party}")).await;
+        assert_eq!(status, 200);
+        assert!(page.contains("<strong>4 imported clicks</strong>"), "{page}");
+        assert!(page.contains("Imported visit history: 4 visits by people and 1 by bots, 3 days"), "{page}");
+        assert!(page.contains("<td data-label=\"Day\">2024-07-02</td><td data-label=\"People\">2</td><td data-label=\"Bots\">1</td>"), "{page}");
+        assert!(page.contains("<td data-label=\"Country\">FR</td><td data-label=\"People\">2</td>"), "{page}");
+        let (_, menu_page) = ana.get(&format!("/app/links/{}", link_of(&app, "menu").await)).await;
+        assert!(menu_page.contains("Imported visit history: 2 visits by people, 1 day"), "{menu_page}");
+    }
+
+    async fn a_code_of_a_deleted_link_is_a_conflict_never_already_imported(app) {
+        take_the_shared_code(&app).await;
+        let doomed = app.create_link("https://example.com/launch", None).await;
+        let made = app.post_json("/api/v1/shares", &json!({"link_id": doomed, "channel": "qr", "slug": "autumn-menu"})).await;
+        assert_eq!(made.status(), 201);
+        let made = app.post_json("/api/v1/shares", &json!({"link_id": doomed, "channel": "qr", "slug": "Kx7pQr2m"})).await;
+        assert_eq!(made.status(), 201);
+        let deleted = app.client.delete(app.url(&format!("/api/v1/links/{doomed}"))).bearer_auth(&app.api_key).send().await.unwrap();
+        assert_eq!(deleted.status(), 204);
+
+        let store = open_store(&app).await;
+        let now = chrono::Utc::now().timestamp_millis();
+        let run = sharetrail::importer::import(store.as_ref(), sharetrail::domain::import::ImportFormat::Csv, &fixture("sharetrail.csv"), false, now)
+            .await
+            .expect("the import");
+        let report = run.report.to_string();
+        assert!(report.contains("line 2: autumn-menu: conflict: 'autumn-menu' belonged to a deleted link and is never reused; skipped, not overwritten"), "{report}");
+        assert!(report.contains("line 3: Kx7pQr2m: conflict: 'Kx7pQr2m' belonged to a deleted link and is never reused"), "{report}");
+        assert!(report.contains("1 created, 0 already imported, 1 duplicate, 3 conflicts, 1 row with a problem"), "{report}");
+        assert_eq!(run.created, ["recipe"]);
+        assert_eq!(link_count(&app).await, 2, "the shared code's link and the recipe's");
+        let gone = app.follow("autumn-menu", BROWSER_UA).await;
+        assert_eq!(gone.status(), 410, "the deleted link's code still answers gone");
     }
 }

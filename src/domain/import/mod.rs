@@ -7,6 +7,7 @@
 //! by `plan`.
 
 mod bitly;
+pub mod history;
 pub mod plan;
 mod shlink;
 mod table;
@@ -143,6 +144,8 @@ pub struct ImportedLink {
     pub created_at: i64,
     /// Clicks the other tool counted, as it counted them (people only where it tells them apart).
     pub clicks: u64,
+    /// The visits it logged one by one, where the export holds them (Shlink's, per short URL).
+    pub history: Option<history::VisitHistory>,
 }
 
 /// A row that could not be imported, and why.
@@ -200,6 +203,7 @@ struct RawLink<'a> {
     tags: Vec<&'a str>,
     created_at: Option<&'a str>,
     clicks: Option<u64>,
+    history: Option<history::VisitHistory>,
 }
 
 impl<'a> RawLink<'a> {
@@ -213,6 +217,7 @@ impl<'a> RawLink<'a> {
             tags: Vec::new(),
             created_at: None,
             clicks: None,
+            history: None,
         }
     }
 
@@ -250,7 +255,12 @@ impl<'a> RawLink<'a> {
             // The first tag that makes a campaign name: a link is in one campaign.
             campaign: self.tags.iter().find_map(|t| CampaignName::parse(t).ok()),
             created_at,
-            clicks: self.clicks.unwrap_or(0),
+            // A history alone still says how many people came.
+            clicks: self
+                .clicks
+                .or_else(|| self.history.as_ref().map(history::VisitHistory::clicks))
+                .unwrap_or(0),
+            history: self.history,
         })
     }
 }

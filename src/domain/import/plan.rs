@@ -4,6 +4,8 @@
 //! page): nothing to do, so a second run of the same file creates nothing. A code it has with
 //! another destination is a conflict: reported and skipped, never overwritten. A code an earlier
 //! row of the same file took is a duplicate (same destination) or a conflict (another one).
+//! A code of a deleted link is a conflict whatever its destination: it answers 410 Gone for
+//! good and is never handed out again, not even to the link it used to lead to.
 
 use super::{ImportFormat, ImportedCode, ImportedLink, ParsedImport};
 use std::collections::HashMap;
@@ -17,6 +19,8 @@ pub struct ExistingCode {
     pub slug_key: Option<String>,
     pub link_id: i64,
     pub url: String,
+    /// Its link was deleted.
+    pub deleted: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,6 +75,10 @@ pub fn plan<'a>(links: &'a [ImportedLink], existing: &[ExistingCode]) -> Vec<Pla
                         (Some(&(line, url)), _) => {
                             Decision::Conflict(format!("line {line} of this file gives '{}' to {url}", code.as_str()))
                         }
+                        (None, Some(found)) if found.deleted => Decision::Conflict(format!(
+                            "'{}' belonged to a deleted link and is never reused",
+                            found.code
+                        )),
                         (None, Some(found)) if found.url == link.url.as_str() => {
                             if target == Target::New {
                                 target = Target::Existing(found.link_id);
@@ -240,6 +248,7 @@ mod tests {
             slug_key: slug.then(|| code.to_ascii_lowercase()),
             link_id: 7,
             url: url.into(),
+            deleted: false,
         }
     }
 
@@ -267,6 +276,29 @@ mod tests {
         assert_eq!(d[2], Decision::Create);
         assert_eq!(planned[0].target, Target::Existing(7));
         assert_eq!(planned[2].target, Target::New);
+    }
+
+    #[test]
+    fn a_code_of_a_deleted_link_is_a_conflict_even_to_the_same_page() {
+        let parsed = links("gone,https://a.example/\nGONE2,https://b.example/\n");
+        let deleted = |code: &str, url: &str| ExistingCode {
+            deleted: true,
+            ..existing(code, true, url)
+        };
+        let planned = plan(
+            &parsed.links,
+            &[
+                deleted("gone", "https://a.example/"),
+                deleted("gone2", "https://c.example/"),
+            ],
+        );
+        for (planned, code) in planned.iter().zip(["gone", "gone2"]) {
+            assert_eq!(planned.target, Target::New);
+            assert_eq!(
+                planned.codes[0].1,
+                Decision::Conflict(format!("'{code}' belonged to a deleted link and is never reused"))
+            );
+        }
     }
 
     #[test]

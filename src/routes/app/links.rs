@@ -372,6 +372,7 @@ pub async fn show(
     let page = LinkPage {
         imported: state.store.imported_totals(link.id).await?,
         lifecycle,
+        imported_history: state.store.imported_history(link.id).await?,
         campaigns,
         previews,
         nav: viewer.nav("links"),
