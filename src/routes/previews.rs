@@ -93,7 +93,7 @@ pub async fn put_default(
 
 /// `DELETE /api/v1/links/{id}/preview`: removes the default card; the variants stay.
 #[utoipa::path(delete, path = "/api/v1/links/{id}/preview", tag = "previews", params(("id" = i64, Path, description = "The link's id")),
-    responses((status = 204, description = "Removed")))]
+    responses((status = 204, description = "The link has no default card (now, or already)")))]
 pub async fn delete_default(
     _auth: ApiKeyAuth,
     state: web::Data<AppState>,
@@ -194,10 +194,10 @@ async fn put(
 
 async fn delete(state: &AppState, link_id: i64, channel: Option<&Channel>) -> Result<HttpResponse, ApiError> {
     state.store.get_link(link_id).await?.ok_or(ApiError::NotFound)?;
-    if !state.store.delete_preview_card(link_id, channel).await? {
-        return Err(ApiError::NotFound);
+    // Idempotent, like the PUT beside it: afterwards the link has no such card either way.
+    if state.store.delete_preview_card(link_id, channel).await? {
+        forget_link(state, link_id).await?;
     }
-    forget_link(state, link_id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
