@@ -356,15 +356,39 @@ impl LinkStore for Backend {
 
     async fn delete_link(&self, id: i64, now: i64) -> StoreResult<LinkDeletion> {
         let deleted = with_pool!(self.writer(), |pool| {
-            sqlx::query(
+            let mut tx = pool.begin().await?;
+            // A link that was working stops here: reported as `link.disabled`, as a switch-off is,
+            // in the same transaction and with the campaign it had.
+            let switched_off: Option<LinkRecord> = sqlx::query_as(concat!(
+                "UPDATE links SET disabled_at = $2 \
+                 WHERE id = $1 AND disabled_at IS NULL AND deleted_at IS NULL AND site_id IS NULL RETURNING ",
+                link_record_columns!()
+            ))
+            .bind(id)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(link) = switched_off {
+                let event = EventType::LinkDisabled;
+                sqlx::query(webhooks::ENQUEUE_EVENT)
+                    .bind(event.as_str())
+                    .bind(webhooks::link_disabled_data(&link))
+                    .bind(now)
+                    .bind(event.subscribers_pattern())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let deleted = sqlx::query(
                 "UPDATE links SET deleted_at = $2, disabled_at = COALESCE(disabled_at, $2), campaign = NULL \
                  WHERE id = $1 AND deleted_at IS NULL AND site_id IS NULL",
             )
             .bind(id)
             .bind(now)
-            .execute(pool)
+            .execute(&mut *tx)
             .await?
-            .rows_affected()
+            .rows_affected();
+            tx.commit().await?;
+            deleted
         });
         Ok(match (deleted, self.get_link(id).await?) {
             (1, _) => LinkDeletion::Deleted,

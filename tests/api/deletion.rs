@@ -82,6 +82,24 @@ on_both_backends! {
         assert_eq!(app.follow(&kept_code, BROWSER_UA).await.status(), 302, "a refused delete deletes nothing");
     }
 
+    async fn deleting_a_working_link_reports_it_disabled_once(app) {
+        let store = open_store(&app).await;
+        let events = sharetrail::domain::webhook::EventSet::parse(&["link.disabled"]).unwrap();
+        let endpoint = store.create_endpoint("https://hooks.example.com/", "whsec_c2VjcmV0", &events, 1).await.unwrap();
+        let working = app.create_link("https://example.com/working", Some("spring")).await;
+        let off = app.create_link("https://example.com/off", None).await;
+        let switch_off = app.client.patch(app.url(&format!("/api/v1/links/{off}"))).bearer_auth(&app.api_key)
+            .json(&json!({"disabled": true})).send().await.unwrap();
+        assert_eq!(switch_off.status(), 200);
+        assert_eq!(store.deliveries(endpoint.id, None, 10).await.unwrap().len(), 1, "the switch-off");
+
+        assert_eq!(delete(&app, working).await.status(), 204);
+        assert_eq!(delete(&app, off).await.status(), 204);
+        let queued = store.deliveries(endpoint.id, None, 10).await.unwrap();
+        let types: Vec<&str> = queued.iter().map(|d| d.event_type.as_str()).collect();
+        assert_eq!(types, vec!["link.disabled", "link.disabled"], "the working link's deletion, once; the switched-off one's, never again");
+    }
+
     async fn a_sites_page_link_is_switched_off_not_deleted(app) {
         let site = create_site(&app).await;
         let share = mint(&app, &site, "http://localhost:9999/post", "email", None).await;
