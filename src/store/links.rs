@@ -16,6 +16,35 @@ macro_rules! link_record_columns {
 }
 pub(super) use link_record_columns;
 
+/// Switches link `$id` off at `$at` in transaction `$tx` if it is on, not deleted and
+/// `$condition` (more SQL) holds, and reports `link.disabled` in that transaction: only the
+/// change from on to off is reported. Evaluates to whether it was switched off.
+macro_rules! switch_off_reported {
+    ($tx:ident, $id:expr, $at:expr, $condition:literal) => {{
+        let switched_off: Option<LinkRecord> = sqlx::query_as(concat!(
+            "UPDATE links SET disabled_at = $2 WHERE id = $1 AND disabled_at IS NULL AND deleted_at IS NULL",
+            $condition,
+            " RETURNING ",
+            link_record_columns!()
+        ))
+        .bind($id)
+        .bind($at)
+        .fetch_optional(&mut *$tx)
+        .await?;
+        if let Some(link) = &switched_off {
+            let event = EventType::LinkDisabled;
+            sqlx::query(webhooks::ENQUEUE_EVENT)
+                .bind(event.as_str())
+                .bind(webhooks::link_disabled_data(link))
+                .bind($at)
+                .bind(event.subscribers_pattern())
+                .execute(&mut *$tx)
+                .await?;
+        }
+        switched_off.is_some()
+    }};
+}
+
 /// A link that was deleted is found by no read: its row stays only to keep its codes taken.
 const LINK_COLUMNS: &str = concat!(
     "SELECT ",
@@ -239,38 +268,14 @@ impl LinkStore for Backend {
         };
         with_pool!(self.writer(), |pool| {
             let mut tx = pool.begin().await?;
-            // Only the change from on to off is reported (`link.disabled`), in its transaction.
-            let switched_off: Option<LinkRecord> = sqlx::query_as(concat!(
-                "UPDATE links SET disabled_at = $2 WHERE id = $1 AND disabled_at IS NULL AND deleted_at IS NULL \
-                     RETURNING ",
-                link_record_columns!()
-            ))
-            .bind(id)
-            .bind(at)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let found = match switched_off {
-                Some(link) => {
-                    let event = EventType::LinkDisabled;
-                    sqlx::query(webhooks::ENQUEUE_EVENT)
-                        .bind(event.as_str())
-                        .bind(webhooks::link_disabled_data(&link))
-                        .bind(at)
-                        .bind(event.subscribers_pattern())
-                        .execute(&mut *tx)
-                        .await?;
-                    true
-                }
-                None => {
-                    sqlx::query(sql)
-                        .bind(id)
-                        .bind(at)
-                        .execute(&mut *tx)
-                        .await?
-                        .rows_affected()
-                        == 1
-                }
-            };
+            let found = switch_off_reported!(tx, id, at, "")
+                || sqlx::query(sql)
+                    .bind(id)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+                    == 1;
             tx.commit().await?;
             Ok(found)
         })
@@ -357,27 +362,9 @@ impl LinkStore for Backend {
     async fn delete_link(&self, id: i64, now: i64) -> StoreResult<LinkDeletion> {
         let deleted = with_pool!(self.writer(), |pool| {
             let mut tx = pool.begin().await?;
-            // A link that was working stops here: reported as `link.disabled`, as a switch-off is,
-            // in the same transaction and with the campaign it had.
-            let switched_off: Option<LinkRecord> = sqlx::query_as(concat!(
-                "UPDATE links SET disabled_at = $2 \
-                 WHERE id = $1 AND disabled_at IS NULL AND deleted_at IS NULL AND site_id IS NULL RETURNING ",
-                link_record_columns!()
-            ))
-            .bind(id)
-            .bind(now)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if let Some(link) = switched_off {
-                let event = EventType::LinkDisabled;
-                sqlx::query(webhooks::ENQUEUE_EVENT)
-                    .bind(event.as_str())
-                    .bind(webhooks::link_disabled_data(&link))
-                    .bind(now)
-                    .bind(event.subscribers_pattern())
-                    .execute(&mut *tx)
-                    .await?;
-            }
+            // A link that was working stops here: reported as a switch-off is, with the campaign
+            // it had.
+            let _reported = switch_off_reported!(tx, id, now, " AND site_id IS NULL");
             let deleted = sqlx::query(
                 "UPDATE links SET deleted_at = $2, disabled_at = COALESCE(disabled_at, $2), campaign = NULL \
                  WHERE id = $1 AND deleted_at IS NULL AND site_id IS NULL",
