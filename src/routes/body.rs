@@ -9,6 +9,7 @@ use crate::error::ApiError;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -33,13 +34,15 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let json = web::Json::<serde_json::Value>::from_request(req, payload);
+        // Read as raw JSON (checked, not built into a tree), so the shape test costs one byte
+        // and the fields are read once, straight into `T`.
+        let json = web::Json::<Box<RawValue>>::from_request(req, payload);
         Box::pin(async move {
-            let value = json.await?.into_inner();
-            if !value.is_object() {
+            let raw = json.await?.into_inner();
+            if !raw.get().trim_start().starts_with('{') {
                 return Err(ApiError::invalid("body", "the body must be a JSON object").into());
             }
-            T::deserialize(value)
+            serde_json::from_str(raw.get())
                 .map(JsonBody)
                 .map_err(|e| ApiError::invalid("body", e).into())
         })
