@@ -6,7 +6,9 @@
 //! the right plan is always to probe the index once per element. `BEGIN` says so for the
 //! transaction, and asks for one generic plan per statement: planning anew for each batch cost
 //! more than running most statements, and a plan made while a table was small (or its
-//! statistics stale) hashed the whole table for every batch.
+//! statistics stale) hashed the whole table for every batch. A small table read whole (the
+//! webhook endpoints) is then priced as if it were huge, and would be JIT-compiled for every
+//! batch, 100 ms each: the batch's transaction turns JIT off.
 
 use super::minting::{CountedShare, MintStatements, NewRow, ParentRow, ShareTally, SitePage, gains_by_parent};
 use super::postgres::column;
@@ -15,14 +17,14 @@ use crate::domain::webhook::EventType;
 use sqlx::{Postgres, Transaction};
 
 /// Opens a share batch's transaction: generic plans, index probes, no hashing of whole tables.
-pub(super) const BEGIN: &str = "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan; \
+pub(super) const BEGIN: &str = "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan; SET LOCAL jit = off; \
      SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; SET LOCAL enable_seqscan = off";
 
 /// The same for a batch of reservations only, which commits without waiting for the disk (as
 /// every SQLite commit does, and visit batches here): a reservation is no share, and one lost
 /// to a database crash is minted again, under its code, by its click's report.
 pub(super) const BEGIN_RESERVING: &str = "BEGIN; SET LOCAL synchronous_commit = off; \
-     SET LOCAL plan_cache_mode = force_generic_plan; \
+     SET LOCAL plan_cache_mode = force_generic_plan; SET LOCAL jit = off; \
      SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; SET LOCAL enable_seqscan = off";
 
 pub(super) struct PgMint<'a, 'c> {
