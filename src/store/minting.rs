@@ -405,17 +405,29 @@ pub(super) trait MintStatements {
     /// Inserts the rows that take no code or slug already taken: `(id, code)` of those inserted.
     async fn insert_shares(&mut self, rows: &[NewRow<'_>], now: i64) -> StoreResult<Vec<(i64, String)>>;
     /// Adds shares that count from now on (none of them a parent of another) to their
-    /// ancestors' subtree sizes and to their links' rollups: SQLite in steps, PostgreSQL in one
+    /// ancestors' subtree sizes and to their links' rollups, and raises each `(link, depth)`
+    /// of `marks` where the link's deepest level is lower: SQLite in steps, PostgreSQL in one
     /// statement that grows the ancestors and parks the rest for a fold (see
-    /// `PgStore::fold_share_tallies`).
-    async fn count_shares(&mut self, counted: &[CountedShare], day: &str) -> StoreResult<()>;
+    /// `PgStore::fold_share_tallies`). What the webhooks need comes back with it, so that a
+    /// batch pays no round trip for them.
+    async fn count_shares(
+        &mut self,
+        counted: &[CountedShare],
+        day: &str,
+        marks: &[(i64, i64)],
+    ) -> StoreResult<CountingNews>;
     async fn share_records(&mut self, ids: &[i64]) -> StoreResult<Vec<ShareRecord>>;
-    /// The `events` of every enabled webhook endpoint, as stored.
-    async fn webhook_subscriptions(&mut self) -> StoreResult<Vec<String>>;
-    /// Raises each `(link, depth)` link's deepest level where it is lower: the links that rose.
-    async fn raise_depth_marks(&mut self, marks: &[(i64, i64)]) -> StoreResult<Vec<i64>>;
     /// Queues each event's `data` for the enabled endpoints subscribed to its type, in order.
     async fn enqueue_webhooks(&mut self, events: &[(EventType, String)], now: i64) -> StoreResult<()>;
+}
+
+/// What counting a batch's shares tells its webhooks.
+#[derive(Debug, Default)]
+pub(super) struct CountingNews {
+    /// The links whose deepest level rose.
+    pub risen: Vec<i64>,
+    /// The `events` of every enabled webhook endpoint, as stored.
+    pub subscriptions: Vec<String>,
 }
 
 /// A share row to insert.
@@ -442,7 +454,8 @@ pub(super) async fn mint_with<S: MintStatements>(sql: &mut S, batch: &MintBatch,
     let mut counted: Vec<CountedShare> = Vec::new();
     let sent = send_reserved(sql, &batch.sends, now, &mut counted).await?;
     let created = insert(sql, batch, &placements, now, &mut counted).await?;
-    count(sql, &counted, now).await?;
+    let deepest = super::webhooks::deepest_shares(&counted);
+    let news = count(sql, &counted, &deepest, now).await?;
     // New rows are known whole; shares that existed already (sent, or of a token) are read.
     let mut records: HashMap<i64, ShareRecord> = HashMap::new();
     for ((share, placed), result) in batch.creates.iter().zip(&placements).zip(&created) {
@@ -461,7 +474,7 @@ pub(super) async fn mint_with<S: MintStatements>(sql: &mut S, batch: &MintBatch,
     if !others.is_empty() {
         records.extend(sql.share_records(&others).await?.into_iter().map(|r| (r.id, r)));
     }
-    super::webhooks::announce_shares(sql, &counted, &records, now).await?;
+    super::webhooks::announce_shares(sql, &counted, &deepest, news, &records, now).await?;
     let answer = |id: i64| records.get(&id).cloned().ok_or(MintRefusal::NotReserved);
     Ok(MintOutcome {
         sent: sent.into_iter().map(|r| r.and_then(answer)).collect(),
@@ -719,11 +732,17 @@ async fn find_token_shares<S: MintStatements>(
     Ok(())
 }
 
-async fn count<S: MintStatements>(sql: &mut S, counted: &[CountedShare], now: i64) -> StoreResult<()> {
+async fn count<S: MintStatements>(
+    sql: &mut S,
+    counted: &[CountedShare],
+    deepest: &BTreeMap<i64, &CountedShare>,
+    now: i64,
+) -> StoreResult<CountingNews> {
     if counted.is_empty() {
-        return Ok(());
+        return Ok(CountingNews::default());
     }
-    sql.count_shares(counted, &crate::clock::day_of(now)).await
+    let marks: Vec<(i64, i64)> = deepest.iter().map(|(link, s)| (*link, s.depth)).collect();
+    sql.count_shares(counted, &crate::clock::day_of(now), &marks).await
 }
 
 /// The record of a row just inserted, without reading it back.

@@ -10,9 +10,11 @@
 //! webhook endpoints) is then priced as if it were huge, and would be JIT-compiled for every
 //! batch, 100 ms each: the batch's transaction turns JIT off.
 
-use super::minting::{CountedShare, MintStatements, NewRow, ParentRow, ShareTally, SitePage, gains_by_parent};
+use super::minting::{
+    CountedShare, CountingNews, MintStatements, NewRow, ParentRow, ShareTally, SitePage, gains_by_parent,
+};
 use super::postgres::column;
-use super::{ShareRecord, StoreResult, shares, webhooks};
+use super::{ShareRecord, StoreResult, shares};
 use crate::domain::webhook::EventType;
 use sqlx::{Postgres, Transaction};
 
@@ -177,15 +179,23 @@ impl MintStatements for PgMint<'_, '_> {
         .await?)
     }
 
-    /// Grows every ancestor and parks the batch for a fold, in one statement: applied here,
-    /// every batch of a viral page's shares updated the same link row and waited, through its
-    /// commit, for the batch before it; and each statement more is a round trip more per batch.
-    /// Ancestors are grown in id order (`gains` is ordered), so instances growing the same
-    /// ones at once queue behind each other rather than deadlock.
-    async fn count_shares(&mut self, counted: &[CountedShare], day: &str) -> StoreResult<()> {
+    /// Grows every ancestor, parks the batch for a fold, raises the links' deepest levels and
+    /// reads who listens, in one statement: applied here, every batch of a viral page's shares
+    /// updated the same link row and waited, through its commit, for the batch before it; and
+    /// each statement more is a round trip more per batch. Ancestors are grown in id order
+    /// (`gains` is ordered), so instances growing the same ones at once queue behind each other
+    /// rather than deadlock. A link's mark row is locked only when the batch goes deeper than
+    /// the mark it reads: an upsert locks the row it meets even when it leaves it alone, and
+    /// every batch of a viral page would then hold that one row through its commit.
+    async fn count_shares(
+        &mut self,
+        counted: &[CountedShare],
+        day: &str,
+        marks: &[(i64, i64)],
+    ) -> StoreResult<CountingNews> {
         let gains = gains_by_parent(counted);
         let counted = serde_json::to_string(counted).expect("shares of integers and strings serialise");
-        sqlx::query(
+        let (risen, subscriptions): (Vec<i64>, Vec<String>) = sqlx::query_as(
             "WITH RECURSIVE \
              parents(id, n) AS (SELECT * FROM unnest($1::int8[], $2::int8[])), \
              chain(start, id, parent_id, hop) AS ( \
@@ -195,19 +205,29 @@ impl MintStatements for PgMint<'_, '_> {
              gains AS (SELECT c.id, sum(p.n)::int8 AS n FROM chain c JOIN parents p ON p.id = c.start \
                 GROUP BY c.id ORDER BY c.id), \
              grown AS (UPDATE shares SET subtree_size = shares.subtree_size + gains.n FROM gains \
-                WHERE shares.id = gains.id RETURNING shares.link_id, gains.n, shares.subtree_size) \
-             INSERT INTO pending_share_tallies (tally) SELECT json_build_object('day', $4::text, \
+                WHERE shares.id = gains.id RETURNING shares.link_id, gains.n, shares.subtree_size), \
+             parked AS (INSERT INTO pending_share_tallies (tally) SELECT json_build_object('day', $4::text, \
                 'counted', $5::json, 'grown', \
-                COALESCE((SELECT json_agg(json_build_array(link_id, n, subtree_size)) FROM grown), '[]'::json))::text",
+                COALESCE((SELECT json_agg(json_build_array(link_id, n, subtree_size)) FROM grown), '[]'::json))::text), \
+             risen AS (INSERT INTO webhook_depth_marks (link_id, depth) \
+                SELECT m.link_id, m.depth FROM unnest($6::int8[], $7::int8[]) AS m(link_id, depth) \
+                WHERE NOT EXISTS (SELECT 1 FROM webhook_depth_marks w WHERE w.link_id = m.link_id AND w.depth >= m.depth) \
+                ORDER BY m.link_id \
+                ON CONFLICT (link_id) DO UPDATE SET depth = excluded.depth \
+                WHERE webhook_depth_marks.depth < excluded.depth RETURNING link_id) \
+             SELECT COALESCE((SELECT array_agg(link_id) FROM risen), '{}'), \
+                COALESCE((SELECT array_agg(events) FROM webhook_endpoints WHERE disabled_at IS NULL), '{}')",
         )
         .bind(column(&gains, |(id, _)| *id))
         .bind(column(&gains, |(_, n)| *n))
         .bind(crate::domain::cascade::MAX_DEPTH)
         .bind(day)
         .bind(counted)
-        .execute(&mut **self.tx)
+        .bind(column(marks, |(link, _)| *link))
+        .bind(column(marks, |(_, depth)| *depth))
+        .fetch_one(&mut **self.tx)
         .await?;
-        Ok(())
+        Ok(CountingNews { risen, subscriptions })
     }
 
     async fn share_records(&mut self, ids: &[i64]) -> StoreResult<Vec<ShareRecord>> {
@@ -216,25 +236,6 @@ impl MintStatements for PgMint<'_, '_> {
             shares::SHARE_RECORDS
         ));
         Ok(sqlx::query_as(sql).bind(ids).fetch_all(&mut **self.tx).await?)
-    }
-
-    async fn webhook_subscriptions(&mut self) -> StoreResult<Vec<String>> {
-        Ok(sqlx::query_scalar(webhooks::SUBSCRIPTIONS)
-            .fetch_all(&mut **self.tx)
-            .await?)
-    }
-
-    async fn raise_depth_marks(&mut self, marks: &[(i64, i64)]) -> StoreResult<Vec<i64>> {
-        // The links are unique and sorted: instances raising at once lock them in one order.
-        Ok(sqlx::query_scalar(
-            "INSERT INTO webhook_depth_marks (link_id, depth) SELECT * FROM unnest($1::int8[], $2::int8[]) \
-             ON CONFLICT (link_id) DO UPDATE SET depth = excluded.depth \
-             WHERE webhook_depth_marks.depth < excluded.depth RETURNING link_id",
-        )
-        .bind(column(marks, |(link, _)| *link))
-        .bind(column(marks, |(_, depth)| *depth))
-        .fetch_all(&mut **self.tx)
-        .await?)
     }
 
     async fn enqueue_webhooks(&mut self, events: &[(EventType, String)], now: i64) -> StoreResult<()> {

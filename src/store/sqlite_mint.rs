@@ -3,7 +3,7 @@
 //! costs about a function call there, where each statement sent through sqlx's worker thread
 //! costs two thread wake-ups, which were most of a batch's time.
 
-use super::minting::{CountedShare, MintStatements, NewRow, ParentRow, ShareTally, SitePage, growth};
+use super::minting::{CountedShare, CountingNews, MintStatements, NewRow, ParentRow, ShareTally, SitePage, growth};
 use super::sqlite_batch::execute_each;
 use super::{ShareRecord, StoreResult, campaigns, shares, webhooks};
 use crate::domain::webhook::EventType;
@@ -195,7 +195,12 @@ impl MintStatements for SqliteMint<'_> {
         Ok(inserted)
     }
 
-    async fn count_shares(&mut self, counted: &[CountedShare], day: &str) -> StoreResult<()> {
+    async fn count_shares(
+        &mut self,
+        counted: &[CountedShare],
+        day: &str,
+        marks: &[(i64, i64)],
+    ) -> StoreResult<CountingNews> {
         let mut grown: Vec<(i64, u64, u64)> = Vec::new();
         let parents: BTreeSet<i64> = counted.iter().filter_map(|c| c.parent_id).collect();
         if !parents.is_empty() {
@@ -211,27 +216,22 @@ impl MintStatements for SqliteMint<'_> {
                 grown.extend(after.map(|after| (link_id, gained, u64::try_from(after).unwrap_or_default())));
             }
         }
-        self.add_shares_to_rollups(&ShareTally::new(counted, &grown, day))
-    }
-
-    async fn share_records(&mut self, ids: &[i64]) -> StoreResult<Vec<ShareRecord>> {
-        let sql = format!("{} WHERE s.id = ?1", shares::SHARE_RECORDS);
-        self.each(&sql, ids, share_record)
-    }
-
-    async fn webhook_subscriptions(&mut self) -> StoreResult<Vec<String>> {
-        let mut statement = self.conn.prepare(webhooks::SUBSCRIPTIONS)?;
-        let rows = statement.query_map((), |row| row.get(0))?;
-        Ok(rows.collect::<rusqlite::Result<Vec<String>>>()?)
-    }
-
-    async fn raise_depth_marks(&mut self, marks: &[(i64, i64)]) -> StoreResult<Vec<i64>> {
+        self.add_shares_to_rollups(&ShareTally::new(counted, &grown, day))?;
         let mut raise = self.conn.prepare(&webhooks::RAISE_DEPTH_MARK.replace('$', "?"))?;
         let mut risen = Vec::new();
         for mark in marks {
             risen.extend(raise.query_row(*mark, |row| row.get::<_, i64>(0)).optional()?);
         }
-        Ok(risen)
+        let mut statement = self.conn.prepare(webhooks::SUBSCRIPTIONS)?;
+        let subscriptions = statement
+            .query_map((), |row| row.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        Ok(CountingNews { risen, subscriptions })
+    }
+
+    async fn share_records(&mut self, ids: &[i64]) -> StoreResult<Vec<ShareRecord>> {
+        let sql = format!("{} WHERE s.id = ?1", shares::SHARE_RECORDS);
+        self.each(&sql, ids, share_record)
     }
 
     async fn enqueue_webhooks(&mut self, events: &[(EventType, String)], now: i64) -> StoreResult<()> {

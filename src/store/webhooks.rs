@@ -10,7 +10,7 @@
 //! endpoint's lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL, where several may share the
 //! database) and keeps renewing it while it sends.
 
-use super::minting::{CountedShare, MintStatements};
+use super::minting::{CountedShare, CountingNews, MintStatements};
 use super::{Backend, ShareRecord, StoreResult, visits_of};
 use crate::domain::webhook::{EventSet, EventType};
 use async_trait::async_trait;
@@ -58,26 +58,16 @@ pub fn click_ranges(first_id: i64, visits: i64) -> Vec<(i64, i64)> {
 pub(super) async fn announce_shares<S: MintStatements>(
     sql: &mut S,
     counted: &[CountedShare],
+    deepest: &BTreeMap<i64, &CountedShare>,
+    news: CountingNews,
     records: &HashMap<i64, ShareRecord>,
     now: i64,
 ) -> StoreResult<()> {
     if counted.is_empty() {
         return Ok(());
     }
-    // The first share of a link to reach its deepest level in this batch.
-    let mut deepest: BTreeMap<i64, &CountedShare> = BTreeMap::new();
-    for share in counted.iter().filter(|s| s.depth >= MIN_REPORTED_DEPTH) {
-        let best = deepest.entry(share.link_id).or_insert(share);
-        if share.depth > best.depth {
-            *best = share;
-        }
-    }
-    let marks: Vec<(i64, i64)> = deepest.iter().map(|(link, s)| (*link, s.depth)).collect();
-    let risen = match marks.is_empty() {
-        true => Vec::new(),
-        false => sql.raise_depth_marks(&marks).await?,
-    };
-    let subscribed = subscribed(&sql.webhook_subscriptions().await?);
+    let CountingNews { risen, subscriptions } = news;
+    let subscribed = subscribed(&subscriptions);
     let mut events = Vec::new();
     if subscribed.contains(&EventType::ShareCreated) {
         for share in counted {
@@ -102,6 +92,19 @@ pub(super) async fn announce_shares<S: MintStatements>(
         sql.enqueue_webhooks(&events, now).await?;
     }
     Ok(())
+}
+
+/// The first share of each link to reach its deepest level in a batch, from the depth a
+/// cascade is reported at: what may raise the link's mark.
+pub(super) fn deepest_shares(counted: &[CountedShare]) -> BTreeMap<i64, &CountedShare> {
+    let mut deepest: BTreeMap<i64, &CountedShare> = BTreeMap::new();
+    for share in counted.iter().filter(|s| s.depth >= MIN_REPORTED_DEPTH) {
+        let best = deepest.entry(share.link_id).or_insert(share);
+        if share.depth > best.depth {
+            *best = share;
+        }
+    }
+    deepest
 }
 
 /// A cascade is reported from its first reshare on: depth 1 is the link's first share, which
